@@ -1,0 +1,37 @@
+# The two quick-start commands of the README: `make demo` and `make test`.
+# Both create their own virtual environment from the repo's pinned requirements.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck unit clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml $(wildcard package.json package-lock.json)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/eventyard demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) .eventyard node_modules

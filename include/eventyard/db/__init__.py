@@ -1,0 +1,1 @@
+"""The control database: models, engine and migrations."""

@@ -1,0 +1,6 @@
+"""Imports every module that declares tables, so Alembic and tests see the whole schema.
+
+Each component that adds tables appends its models module here.
+"""
+
+from eventyard.db import models  # noqa: F401

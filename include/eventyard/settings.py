@@ -1,0 +1,130 @@
+"""The one place that reads the environment.
+
+Every setting has an embedded default so that a fresh clone runs with no configuration:
+state lives under ``EVENTYARD_HOME`` (default ``./.eventyard``), the control DB is SQLite
+there, the landing zone is a local directory there, and the secret key is generated there
+by ``eventyard init``.  Real services are one environment variable away.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    """Eventyard configuration, read from ``EVENTYARD_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="EVENTYARD_", extra="ignore")
+
+    home: Path = Field(default=Path(".eventyard"), description="State directory.")
+    database_url: str | None = Field(
+        default=None, description="Control DB URL; SQLite under home when unset."
+    )
+    landing_url: str | None = Field(
+        default=None, description="file://..., s3://bucket/prefix; a directory under home when unset."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of an S3-compatible server (MinIO, moto)."
+    )
+    s3_region: str = "us-east-1"
+    secret_key: str | None = Field(
+        default=None, description="Key for JWTs and for encrypting connection details."
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Houston's public base URL, used in emailed links."
+    )
+    collector_public_url: str = Field(
+        default="http://127.0.0.1:8080", description="Collector's public base URL (settings, snippets)."
+    )
+
+    # Houston
+    jwt_ttl_hours: int = 24
+    graphql_explorer: bool = True
+    graphql_introspection: bool = True
+    graphql_max_depth: int = 12
+    graphql_max_tokens: int = 2000
+    graphql_max_aliases: int = 15
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "Eventyard <no-reply@eventyard.local>"
+
+    # Collector
+    spool_dir: Path | None = Field(default=None, description="Spool directory; under home when unset.")
+    flush_interval_seconds: float = Field(default=10.0, ge=0.05, le=600)
+    flush_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    writekey_cache_seconds: float = Field(default=5.0, ge=0)
+    debugger_size: int = Field(default=200, ge=1)
+
+    # Loading and delivery
+    load_chunk_batches: int = Field(default=50, ge=1)
+    delivery_retry_window_seconds: int = Field(default=4 * 3600, ge=1)
+    delivery_concurrency: int = Field(default=8, ge=1)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The control DB URL, defaulting to a SQLite file in the state dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'control.db').resolve()}"
+
+    @property
+    def resolved_landing_url(self) -> str:
+        """Where Parquet batches land, defaulting to a directory in the state dir."""
+        if self.landing_url:
+            return self.landing_url
+        return (self.home / "landing").resolve().as_uri()
+
+    @property
+    def resolved_spool_dir(self) -> Path:
+        """The collector's local spool directory."""
+        return (self.spool_dir or self.home / "spool").resolve()
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where mails are written as .eml files when no SMTP server is configured."""
+        return (self.home / "outbox").resolve()
+
+    def resolved_secret_key(self) -> str:
+        """The secret key: the env var if set, else the key file written by ``init``.
+
+        Raises ``RuntimeError`` with a clear message if neither exists, because silently
+        generating a key here would make tokens and encrypted connections unreadable to the
+        next process.
+        """
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.home / SECRET_KEY_FILE
+        if key_file.exists():
+            return key_file.read_text().strip()
+        raise RuntimeError(
+            f"No secret key: set EVENTYARD_SECRET_KEY or run `eventyard init` to create {key_file}"
+        )
+
+    def ensure_secret_key(self) -> str:
+        """Return the secret key, generating it into the state dir if none is configured."""
+        try:
+            return self.resolved_secret_key()
+        except RuntimeError:
+            self.home.mkdir(parents=True, exist_ok=True)
+            key_file = self.home / SECRET_KEY_FILE
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+            return key_file.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()

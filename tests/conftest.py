@@ -1,0 +1,126 @@
+"""Shared fixtures: an isolated state dir and settings per test, and real control DBs.
+
+Postgres tests use the server at 127.0.0.1:5432 (database ``test``) for real: each test
+session creates its own throw-away database there. When the server is unreachable those
+tests skip locally, but fail under ``CI=true`` so that CI can never pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from eventyard.db.engine import engine_for, make_engine
+from eventyard.db.migrate import upgrade
+from eventyard.settings import Settings, get_settings
+
+PG_ADMIN_URLS = (
+    os.environ.get("EVENTYARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    "postgresql+psycopg://root@127.0.0.1:5432/test",
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _pg_admin_engine() -> Engine | None:
+    for url in PG_ADMIN_URLS:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("select 1"))
+            return engine
+        except Exception:
+            engine.dispose()
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """URL of the local Postgres server's ``test`` database (skip, or fail under CI=true)."""
+    admin = _pg_admin_engine()
+    if admin is None:
+        if IN_CI:
+            pytest.fail("Postgres at 127.0.0.1:5432 is unreachable, and CI=true requires it")
+        pytest.skip("Postgres at 127.0.0.1:5432 is unreachable")
+    url = admin.url.render_as_string(hide_password=False)
+    admin.dispose()
+    return url
+
+
+@pytest.fixture
+def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh EVENTYARD_HOME for this test, with the process settings pointing at it."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("EVENTYARD_HOME", str(home))
+    monkeypatch.delenv("EVENTYARD_DATABASE_URL", raising=False)
+    monkeypatch.delenv("EVENTYARD_LANDING_URL", raising=False)
+    monkeypatch.setenv("EVENTYARD_SECRET_KEY", "test-secret-key-" + "x" * 32)
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, state_home: Path) -> str:
+    """A migrated, empty control DB: SQLite in the state dir, or a fresh Postgres schema."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{state_home / 'control.db'}"
+        state_home.mkdir(parents=True, exist_ok=True)
+    else:
+        server_url: str = request.getfixturevalue("pg_server_url")
+        url = _fresh_pg_database(server_url)
+    return url
+
+
+def _fresh_pg_database(server_url: str) -> str:
+    """A brand-new database per test (cheap on a local server, and fully isolated)."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"eyt_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = create_engine(server_url).url.set(database=name).render_as_string(hide_password=False)
+    _fresh_databases.append(url)
+    return url
+
+
+_fresh_databases: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_fresh_databases() -> Iterator[None]:
+    yield
+    if not _fresh_databases:
+        return
+    admin = _pg_admin_engine()
+    if admin is None:
+        return
+    with admin.connect() as conn:
+        for url in _fresh_databases:
+            engine_for(url).dispose()
+            name = create_engine(url).url.database
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str, state_home: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Process settings bound to a migrated control DB (SQLite and Postgres variants)."""
+    monkeypatch.setenv("EVENTYARD_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    s = get_settings()
+    upgrade(engine_for(s.resolved_database_url))
+    return s
+
+
+@pytest.fixture
+def sqlite_settings(state_home: Path) -> Settings:
+    """Settings on a migrated SQLite control DB only (for tests that need no Postgres variant)."""
+    state_home.mkdir(parents=True, exist_ok=True)
+    s = get_settings()
+    upgrade(make_engine(s.resolved_database_url))
+    return s
