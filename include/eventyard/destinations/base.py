@@ -1,0 +1,149 @@
+"""The interface every vendor integration implements.
+
+A vendor module declares, as class attributes, what a reader needs to know about the vendor —
+its catalog code, the call types it accepts, batch and rate limits — and implements three pure
+functions: how a Segment message becomes a vendor record, how records become HTTP requests, and
+how a vendor response is classified. The delivery engine (``engine.py``) does everything else:
+filtering by the message's ``integrations`` object and the allow/deny lists, batching by count and
+bytes, pooled async HTTP with bounded concurrency, Retry-After, backoff, 413 splitting, partial
+retries, dead letters and cursors.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+CALL_TYPES: frozenset[str] = frozenset({"track", "identify", "page", "screen", "group", "alias"})
+
+
+class Outcome(enum.StrEnum):
+    """What to do with the records of one request after the vendor answered."""
+
+    SUCCESS = "success"  # every record accepted
+    PARTIAL = "partial"  # some records failed: see Classification.failed
+    RETRY = "retry"  # transient: resend later (network, timeout, 5xx, 408, 429)
+    SPLIT = "split"  # 413: halve the batch and resend
+    DROP = "drop"  # permanent failure: dead-letter every record with the vendor's error
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A classified vendor response.
+
+    ``failed`` maps a record's index in the request to the vendor's error for it (PARTIAL);
+    ``retry_failed`` says whether those failed records are worth retrying (True) or must be
+    dead-lettered (False). ``retry_after`` is the vendor's requested delay in seconds.
+    """
+
+    outcome: Outcome
+    error: str = ""
+    failed: Mapping[int, str] = field(default_factory=dict)
+    retry_failed: bool = False
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class VendorRecord:
+    """One unit the vendor receives, carrying the message id it came from (for dedupe and DLQ)."""
+
+    message_id: str
+    payload: Any
+    # Requests are only batched with records of the same route (endpoint/credential/API family).
+    route: str = "default"
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """One HTTP request to a vendor, built from a batch of records of one route."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """What came back: status, headers (lower-cased names) and body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class SkipMessage(Exception):
+    """This message does not apply to the vendor (documented skip, e.g. alias on a vendor
+    without aliasing); it is counted as skipped, never as failed."""
+
+
+class InvalidMessage(Exception):
+    """The message cannot be delivered as is (e.g. missing a required identifier): dead-letter."""
+
+
+class Integration(abc.ABC):
+    """Base class of a vendor integration. Subclasses set the class attributes and override
+    ``transform``, ``build_request`` and (usually) ``classify``."""
+
+    code: ClassVar[str]  # catalog code, e.g. "amplitude"
+    call_types: ClassVar[frozenset[str]] = CALL_TYPES
+    max_batch_events: ClassVar[int] = 100
+    max_batch_bytes: ClassVar[int] = 1_000_000
+    max_requests_per_second: ClassVar[float | None] = None
+    timeout_seconds: ClassVar[float] = 10.0
+    # Settings whose values must never appear in logs or dead-letter errors.
+    secret_settings: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, connection: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+        self.connection = dict(connection)
+        self.config = dict(config)
+
+    @abc.abstractmethod
+    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+        """Map one normalized Segment message to zero or more vendor records."""
+
+    @abc.abstractmethod
+    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+        """Build the HTTP request for a batch of records of one route."""
+
+    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+        """Classify a response with the default policy: 2xx success, 413 split, 408/429/5xx retry,
+        other 4xx drop. Vendors with partial-success bodies override this."""
+        return default_classification(response)
+
+    def redact(self, text: str) -> str:
+        """Remove secret setting values from a text bound for logs or the dead-letter table."""
+        for key in self.secret_settings:
+            value = self.connection.get(key) or self.config.get(key)
+            if isinstance(value, str) and len(value) >= 4:
+                text = text.replace(value, "********")
+        return text
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Parse a Retry-After header given in seconds (HTTP dates are treated as absent)."""
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def default_classification(response: HttpResponse) -> Classification:
+    """The default retry policy shared by most vendors (see destinations.md §0)."""
+    status = response.status
+    body = response.body[:2000].decode("utf-8", "replace")
+    if 200 <= status < 300:
+        return Classification(Outcome.SUCCESS)
+    if status == 413:
+        return Classification(Outcome.SPLIT, error=f"HTTP 413: {body}")
+    if status in (408, 429) or status >= 500:
+        return Classification(
+            Outcome.RETRY, error=f"HTTP {status}: {body}", retry_after=retry_after_seconds(response.headers)
+        )
+    return Classification(Outcome.DROP, error=f"HTTP {status}: {body}")
