@@ -1,0 +1,97 @@
+"""The catalog's value types: a destination, its support flags and its settings fields."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+# Where events of a destination go. `browser` destinations have no server API, so they can only
+# run in device mode (the SDK loads the vendor's tag); every other kind is delivered by us.
+KINDS = frozenset({"api", "warehouse", "storage", "stream", "browser"})
+STATUSES = frozenset({"active", "retired"})
+FIELD_TYPES = frozenset(
+    {"input", "password", "number", "boolean", "select", "array", "map", "textarea", "json"}
+)
+# The Segment-spec call types; `callTypes` settings choose among them.
+CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
+FAMILIES = ("client", "server", "mobile")
+
+
+class CatalogError(Exception):
+    """The catalog data is invalid (raised while loading it, naming the bad entry)."""
+
+
+class UnknownDestination(KeyError):
+    """No destination with this code is in the catalog."""
+
+    def __init__(self, code: str, known: list[str]) -> None:
+        self.code = code
+        self.message = f"unknown destination {code!r} (known codes: {', '.join(known)})"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        # KeyError would repr() the message, wrapping it in quotes.
+        return self.message
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of a connection or config prototype (`propertyName`, `fieldType`, ...)."""
+
+    property_name: str
+    label: str
+    field_type: str
+    required: bool
+    secret: bool
+    # Defaults may be lists/dicts (JSON values); keep them out of the hash so Field stays hashable.
+    default: Any = dataclasses.field(default=None, hash=False)
+    options: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Support:
+    """Which source families (MetaRouter's matrix columns) a destination accepts events from."""
+
+    client: bool
+    server: bool
+    mobile: bool
+
+    def families(self) -> list[str]:
+        """The supported families in matrix order, e.g. ``["client", "mobile"]``."""
+        return [family for family in FAMILIES if getattr(self, family)]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A catalog entry: what a destination is and which settings it takes."""
+
+    code: str
+    name: str
+    kind: str
+    support: Support
+    status: str
+    status_reason: str
+    description: str
+    connection_prototype_id: str
+    connection_fields: tuple[Field, ...]
+    config_fields: tuple[Field, ...]
+    docs_url: str = ""
+
+    def secret_connection_fields(self) -> frozenset[str]:
+        """Property names of the connection fields that must be encrypted and never shown to Users."""
+        return frozenset(f.property_name for f in self.connection_fields if f.secret)
+
+    def config_defaults(self) -> dict[str, Any]:
+        """The declared default of every config field that has one (copies, safe to mutate)."""
+        return {f.property_name: _copy(f.default) for f in self.config_fields if f.default is not None}
+
+
+def _copy(value: Any) -> Any:
+    # Defaults are shared catalog data; hand out fresh lists/dicts so callers can't alter them.
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value
