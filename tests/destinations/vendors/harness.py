@@ -145,7 +145,7 @@ class Receiver:
         return Handler
 
     def start(self) -> None:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -244,3 +244,35 @@ def fault(
     receiver.faults.append(reply)
     route = records[0].route
     return integration.classify(send(integration, route, records), records)
+
+
+def assert_retry_policy(
+    integration: Integration,
+    receiver: Receiver,
+    records: Sequence[VendorRecord],
+    throttled: Reply,
+    retry_after: float | None,
+    server_error: Reply | None = None,
+    too_large: Reply | None = None,
+) -> None:
+    """The vendor's 429 is retried after its delay, its 5xx retried, its 413 split."""
+    from eventyard.destinations.base import Outcome
+
+    result = fault(integration, receiver, throttled, records)
+    assert result.outcome is Outcome.RETRY, result
+    assert result.retry_after == retry_after
+    broken = fault(integration, receiver, server_error or Reply(503, "Service Unavailable"), records)
+    assert broken.outcome is Outcome.RETRY, broken
+    if too_large is not None:
+        assert fault(integration, receiver, too_large, records).outcome is Outcome.SPLIT
+
+
+def basic_credentials(request: Received) -> tuple[str, str] | None:
+    """The (user, password) of a Basic ``Authorization`` header, or None."""
+    import base64
+
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    return user, password

@@ -92,15 +92,16 @@ def message_id(message: Mapping[str, Any]) -> str:
 
 def user_id(message: Mapping[str, Any]) -> str | None:
     """``userId`` as a non-empty string, or None."""
-    return _text(message.get("userId"))
+    return text(message.get("userId"))
 
 
 def anonymous_id(message: Mapping[str, Any]) -> str | None:
     """``anonymousId`` as a non-empty string, or None."""
-    return _text(message.get("anonymousId"))
+    return text(message.get("anonymousId"))
 
 
-def _text(value: Any) -> str | None:
+def text(value: Any) -> str | None:
+    """A scalar as a stripped non-empty string, or None (containers and blanks are None)."""
     if value is None or isinstance(value, dict | list):
         return None
     text = str(value).strip()
@@ -138,7 +139,7 @@ def user_traits(message: Mapping[str, Any]) -> dict[str, Any]:
 def email(message: Mapping[str, Any]) -> str | None:
     """The user's email from traits (or properties on track), or None."""
     for source in (user_traits(message), properties(message)):
-        value = _text(source.get("email"))
+        value = text(source.get("email"))
         if value and "@" in value:
             return value
     return None

@@ -1,0 +1,94 @@
+"""Attribution against a receiver enforcing its import API contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from eventyard.destinations.base import Outcome
+from eventyard.destinations.vendors._message import parse_time
+from eventyard.destinations.vendors.attribution import Attribution
+from tests.destinations.vendors.conftest import make
+from tests.destinations.vendors.harness import (
+    Received,
+    Receiver,
+    Reply,
+    assert_retry_policy,
+    basic_credentials,
+    check,
+    deliver,
+    running,
+)
+
+WRITE_KEY = "attr-project-9c1d"
+TYPES = {"track", "identify", "page", "screen", "group", "alias"}
+
+
+def attribution_contract(request: Received) -> Reply:
+    """Basic auth with the write key as user; ``{"batch": [...]}`` of Segment-spec messages."""
+    check(request.method == "POST" and request.path == "/v1/import", 404, {"error": "Not Found"})
+    credentials = basic_credentials(request)
+    check(credentials == (WRITE_KEY, ""), 401, {"error": f"Unauthorized project {credentials}"})
+    check(len(request.body) <= 500_000, 413, {"error": "Request too large"})
+    batch = request.json().get("batch")
+    check(isinstance(batch, list) and 0 < len(batch) <= 100, 400, {"error": "batch must hold 1-100 messages"})
+    for message in batch:
+        check(message.get("type") in TYPES, 400, {"error": "invalid type"})
+        check(bool(message.get("messageId")), 400, {"error": "messageId is required"})
+        check(parse_time(message.get("timestamp")) is not None, 400, {"error": "timestamp must be ISO-8601"})
+        check(bool(message.get("userId") or message.get("anonymousId")), 400, {"error": "no identity"})
+        if message["type"] == "track":
+            check(bool(message.get("event")), 400, {"error": "track needs event"})
+        if message["type"] == "alias":
+            check(bool(message.get("previousId")), 400, {"error": "alias needs previousId"})
+        if message["type"] == "group":
+            check(bool(message.get("groupId")), 400, {"error": "group needs groupId"})
+    return Reply(200, {"success": True})
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running(attribution_contract) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def attribution(receiver: Receiver) -> Attribution:
+    integration = Attribution({"writeKey": WRITE_KEY}, {})
+    integration.base_url = receiver.url
+    return integration
+
+
+def test_every_call_type_is_accepted(attribution: Attribution, receiver: Receiver, messages) -> None:
+    delivery = deliver(attribution, list(messages.values()))
+    assert delivery.outcomes == ["success"] and not delivery.skipped
+    batch = receiver.accepted[0].json()["batch"]
+    assert [m["type"] for m in batch] == list(messages)
+    track = batch[0]
+    assert track["traits"]["plan"] == "pro"  # context.traits ride along on track
+    assert batch[5]["previousId"] == "a_9f1b2c" and batch[4]["groupId"] == "g_77"
+
+
+def test_batches_of_more_than_100_are_cut(attribution: Attribution, receiver: Receiver) -> None:
+    delivery = deliver(attribution, [make("track", n) for n in range(150)])
+    assert delivery.outcomes == ["success", "success"]
+    assert [len(r.json()["batch"]) for r in receiver.accepted] == [100, 50]
+
+
+def test_errors_are_classified_and_secrets_redacted(attribution: Attribution, receiver: Receiver) -> None:
+    records = attribution.transform(make("track"))
+    assert_retry_policy(
+        attribution,
+        receiver,
+        records,
+        Reply(429, {"error": "rate limited"}, {"Retry-After": "12"}),
+        12,
+        too_large=Reply(413, {"error": "Request too large"}),
+    )
+    invalid = deliver(attribution, [make("track", event="")])
+    assert invalid.results[0][2].outcome is Outcome.DROP
+    attribution.connection["writeKey"] = "a-wrong-key"
+    denied = deliver(attribution, [make("track")]).results[0][2]
+    assert denied.outcome is Outcome.DROP and "a-wrong-key" in denied.error
+    assert "a-wrong-key" not in attribution.redact(denied.error)
