@@ -1,0 +1,73 @@
+"""The Strawberry schema with its safety limits, built from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from eventyard.houston.codes import Code
+from eventyard.houston.gql.account_mutation import AccountMutation
+from eventyard.houston.gql.api_key_mutation import ApiKeyMutation
+from eventyard.houston.gql.organization_mutation import OrganizationMutation
+from eventyard.houston.gql.permissions import CodedGraphQLError
+from eventyard.houston.gql.pipeline_mutation import PipelineMutation
+from eventyard.houston.gql.query import Query
+from eventyard.settings import Settings
+
+Mutation = merge_types("Mutation", (AccountMutation, OrganizationMutation, PipelineMutation, ApiKeyMutation))
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Mask errors raised by code (bugs, outages); keep validation and coded refusals readable."""
+    return error.original_error is not None and not isinstance(error.original_error, GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """``MaskErrors`` whose masked errors still carry a stable code."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_unexpected, error_message="Unexpected error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        """The masked error, tagged ``INTERNAL_ERROR``."""
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": Code.INTERNAL_ERROR.value}
+        return masked
+
+
+class HoustonSchema(strawberry.Schema):
+    """A schema that logs unexpected errors (with tracebacks) but not coded refusals."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log every error except the expected ones (they are answers, not incidents)."""
+        unexpected = [e for e in errors if not isinstance(e.original_error, CodedGraphQLError)]
+        super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The Houston schema; introspection and limits follow the settings."""
+    # Factories, not instances: each operation gets fresh extension state.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        MaskUnexpectedErrors,
+    ]
+    if not settings.graphql_introspection:
+        extensions.append(DisableIntrospection)
+    return HoustonSchema(query=Query, mutation=Mutation, extensions=extensions)
