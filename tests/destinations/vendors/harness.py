@@ -221,7 +221,11 @@ def deliver(integration: Integration, messages: Sequence[Mapping[str, Any]]) -> 
     for record in delivery.records:
         by_route.setdefault(record.route, []).append(record)
     for route, records in by_route.items():
-        size = integration.max_batch_events
+        size = (
+            integration.batch_limit(route)
+            if hasattr(integration, "batch_limit")
+            else integration.max_batch_events
+        )
         for start in range(0, len(records), size):
             batch = records[start : start + size]
             response = send(integration, route, batch)

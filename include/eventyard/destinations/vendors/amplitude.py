@@ -53,7 +53,9 @@ class Amplitude(Integration):
         super().__init__(connection, config)
         self.api_key = str(self.connection.get("apiKey") or "")
         if not self.base_url:
-            self.base_url = HOSTS.get(str(self.connection.get("residencyServer") or "standard"), HOSTS["standard"])
+            self.base_url = HOSTS.get(
+                str(self.connection.get("residencyServer") or "standard"), HOSTS["standard"]
+            )
 
     def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
         """One event record, plus a Group Identify record for group; alias is a user mapping."""
@@ -155,11 +157,15 @@ class Amplitude(Integration):
         """HTTP V2 JSON for events; URL-encoded forms for Group Identify and User Mapping."""
         payloads = [r.payload for r in records]
         if route == "events":
-            body = orjson.dumps({"api_key": self.api_key, "events": payloads, "options": {"min_id_length": 1}})
+            body = orjson.dumps(
+                {"api_key": self.api_key, "events": payloads, "options": {"min_id_length": 1}}
+            )
             return HttpRequest(
                 "POST", f"{self.base_url}/2/httpapi", {"Content-Type": "application/json"}, body
             )
-        field, path = ("identification", "groupidentify") if route == "groupidentify" else ("mapping", "usermap")
+        field, path = (
+            ("identification", "groupidentify") if route == "groupidentify" else ("mapping", "usermap")
+        )
         form = urlencode({"api_key": self.api_key, field: orjson.dumps(payloads).decode()})
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         return HttpRequest("POST", f"{self.base_url}/{path}", headers, form.encode())
@@ -169,7 +175,9 @@ class Amplitude(Integration):
         if response.status == 429:
             wait = retry_after_seconds(response.headers)
             return Classification(
-                Outcome.RETRY, error=f"HTTP 429: {m.short(response.body)}", retry_after=wait or THROTTLE_SECONDS
+                Outcome.RETRY,
+                error=f"HTTP 429: {m.short(response.body)}",
+                retry_after=wait or THROTTLE_SECONDS,
             )
         if response.status == 400:
             bad = _problem_indices(m.body_json(response.body))
@@ -218,6 +226,6 @@ def _context_fields(event: dict[str, Any], ctx: Mapping[str, Any]) -> None:
         "region": location.get("region"),
         "location_lat": location.get("latitude"),
         "location_lng": location.get("longitude"),
-        "session_id": ctx.get("sessionId"),
+        "session_id": ctx.get("sessionId") if type(ctx.get("sessionId")) is int else None,
     }
     event.update({k: v for k, v in pairs.items() if v not in (None, "")})

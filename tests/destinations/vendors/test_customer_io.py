@@ -1,0 +1,173 @@
+"""Customer.io against a receiver enforcing the Track API v2 batch and v1 anonymous-event contract."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from eventyard.destinations.base import InvalidMessage, Outcome
+from eventyard.destinations.vendors.customer_io import CustomerIo, ulid
+from tests.destinations.vendors.conftest import TIMESTAMP, make
+from tests.destinations.vendors.harness import (
+    Received,
+    Receiver,
+    Reply,
+    assert_retry_policy,
+    basic_credentials,
+    check,
+    deliver,
+    running,
+)
+
+SITE_ID, API_KEY = "site-42", "cio-track-key-a1b2"
+ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+UNAUTHORIZED = {"meta": {"error": "Unauthorized request"}}
+
+
+class CustomerIoStore:
+    """The workspace: people, events deduplicated by their ULID ``id``, objects, merges."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, dict[str, Any]] = {}
+        self.people: dict[str, dict[str, Any]] = {}
+        self.objects: dict[str, dict[str, Any]] = {}
+        self.merges: list[tuple[str, str]] = []
+        self.devices: list[dict[str, Any]] = []
+
+    def __call__(self, request: Received) -> Reply:
+        check(basic_credentials(request) == (SITE_ID, API_KEY), 401, UNAUTHORIZED)
+        check(request.method == "POST", 405, {"meta": {"error": "method not allowed"}})
+        if request.path == "/api/v1/events":
+            event = request.json()
+            check(
+                bool(event.get("anonymous_id")) and bool(event.get("name")), 400, {"meta": {"error": "ids"}}
+            )
+            self._check_event(event)
+            self.events.setdefault(event["id"], event)
+            return Reply(200, {})
+        check(request.path == "/api/v2/batch", 404, {"meta": {"error": "not found"}})
+        check(len(request.body) <= 500_000, 413, {"meta": {"error": "request entity too large"}})
+        batch = request.json().get("batch")
+        check(isinstance(batch, list) and 0 < len(batch) <= 1000, 400, {"errors": [{"reason": "batch size"}]})
+        errors = []
+        for index, entry in enumerate(batch):
+            problem = self._apply(entry)
+            if problem:
+                errors.append(
+                    {"batch_index": index, "reason": "invalid", "field": problem[0], "message": problem[1]}
+                )
+        return Reply(207, {"errors": errors}) if errors else Reply(200, {})
+
+    def _check_event(self, event: dict[str, Any]) -> None:
+        check(
+            isinstance(event.get("timestamp"), int) and event["timestamp"] < 10**11,
+            400,
+            {"meta": {"error": "ts"}},
+        )
+        check(bool(ULID.match(str(event.get("id")))), 400, {"meta": {"error": "id must be a ULID"}})
+
+    def _apply(self, entry: dict[str, Any]) -> tuple[str, str] | None:
+        action = entry.get("action")
+        if entry.get("type") == "object":
+            ids = entry.get("identifiers", {})
+            if not ids.get("object_type_id") or not ids.get("object_id"):
+                return ("identifiers", "object_type_id and object_id are required")
+            self.objects[ids["object_id"]] = entry
+            return None
+        if action == "merge":
+            self.merges.append((entry["primary"]["id"], entry["secondary"]["id"]))
+            return None
+        if not entry.get("identifiers"):
+            return ("identifiers", "identifiers is required")
+        for value in (entry.get("attributes") or {}).values():
+            if isinstance(value, str) and len(value.encode()) > 1000:
+                return ("attributes", "attribute values are limited to 1000 bytes")
+        if action == "identify":
+            self.people[str(entry["identifiers"])] = entry
+        elif action in ("event", "page", "screen"):
+            if not entry.get("name") or not isinstance(entry.get("timestamp"), int):
+                return ("name", "name and timestamp (unix seconds) are required")
+            if not ULID.match(str(entry.get("id"))):
+                return ("id", "id must be a ULID")
+            self.events.setdefault(entry["id"], entry)
+        elif action == "add_device":
+            self.devices.append(entry["device"])
+        else:
+            return ("action", f"unknown action {action}")
+        return None
+
+
+@pytest.fixture
+def store() -> CustomerIoStore:
+    return CustomerIoStore()
+
+
+@pytest.fixture
+def receiver(store: CustomerIoStore) -> Iterator[Receiver]:
+    with running(store) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def cio(receiver: Receiver) -> CustomerIo:
+    integration = CustomerIo({"siteID": SITE_ID, "apiKey": API_KEY}, {})
+    integration.base_url = receiver.url
+    return integration
+
+
+def test_every_call_type_is_accepted(cio: CustomerIo, store: CustomerIoStore, messages) -> None:
+    anonymous = make("track", 2, userId=None, context={})
+    delivery = deliver(cio, [*messages.values(), anonymous])
+    assert delivery.outcomes == ["success", "success"] and not delivery.skipped
+    person = store.people[str({"id": "u_123"})]
+    assert (
+        person["attributes"]["created_at"] == 1735787045
+        and person["attributes"]["anonymous_id"] == "a_9f1b2c"
+    )
+    names = {e["name"]: e for e in store.events.values()}
+    assert names["Order Completed"]["timestamp"] == int(TIMESTAMP.timestamp())
+    assert names["https://shop.example.com/checkout"]["action"] == "page"
+    assert names["Cart"]["action"] == "screen"
+    assert "anonymous_id" in next(e for e in store.events.values() if e.get("anonymous_id"))
+    assert store.objects["g_77"]["cio_relationships"] == [{"identifiers": {"id": "u_123"}}]
+    assert store.merges == [("u_123", "a_9f1b2c")]
+
+
+def test_event_ids_are_stable_ulids_so_redelivery_dedupes(cio: CustomerIo, store: CustomerIoStore) -> None:
+    assert ulid("m-1", TIMESTAMP) == ulid("m-1", TIMESTAMP) != ulid("m-2", TIMESTAMP)
+    deliver(cio, [make("track")])
+    deliver(cio, [make("track")])
+    assert len(store.events) == 1
+
+
+def test_app_open_with_push_token_registers_the_device(cio: CustomerIo, store: CustomerIoStore) -> None:
+    message = make("track", event="Application Opened")
+    message["context"]["device"]["token"] = "apns-token-1"
+    deliver(cio, [message])
+    assert store.devices == [
+        {"token": "apns-token-1", "platform": "ios", "last_used": int(TIMESTAMP.timestamp())}
+    ]
+
+
+def test_multi_status_fails_only_the_named_entries(cio: CustomerIo) -> None:
+    oversized = make("identify", 2)
+    oversized["traits"]["bio"] = "x" * 1500
+    delivery = deliver(cio, [make("identify"), oversized, make("track")])
+    (_, _, classification) = delivery.results[0]
+    assert classification.outcome is Outcome.PARTIAL and list(classification.failed) == [1]
+    assert "1000 bytes" in classification.failed[1] and not classification.retry_failed
+
+
+def test_errors_and_redaction(cio: CustomerIo, receiver: Receiver) -> None:
+    records = cio.transform(make("track"))
+    assert_retry_policy(
+        cio, receiver, records, Reply(429, "", {"Retry-After": "2"}), 2, too_large=Reply(413, {"meta": {}})
+    )
+    cio.connection["apiKey"] = "revoked-key-9999"
+    denied = deliver(cio, [make("track")]).results[0][2]
+    assert denied.outcome is Outcome.DROP and "Unauthorized" in denied.error
+    with pytest.raises(InvalidMessage, match="userId or traits"):
+        cio.transform(make("identify", userId=None, traits={}))
