@@ -1,0 +1,162 @@
+"""Braze against a receiver enforcing /users/track, /users/identify and /users/merge."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from eventyard.destinations.base import Outcome
+from eventyard.destinations.vendors._message import parse_time
+from eventyard.destinations.vendors.braze import Braze, cluster_host
+from tests.destinations.vendors.conftest import make
+from tests.destinations.vendors.harness import Received, Receiver, Reply, check, deliver, fault, running, send
+
+API_KEY = "braze-rest-key-3f9a"
+NO_DATA = {"message": "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields."}
+NO_ID = "'external_id', 'braze_id', 'user_alias', 'email' or 'phone' is required"
+
+
+class BrazeWorkspace:
+    """What Braze keeps: objects by array, alias identifications, merges."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, list[dict[str, Any]]] = {"attributes": [], "events": [], "purchases": []}
+        self.identified: list[dict[str, Any]] = []
+        self.merges: list[dict[str, Any]] = []
+
+    def __call__(self, request: Received) -> Reply:
+        token = request.headers.get("authorization", "")
+        check(token == f"Bearer {API_KEY}", 401, {"message": f"Invalid API key: {token[7:]}"})
+        body = request.json()
+        if request.path == "/users/identify":
+            aliases = body.get("aliases_to_identify") or []
+            check(0 < len(aliases) <= 50, 400, {"message": "aliases_to_identify: 1 to 50 entries"})
+            for alias in aliases:
+                check(
+                    bool(alias.get("external_id") and alias.get("user_alias", {}).get("alias_name")),
+                    400,
+                    NO_DATA,
+                )
+            self.identified.extend(aliases)
+            return Reply(201, {"message": "success"})
+        if request.path == "/users/merge":
+            updates = body.get("merge_updates") or []
+            check(0 < len(updates) <= 50, 400, {"message": "merge_updates: 1 to 50 entries"})
+            self.merges.extend(updates)
+            return Reply(202, {"message": "success"})
+        check(request.path == "/users/track", 404, {"message": "Not Found"})
+        check(any(body.get(a) for a in self.objects), 400, NO_DATA)
+        check(
+            sum(len(body.get(a, [])) for a in self.objects) <= 75,
+            400,
+            {"message": "Too many objects: max 75"},
+        )
+        errors = []
+        for array in self.objects:
+            for index, item in enumerate(body.get(array, [])):
+                problem = _problem(array, item)
+                if problem:
+                    errors.append({"type": problem, "input_array": array, "index": index})
+                else:
+                    self.objects[array].append(item)
+        reply: dict[str, Any] = {"message": "success"}
+        if errors:
+            reply["errors"] = errors
+        return Reply(201, reply)
+
+
+def _problem(array: str, item: dict[str, Any]) -> str | None:
+    if not (item.get("external_id") or item.get("user_alias") or item.get("braze_id")):
+        return NO_ID
+    if array != "attributes" and parse_time(item.get("time")) is None:
+        return "'time' must be an ISO 8601 string"
+    if array == "events" and not isinstance(item.get("name"), str):
+        return "'name' is required"
+    if array == "purchases":
+        if not isinstance(item.get("price"), int | float) or len(str(item.get("currency"))) != 3:
+            return "'price' and a 3-letter 'currency' are required"
+        if not 1 <= int(item.get("quantity", 1)) <= 100:
+            return "'quantity' must be between 1 and 100"
+    return None
+
+
+@pytest.fixture
+def workspace() -> BrazeWorkspace:
+    return BrazeWorkspace()
+
+
+@pytest.fixture
+def receiver(workspace: BrazeWorkspace) -> Iterator[Receiver]:
+    with running(workspace) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def braze(receiver: Receiver) -> Braze:
+    integration = Braze({"restApiKey": API_KEY, "dataCenter": "US-03", "appKey": "app-1"}, {})
+    integration.base_url = receiver.url
+    return integration
+
+
+def test_cluster_hosts() -> None:
+    assert cluster_host("US-03") == "https://rest.iad-03.braze.com"
+    assert cluster_host("eu-01") == "https://rest.fra-01.braze.eu"
+    assert cluster_host("AU-01") == "https://rest.au-01.braze.com"
+
+
+def test_every_call_type_is_accepted(braze: Braze, workspace: BrazeWorkspace, messages) -> None:
+    delivery = deliver(braze, list(messages.values()))
+    assert set(delivery.outcomes) == {"success"} and not delivery.skipped
+    event = workspace.objects["events"][0]
+    assert (
+        event["external_id"] == "u_123" and event["name"] == "Order Completed" and event["app_id"] == "app-1"
+    )
+    purchase = workspace.objects["purchases"][0]
+    assert (purchase["product_id"], purchase["price"], purchase["currency"]) == ("sku_1", 42.5, "USD")
+    names = [e["name"] for e in workspace.objects["events"]]
+    assert names == ["Order Completed", "Viewed Shop Checkout Page", "Viewed Cart Screen"]
+    profile, group = workspace.objects["attributes"]
+    assert profile["first_name"] == "Jo" and profile["home_city"] == "Paris"
+    assert group["ab_segment_group_g_77"] is True
+    assert workspace.identified == [
+        {"external_id": "u_123", "user_alias": {"alias_name": "a_9f1b2c", "alias_label": "anonymous_id"}}
+    ]
+    assert workspace.merges[0]["identifier_to_keep"] == {"external_id": "u_123"}
+
+
+def test_anonymous_events_use_a_user_alias(braze: Braze, workspace: BrazeWorkspace) -> None:
+    deliver(braze, [make("track", event="Signed Up", userId=None)])
+    assert workspace.objects["events"][0]["user_alias"]["alias_name"] == "a_9f1b2c"
+
+
+def test_object_errors_fail_only_their_records(braze: Braze, workspace: BrazeWorkspace) -> None:
+    bulk = make("track", 2)
+    bulk["properties"]["products"] = [{"product_id": "sku_2", "price": 1.0, "quantity": 500}]
+    delivery = deliver(braze, [make("track", 1), bulk])
+    (records, _, classification) = delivery.results[0]
+    assert classification.outcome is Outcome.PARTIAL and not classification.retry_failed
+    assert [records[i].payload["array"] for i in classification.failed] == ["purchases"]
+    assert [records[i].message_id for i in classification.failed] == ["m-track-2"]
+    assert "quantity" in next(iter(classification.failed.values()))
+
+
+def test_more_than_75_objects_are_cut_into_requests(braze: Braze, receiver: Receiver) -> None:
+    delivery = deliver(braze, [make("page", n) for n in range(80)])
+    assert delivery.outcomes == ["success", "success"]
+
+
+def test_rate_limit_reset_and_errors(braze: Braze, receiver: Receiver) -> None:
+    records = braze.transform(make("page"))
+    reset = str(int(time.time()) + 30)
+    throttled = fault(
+        braze, receiver, Reply(429, {"message": "rate limited"}, {"X-RateLimit-Reset": reset}), records
+    )
+    assert throttled.outcome is Outcome.RETRY and 10 <= (throttled.retry_after or 0) <= 31
+    assert fault(braze, receiver, Reply(500, {"message": "oops"}), records).outcome is Outcome.RETRY
+    braze.connection["restApiKey"] = "leaked-key-5555"
+    denied = braze.classify(send(braze, "track", records), records)
+    assert denied.outcome is Outcome.DROP and "leaked-key-5555" in denied.error
+    assert "leaked-key-5555" not in braze.redact(denied.error)
