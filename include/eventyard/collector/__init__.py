@@ -1,0 +1,1 @@
+"""The collector: Segment-compatible tracking API, durable local spool and Parquet landing."""

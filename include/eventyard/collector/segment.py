@@ -1,0 +1,153 @@
+"""Spool segment files: append-only, length-prefixed, checksummed records.
+
+A segment is ``MAGIC`` followed by frames ``<u32 length><u32 crc32c(payload)><payload>``
+(little-endian).  A frame is complete only when its whole payload is present and its
+checksum matches, so a record torn by a crash or a failed write is recognised and cut off
+instead of being mistaken for data.  Segment names sort in creation order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import struct
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import google_crc32c
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"EYSEG001"
+HEADER = struct.Struct("<II")
+# Events are capped at 32 KB by the API; anything near this size is a corrupt length field.
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+SEGMENT_SUFFIX = ".log"
+_NAME_RE = re.compile(r"^seg-(\d{20})-([0-9a-f]{8})\.log$")
+
+
+def frame(payload: bytes) -> bytes:
+    """One record as it is stored: length, CRC32C, payload."""
+    return HEADER.pack(len(payload), google_crc32c.value(payload)) + payload
+
+
+def frame_many(payloads: list[bytes] | tuple[bytes, ...]) -> bytes:
+    """Several records framed back to back, ready for a single write."""
+    pack, crc = HEADER.pack, google_crc32c.value
+    parts: list[bytes] = []
+    for payload in payloads:
+        parts.append(pack(len(payload), crc(payload)))
+        parts.append(payload)
+    return b"".join(parts)
+
+
+@dataclass(frozen=True)
+class ParsedSegment:
+    """The complete records of a segment and where the valid data ends."""
+
+    records: list[bytes]
+    good_end: int
+    total: int
+
+    @property
+    def torn_bytes(self) -> int:
+        """Bytes after the last complete record (a torn or corrupt tail)."""
+        return self.total - self.good_end
+
+
+def parse(data: bytes) -> ParsedSegment:
+    """Split segment bytes into complete records, stopping at the first incomplete or corrupt one."""
+    total = len(data)
+    if total < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
+        return ParsedSegment([], 0, total)
+    view = memoryview(data)
+    unpack, crc = HEADER.unpack_from, google_crc32c.value
+    pos = len(MAGIC)
+    records: list[bytes] = []
+    header_size = HEADER.size
+    while pos + header_size <= total:
+        length, checksum = unpack(data, pos)
+        start = pos + header_size
+        end = start + length
+        if length > MAX_RECORD_BYTES or end > total:
+            break
+        payload = bytes(view[start:end])
+        if crc(payload) != checksum:
+            break
+        records.append(payload)
+        pos = end
+    return ParsedSegment(records, pos, total)
+
+
+def read_segment(path: Path) -> ParsedSegment:
+    """Read and parse a segment file."""
+    return parse(path.read_bytes())
+
+
+def repair(path: Path, corrupt_dir: Path) -> ParsedSegment:
+    """Cut a torn or corrupt tail off a segment (keeping the cut bytes aside) and return its records.
+
+    A segment with no complete record is removed. The cut bytes were never acknowledged when
+    they are a torn final write; they are still copied to ``corrupt_dir`` so that an operator
+    can look at real corruption instead of it vanishing.
+    """
+    data = path.read_bytes()
+    parsed = parse(data)
+    if parsed.torn_bytes:
+        corrupt_dir.mkdir(parents=True, exist_ok=True)
+        kept = corrupt_dir / f"{path.stem}-at-{parsed.good_end}.bin"
+        kept.write_bytes(data[parsed.good_end :])
+        log.warning("spool segment %s: cut %d torn bytes (kept in %s)", path, parsed.torn_bytes, kept)
+        if parsed.good_end > 0:
+            with open(path, "r+b") as fh:
+                fh.truncate(parsed.good_end)
+                fh.flush()
+                os.fsync(fh.fileno())
+    if not parsed.records:
+        path.unlink(missing_ok=True)
+    return parsed
+
+
+def new_segment_name(after_ns: int) -> tuple[str, int]:
+    """A fresh segment name that sorts after every earlier one, and its timestamp.
+
+    The wall-clock nanoseconds plus 32 random bits make names unique across restarts and
+    machines, which is what batch ids (derived from segment names) rely on.
+    """
+    ns = max(time.time_ns(), after_ns + 1)
+    return f"seg-{ns:020d}-{secrets.token_hex(4)}{SEGMENT_SUFFIX}", ns
+
+
+def segment_ns(name: str) -> int | None:
+    """The creation timestamp encoded in a segment name, or None if it is not a segment."""
+    match = _NAME_RE.match(name)
+    return int(match.group(1)) if match else None
+
+
+def list_segments(slot_dir: Path) -> list[str]:
+    """Segment file names in a slot directory, oldest first."""
+    try:
+        names = os.listdir(slot_dir)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if _NAME_RE.match(n))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte (``os.write`` may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a directory entry (a newly created or deleted file) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

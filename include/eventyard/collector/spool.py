@@ -1,0 +1,347 @@
+"""The durable local spool: events are on disk (fsync'd) before the collector answers 200.
+
+Each worker process claims one slot directory ``<spool>/slot-<k>`` with an exclusive
+``flock`` on its lock file, so every process appends to files no other process touches, and a
+restarted process re-claims a free slot (and with it the segments its predecessor left).
+Appends use group commit: callers queue framed records, one writer task writes everything
+queued so far with a single ``write`` + ``fdatasync`` in a dedicated I/O thread, and while
+that fsync runs the next group accumulates.  Nobody is answered before their fsync returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from eventyard.collector import segment
+from eventyard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_SLOTS = 4096
+LOCK_FILE = "lock"
+CORRUPT_DIR = "corrupt"
+
+
+class SpoolUnavailable(Exception):
+    """The spool cannot write (disk full, read-only, closed) -> answer 503."""
+
+
+# Spools open in this process, by slot directory, so that ``flush_all`` can seal them directly.
+LIVE_SPOOLS: dict[Path, Spool] = {}
+
+
+def slot_dirs(spool_dir: Path) -> list[tuple[int, Path]]:
+    """Every slot directory under a spool directory, by slot number."""
+    if not spool_dir.is_dir():
+        return []
+    found = []
+    for child in spool_dir.iterdir():
+        if child.is_dir() and child.name.startswith("slot-") and child.name[5:].isdigit():
+            found.append((int(child.name[5:]), child))
+    return sorted(found)
+
+
+def try_lock_slot(slot_dir: Path) -> int | None:
+    """Take the slot's exclusive lock without waiting; the locked fd, or None if someone holds it."""
+    slot_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(slot_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return None
+        raise
+    return fd
+
+
+def repair_slot(slot_dir: Path) -> int:
+    """Cut torn tails off every segment of a slot we hold the lock of; return the bytes cut."""
+    cut = 0
+    for name in segment.list_segments(slot_dir):
+        cut += segment.repair(slot_dir / name, slot_dir / CORRUPT_DIR).torn_bytes
+    return cut
+
+
+class Spool:
+    """One process's spool slot: group-committed appends plus a background flusher."""
+
+    def __init__(self, settings: Settings, slot: int, slot_dir: Path, lock_fd: int) -> None:
+        from eventyard.collector.flusher import SlotFlusher
+
+        self.settings = settings
+        self.slot = slot
+        self.slot_dir = slot_dir
+        self._lock_fd = lock_fd
+        self._max_bytes = settings.flush_max_bytes
+        # One thread owns the segment file descriptor: writes, fsyncs and seals never interleave.
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"spool-io-{slot}")
+        self._seg_lock = threading.Lock()
+        self._fd: int | None = None
+        self._active_name: str | None = None
+        self._active_size = 0
+        self._active_opened = 0.0
+        self._last_ns = 0
+        self._pending: list[tuple[bytes, int, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._healthy = True
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._flusher_task: asyncio.Task[None] | None = None
+        self.flusher = SlotFlusher(slot_dir, slot, settings)
+        self.counters: dict[str, float] = {
+            "appended_records": 0,
+            "appended_bytes": 0,
+            "fsyncs": 0,
+            "write_errors": 0,
+            "torn_bytes_cut": 0,
+        }
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings, *, slot: int | None = None) -> Spool:
+        """Claim a slot (the given one, or the first free one) and replay-repair its segments.
+
+        Raises ``SpoolUnavailable`` when the spool directory cannot be used or the requested
+        slot is held by another process.
+        """
+        spool_dir = settings.resolved_spool_dir
+        try:
+            spool_dir.mkdir(parents=True, exist_ok=True)
+            candidates = [slot] if slot is not None else range(MAX_SLOTS)
+            for k in candidates:
+                slot_dir = spool_dir / f"slot-{k}"
+                fd = try_lock_slot(slot_dir)
+                if fd is None:
+                    continue
+                spool = cls(settings, k, slot_dir, fd)
+                spool._recover()
+                LIVE_SPOOLS[slot_dir] = spool
+                return spool
+        except OSError as exc:
+            raise SpoolUnavailable(f"cannot open spool in {spool_dir}: {exc}") from exc
+        raise SpoolUnavailable(f"no free spool slot in {spool_dir} (tried {list(candidates)[:8]}...)")
+
+    def _recover(self) -> None:
+        """Cut torn tails; every segment left by an earlier process is sealed and will be flushed."""
+        self.counters["torn_bytes_cut"] += repair_slot(self.slot_dir)
+        for name in segment.list_segments(self.slot_dir):
+            self._last_ns = max(self._last_ns, segment.segment_ns(name) or 0)
+
+    # -- appending -------------------------------------------------------------------------
+
+    async def append(self, records: Sequence[bytes]) -> None:
+        """Append records; return only once they are written and fsync'd.
+
+        Raises ``SpoolUnavailable`` on any OS error (ENOSPC, EROFS, EACCES, ...) or when closed.
+        """
+        if self._closed:
+            raise SpoolUnavailable("spool is closed")
+        if not records:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((segment.frame_many(tuple(records)), len(records), done))
+        if self._writer is None:
+            self._writer = loop.create_task(self._write_groups())
+        await done
+
+    async def _write_groups(self) -> None:
+        """Leader loop: write + fsync everything queued, answer that group, repeat while more queued."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                group, self._pending = self._pending, []
+                data = b"".join(item[0] for item in group)
+                try:
+                    await loop.run_in_executor(self._io, self._write_durably, data)
+                except Exception as exc:
+                    self._healthy = False
+                    self.counters["write_errors"] += 1
+                    log.error("spool slot %d: write failed: %s", self.slot, exc)
+                    for _, _, fut in group:
+                        if not fut.done():
+                            fut.set_exception(SpoolUnavailable(f"spool cannot write: {exc}"))
+                    continue
+                self._healthy = True
+                self.counters["appended_records"] += sum(item[1] for item in group)
+                self.counters["appended_bytes"] += len(data)
+                for _, _, fut in group:
+                    if not fut.done():
+                        fut.set_result(None)
+        finally:
+            self._writer = None
+
+    def _write_durably(self, data: bytes) -> None:
+        """(I/O thread) Write to the active segment and fsync; seal it when it is full."""
+        if self._fd is None:
+            self._open_segment()
+        assert self._fd is not None
+        fd, fresh = self._fd, self._active_size == 0
+        payload = segment.MAGIC + data if fresh else data
+        try:
+            segment.write_all(fd, payload)
+            os.fdatasync(fd)
+            if fresh:
+                segment.fsync_dir(self.slot_dir)
+        except OSError:
+            self._abandon_segment()
+            raise
+        self.counters["fsyncs"] += 1
+        self._active_size += len(payload)
+        if self._active_size >= self._max_bytes:
+            self._close_segment()
+            self._wake_flusher()
+
+    def _open_segment(self) -> None:
+        name, ns = segment.new_segment_name(self._last_ns)
+        with self._seg_lock:
+            fd = os.open(self.slot_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            self._fd, self._active_name, self._last_ns = fd, name, ns
+            self._active_size = 0
+            self._active_opened = time.monotonic()
+
+    def _abandon_segment(self) -> None:
+        """After a failed write: drop the unacknowledged bytes and move on to a fresh segment."""
+        fd, name, size = self._fd, self._active_name, self._active_size
+        if fd is not None:
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                pass  # the reader stops at the torn frame; those records were never acknowledged
+        self._close_segment()
+        if size == 0 and name is not None:
+            try:
+                (self.slot_dir / name).unlink()
+            except OSError:
+                pass
+
+    def _close_segment(self) -> None:
+        """(I/O thread) Seal the active segment: later appends go to a new one."""
+        with self._seg_lock:
+            if self._fd is not None:
+                try:
+                    os.close(self._fd)
+                except OSError:
+                    pass
+            self._fd, self._active_name, self._active_size = None, None, 0
+
+    def _wake_flusher(self) -> None:
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    # -- sealing, health, stats ------------------------------------------------------------
+
+    async def seal(self) -> None:
+        """Seal the active segment now (it becomes eligible for flushing)."""
+        await asyncio.get_running_loop().run_in_executor(self._io, self._close_segment)
+
+    def seal_sync(self) -> None:
+        """Seal the active segment from any thread other than the spool's I/O thread."""
+        self._io.submit(self._close_segment).result()
+
+    def active_age(self) -> float:
+        """Seconds since the active segment was opened (0 when none is open)."""
+        return time.monotonic() - self._active_opened if self._fd is not None else 0.0
+
+    def sealed_segments(self) -> list[str]:
+        """Names of this slot's segments that no longer take appends, oldest first."""
+        with self._seg_lock:
+            names = segment.list_segments(self.slot_dir)
+            active = self._active_name
+        return [name for name in names if name != active]
+
+    def healthy(self) -> bool:
+        """False when the last write failed or the spool is closed (readiness fails)."""
+        return self._healthy and not self._closed
+
+    async def probe(self) -> None:
+        """Try a small durable write in the slot directory; healthy again if it works."""
+
+        def write_probe() -> None:
+            path = self.slot_dir / ".probe"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                segment.write_all(fd, b"probe")
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            path.unlink()
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._io, write_probe)
+        except OSError as exc:
+            log.warning("spool slot %d still unwritable: %s", self.slot, exc)
+            return
+        self._healthy = True
+
+    def stats(self) -> dict[str, float]:
+        """Gauges and counters for metrics: spool size, segment count and age, flush results."""
+        now_ns = time.time_ns()
+        names = segment.list_segments(self.slot_dir)
+        size = 0
+        for name in names:
+            try:
+                size += (self.slot_dir / name).stat().st_size
+            except OSError:
+                pass
+        oldest = segment.segment_ns(names[0]) if names else None
+        return {
+            "spool_bytes": float(size),
+            "segments": float(len(names)),
+            "oldest_segment_age_s": (now_ns - oldest) / 1e9 if oldest else 0.0,
+            "healthy": 1.0 if self.healthy() else 0.0,
+            **self.counters,
+            **self.flusher.counters,
+        }
+
+    # -- flusher lifecycle -----------------------------------------------------------------
+
+    async def start_flusher(self) -> None:
+        """Start the background flusher (seal by age/size, land, record, delete)."""
+        from eventyard.collector.flusher import run_flusher
+
+        if self._flusher_task is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._flusher_task = self._loop.create_task(run_flusher(self, self._wake))
+
+    def flush_now_sync(self) -> dict[str, int]:
+        """Seal and flush everything of this slot now, from a thread that is not the I/O thread."""
+        self.seal_sync()
+        return self.flusher.flush(self.sealed_segments(), force=True).as_dict()
+
+    async def close(self) -> None:
+        """Stop accepting, finish queued writes, try a last flush, and release the slot."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._writer is not None:
+            await self._writer
+        if self._flusher_task is not None:
+            self._flusher_task.cancel()
+            try:
+                await self._flusher_task
+            except asyncio.CancelledError:
+                pass
+            await self.seal()
+            try:
+                await asyncio.to_thread(self.flusher.flush, self.sealed_segments(), force=True)
+            except Exception as exc:  # the segments stay on disk and are flushed after restart
+                log.warning("spool slot %d: final flush failed: %s", self.slot, exc)
+        await self.seal()
+        self._io.shutdown(wait=True)
+        LIVE_SPOOLS.pop(self.slot_dir, None)
+        os.close(self._lock_fd)
