@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     load_chunk_batches: int = Field(default=50, ge=1)
     delivery_retry_window_seconds: int = Field(default=4 * 3600, ge=1)
     delivery_concurrency: int = Field(default=8, ge=1)
+    delivery_inline_retry_seconds: float = Field(
+        default=30.0, ge=0, description="Waiting for short retries allowed inside one delivery cycle."
+    )
+    delivery_max_batches_per_cycle: int = Field(default=200, ge=1)
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,3 +4,4 @@ Each component that adds tables appends its models module here.
 """
 
 from eventyard.db import models  # noqa: F401
+from eventyard.destinations import models as destinations_models  # noqa: F401

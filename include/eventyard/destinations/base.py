@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import orjson
+
 CALL_TYPES: frozenset[str] = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 
 
@@ -44,6 +46,9 @@ class Classification:
     failed: Mapping[int, str] = field(default_factory=dict)
     retry_failed: bool = False
     retry_after: float | None = None
+    # Records the vendor did not accept but that are not at fault, to send again at once (e.g. the
+    # valid rest of a batch rejected whole because of the records in ``failed``: Amplitude's 400).
+    resend: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,17 @@ class Integration(abc.ABC):
         other 4xx drop. Vendors with partial-success bodies override this."""
         return default_classification(response)
 
+    def batch_limit(self, route: str) -> int:
+        """Most records per request on ``route`` (override for per-route or configurable limits)."""
+        return self.max_batch_events
+
+    def record_size(self, record: VendorRecord) -> int:
+        """Approximate bytes a record adds to a request body (for cutting batches by bytes)."""
+        payload = record.payload
+        if isinstance(payload, bytes | bytearray):
+            return len(payload) + 1
+        return len(orjson.dumps(payload, default=str)) + 1
+
     def redact(self, text: str) -> str:
         """Remove secret setting values from a text bound for logs or the dead-letter table."""
         for key in self.secret_settings:
@@ -147,3 +163,23 @@ def default_classification(response: HttpResponse) -> Classification:
             Outcome.RETRY, error=f"HTTP {status}: {body}", retry_after=retry_after_seconds(response.headers)
         )
     return Classification(Outcome.DROP, error=f"HTTP {status}: {body}")
+
+
+class SdkIntegration(Integration):
+    """Base class of vendors reached through an SDK instead of HTTP requests of ours (Kinesis).
+
+    The engine calls ``send`` for each batch instead of ``build_request`` + HTTP + ``classify``;
+    an exception raised by ``send`` counts as a transient failure (retried with backoff), so
+    ``send`` only needs to classify the answers it understands.
+    """
+
+    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+        """Not used: SDK vendors send through ``send``."""
+        raise NotImplementedError(f"{type(self).__name__} sends through its SDK")
+
+    @abc.abstractmethod
+    async def send(self, route: str, records: Sequence[VendorRecord]) -> Classification:
+        """Deliver one batch of records of one route and classify the outcome."""
+
+    async def aclose(self) -> None:
+        """Release SDK clients (called once after a delivery cycle)."""

@@ -1,0 +1,214 @@
+"""One delivery cycle: for each enabled API/stream integration, retry its due pending events,
+then read the landed batches it has not read yet, deliver them, and record every event's fate.
+
+``deliver_once`` is what ``eventyard deliver --once`` and the ``deliver_destinations`` DAG run
+(the DAG maps ``deliver_integration`` over ``deliverable_integration_ids``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import func, select
+
+from eventyard.db.engine import get_engine, session_scope
+from eventyard.db.models import Integration as IntegrationRow
+from eventyard.destinations import ledger
+from eventyard.destinations.base import SdkIntegration
+from eventyard.destinations.engine import DeliveryEngine, EngineStats, RetryPolicy
+from eventyard.destinations.http import make_client
+from eventyard.destinations.models import DeliveryPending
+from eventyard.destinations.prepare import VendorSetup, fates_for, prepare, read_batch_messages, setup_vendor
+from eventyard.destinations.registry import integration_classes
+from eventyard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+LEASE_SECONDS = 900.0
+CYCLE_SECONDS = 300.0  # stop reading new batches after this, well inside the lease
+PENDING_PER_CYCLE = 20_000
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class IntegrationReport:
+    """What one cycle did for one integration."""
+
+    integration_id: str
+    code: str = ""
+    batches: int = 0
+    delivered: int = 0
+    skipped: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    pending: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class DeliveryReport:
+    """What one cycle did for every integration."""
+
+    integrations: list[IntegrationReport] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        """Sums over every integration."""
+        keys = ("batches", "delivered", "skipped", "retried", "dead_lettered", "pending", "requests")
+        return {k: sum(int(getattr(r, k)) for r in self.integrations) for k in keys}
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-able form (for XCom and the CLI)."""
+        return {"totals": self.totals(), "integrations": [asdict(r) for r in self.integrations]}
+
+
+def default_policy(settings: Settings) -> RetryPolicy:
+    """The retry policy the settings ask for."""
+    return RetryPolicy(inline_budget_seconds=settings.delivery_inline_retry_seconds)
+
+
+def deliverable_integration_ids(settings: Settings) -> list[str]:
+    """Enabled integrations that a vendor module implements (API and stream kinds)."""
+    codes = set(integration_classes())
+    with session_scope(get_engine(settings)) as session:
+        rows = session.execute(
+            select(IntegrationRow.id, IntegrationRow.integration_code)
+            .where(IntegrationRow.enabled.is_(True))
+            .order_by(IntegrationRow.created_at, IntegrationRow.id)
+        ).all()
+    return [row.id for row in rows if row.integration_code in codes]
+
+
+def deliver_once(
+    settings: Settings, *, clock: Clock = utc_now, policy: RetryPolicy | None = None
+) -> DeliveryReport:
+    """Run one delivery cycle for every deliverable integration, one after the other."""
+    report = DeliveryReport()
+    for integration_id in deliverable_integration_ids(settings):
+        report.integrations.append(deliver_integration(settings, integration_id, clock=clock, policy=policy))
+    return report
+
+
+def deliver_integration(
+    settings: Settings, integration_id: str, *, clock: Clock = utc_now, policy: RetryPolicy | None = None
+) -> IntegrationReport:
+    """One cycle for one integration, under its lease; errors are reported, never raised."""
+    report = IntegrationReport(integration_id=integration_id)
+    engine = get_engine(settings)
+    owner = f"{socket.gethostname()}:{os.getpid()}:{id(report)}"
+    if not ledger.acquire_lease(engine, integration_id, owner, clock(), LEASE_SECONDS):
+        report.error = "another worker holds this integration's delivery lease"
+        return report
+    started = time.monotonic()
+    try:
+        setup = setup_vendor(settings, integration_id)
+        report.code = setup.code
+        asyncio.run(_deliver(settings, setup, report, clock, policy or default_policy(settings)))
+    except Exception as exc:
+        log.exception("delivery of integration %s failed", integration_id)
+        report.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        ledger.release_lease(engine, integration_id, owner)
+        report.seconds = round(time.monotonic() - started, 3)
+    with session_scope(engine) as session:
+        report.pending = int(
+            session.scalar(
+                select(func.count())
+                .select_from(DeliveryPending)
+                .where(DeliveryPending.integration_id == integration_id)
+            )
+            or 0
+        )
+    return report
+
+
+async def _deliver(
+    settings: Settings, setup: VendorSetup, report: IntegrationReport, clock: Clock, policy: RetryPolicy
+) -> None:
+    vendor = setup.vendor
+    engine = get_engine(settings)
+    window = float(settings.delivery_retry_window_seconds)
+    client = None if isinstance(vendor, SdkIntegration) else make_client(settings.delivery_concurrency)
+    started = time.monotonic()
+    try:
+        # Due retries first: they are the oldest events.
+        with session_scope(engine) as session:
+            rows = ledger.due_pending(session, setup.integration_id, clock(), PENDING_PER_CYCLE)
+            messages = [(row.message_id, row.message) for row in rows]
+        if rows:
+            fates, stats = await _send(setup, messages, client, settings, policy)
+            with session_scope(engine) as session:
+                rows = [session.merge(row) for row in rows]
+                tally = ledger.record_retries(
+                    session,
+                    org_id=setup.org_id,
+                    integration_id=setup.integration_id,
+                    rows=rows,
+                    fates=fates,
+                    now=clock(),
+                    window_seconds=window,
+                )
+                ledger.count_inline_retries(session, setup.integration_id, stats.retried_records)
+            _add(report, tally, stats.requests, stats.retried_records)
+        with session_scope(engine) as session:
+            batches = ledger.new_batches(
+                session, setup.integration_id, setup.source_id, settings.delivery_max_batches_per_cycle
+            )
+        for batch in batches:
+            if time.monotonic() - started > CYCLE_SECONDS:
+                break
+            messages = read_batch_messages(settings, batch.uri)
+            fates, stats = await _send(setup, messages, client, settings, policy)
+            with session_scope(engine) as session:
+                tally = ledger.record_batch(
+                    session,
+                    org_id=setup.org_id,
+                    integration_id=setup.integration_id,
+                    batch=batch,
+                    fates=fates,
+                    now=clock(),
+                    window_seconds=window,
+                )
+                ledger.count_inline_retries(session, setup.integration_id, stats.retried_records)
+            report.batches += 1
+            _add(report, tally, stats.requests, stats.retried_records)
+    finally:
+        if client is not None:
+            await client.aclose()
+        if isinstance(vendor, SdkIntegration):
+            await vendor.aclose()
+
+
+async def _send(
+    setup: VendorSetup,
+    messages: list[tuple[str, str]],
+    client: httpx.AsyncClient | None,
+    settings: Settings,
+    policy: RetryPolicy,
+) -> tuple[list[ledger.Fate], EngineStats]:
+    prepared = prepare(setup, messages)
+    engine = DeliveryEngine(setup.vendor, client, concurrency=settings.delivery_concurrency, policy=policy)
+    results = await engine.deliver(prepared.items)
+    return fates_for(prepared, results), engine.stats
+
+
+def _add(report: IntegrationReport, tally: ledger.Tally, requests: int, inline_retried: int) -> None:
+    report.delivered += tally.delivered
+    report.skipped += tally.skipped
+    report.retried += tally.retried + inline_retried
+    report.dead_lettered += tally.dead_lettered
+    report.requests += requests
