@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import orjson
 
@@ -222,6 +223,17 @@ def body_json(body: bytes) -> Any:
         return orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
         return None
+
+
+def redact_encoded(integration: Integration, text: str) -> str:
+    """Hide secret settings in their URL-encoded forms too (the base ``redact`` catches only the
+    raw value; form bodies and query strings carry ``quote``/``quote_plus`` versions)."""
+    for key in integration.secret_settings:
+        value = setting(integration, key)
+        if isinstance(value, str) and len(value) >= 4:
+            for encoded in {quote(value, safe=""), quote_plus(value)}:
+                text = text.replace(encoded, "********")
+    return text
 
 
 def short(body: bytes, limit: int = 1000) -> str:
