@@ -1,0 +1,131 @@
+"""The collector's ASGI application: ``create_app(settings)``.
+
+Tracking routes (``/v1/track`` ... ``/v1/batch``, short client routes, pixel, ``/v1/m``) are
+dispatched by a dict lookup to a lean ASGI handler; everything else (settings, analytics.js,
+health, metrics, debugger) goes to a small Starlette app. The lifespan opens this worker's
+spool slot and starts its flusher before the first request, and closes both on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
+
+from eventyard.collector import metrics, routes_debugger, routes_tracking, routes_web
+from eventyard.collector.debugger import DebuggerRing
+from eventyard.collector.runtime import CollectorRuntime, SpoolLike
+from eventyard.collector.writekeys import WriteKeyCache
+from eventyard.db.engine import get_engine
+from eventyard.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+GAUGE_INTERVAL_S = 2.0
+
+SpoolFactory = Callable[[Settings], SpoolLike]
+
+
+def _open_real_spool(settings: Settings) -> SpoolLike:
+    from eventyard.collector.spool import Spool
+
+    return Spool.open(settings)
+
+
+class CollectorApp:
+    """ASGI callable: tracking fast path + Starlette for the rest + the spool lifespan."""
+
+    def __init__(self, settings: Settings, spool_factory: SpoolFactory, *, run_flusher: bool) -> None:
+        engine = get_engine(settings)
+        self.runtime = CollectorRuntime(
+            settings=settings,
+            engine=engine,
+            keys=WriteKeyCache(engine, settings.writekey_cache_seconds),
+            debugger=DebuggerRing(settings.debugger_size, settings.resolved_spool_dir / "debugger"),
+        )
+        self._spool_factory = spool_factory
+        self._run_flusher = run_flusher
+        self.web = Starlette(routes=[*routes_web.ROUTES, *routes_debugger.ROUTES])
+        self.web.state.runtime = self.runtime
+        self._background: list[asyncio.Task[None]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = routes_tracking.normalize_path(scope["path"])
+            if routes_tracking.is_tracking_path(path):
+                await routes_tracking.handle(self.runtime, path, scope, receive, send)
+                return
+            await self.web(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:
+            await self.web(scope, receive, send)
+
+    async def startup(self) -> None:
+        """Open the spool (replaying what a previous process left), start flusher and publishers."""
+        spool = await asyncio.to_thread(self._spool_factory, self.runtime.settings)
+        self.runtime.spool = spool
+        if self._run_flusher:
+            await spool.start_flusher()
+        loop = asyncio.get_running_loop()
+        self._background = [
+            loop.create_task(self.runtime.debugger.run_publisher()),
+            loop.create_task(self._refresh_gauges()),
+        ]
+
+    async def shutdown(self) -> None:
+        """Stop background tasks, then close the spool (its last flush runs there)."""
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background = []
+        self.runtime.debugger.forget_own_snapshots()
+        if self.runtime.spool is not None:
+            await self.runtime.spool.close()
+            self.runtime.spool = None
+
+    async def _refresh_gauges(self) -> None:
+        while True:
+            spool = self.runtime.spool
+            if spool is not None:
+                try:
+                    stats = await asyncio.to_thread(spool.stats)
+                    metrics.update_spool_gauges(stats, spool.healthy())
+                except Exception as exc:  # metrics must never take the worker down
+                    log.warning("cannot read spool stats: %s", exc)
+            await asyncio.sleep(GAUGE_INTERVAL_S)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("collector failed to start")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self.shutdown()
+                finally:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    spool_factory: SpoolFactory | None = None,
+    run_flusher: bool = True,
+) -> CollectorApp:
+    """The collector app. ``spool_factory`` replaces the real spool (tests of the API alone)."""
+    return CollectorApp(
+        settings or get_settings(), spool_factory or _open_real_spool, run_flusher=run_flusher
+    )

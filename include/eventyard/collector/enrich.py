@@ -1,0 +1,255 @@
+"""Server-side enrichment of tracking messages (segment-spec §1.6 and the SDK quirks of §4).
+
+Pure functions on plain dicts: they run once per event on the collector's hot path, so they
+avoid pydantic and any allocation they can. ``enrich`` mutates and returns the message.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+# Library names that identify a mobile SDK (Segment, MetaRouter, RudderStack families).
+_MOBILE_LIBRARY_MARKERS = ("ios", "android", "react-native", "swift", "kotlin", "flutter", "xamarin")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Received = tuple[datetime, str]  # arrival time and its ISO-8601 text
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An ISO-8601 string as an aware UTC datetime; ``None`` when absent or unparseable."""
+    parsed = _parse(value)
+    return parsed[0] if parsed is not None else None
+
+
+def _parse(value: Any) -> tuple[datetime, str] | None:
+    """(UTC datetime, canonical ISO text) of a timestamp string, or ``None``."""
+    if type(value) is not str or not value:
+        return None
+    return _parse_text(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_text(value: str) -> tuple[datetime, str] | None:
+    # Cached: a batch's items share sentAt, and SDKs stamp many events in the same millisecond.
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # SDKs that omit the zone mean UTC (old analytics-python stamped naive UTC).
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed, format_timestamp(parsed)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and ``Z``: ``2024-01-01T00:00:05.000Z``."""
+    # isoformat is C code (strftime is ~5x slower); every datetime here is UTC ("+00:00").
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+# Per-process random prefix + counter: unique across workers and restarts, and far cheaper
+# than a uuid4 per event.
+_ID_PREFIX = f"api-{secrets.token_hex(8)}-"
+_id_counter = itertools.count(1)
+
+
+def new_message_id() -> str:
+    """A message id for events that arrive without one."""
+    return f"{_ID_PREFIX}{next(_id_counter)}"
+
+
+class RequestInfo:
+    """What the collector knows about the request that carried a message."""
+
+    __slots__ = (
+        "batch_context",
+        "batch_integrations",
+        "batch_sent_at",
+        "channel",
+        "client_ip",
+        "received_at",
+        "received_at_iso",
+        "source_id",
+    )
+
+    def __init__(
+        self,
+        received: Received | datetime,
+        source_id: str,
+        channel: str,
+        client_ip: str | None = None,
+        *,
+        batch_sent_at: Any = None,
+        batch_context: dict[str, Any] | None = None,
+        batch_integrations: dict[str, Any] | None = None,
+    ) -> None:
+        if isinstance(received, datetime):
+            received = (received, format_timestamp(received))
+        self.received_at, self.received_at_iso = received
+        self.source_id = source_id
+        self.channel = channel  # "server" (full-word routes), "client" (short routes, pixel)
+        self.client_ip = client_ip
+        self.batch_sent_at = batch_sent_at
+        self.batch_context = batch_context
+        self.batch_integrations = batch_integrations
+
+
+def apply_batch_defaults(message: dict[str, Any], info: RequestInfo) -> None:
+    """Batch-level ``sentAt``, ``context`` and ``integrations`` fill what the item lacks."""
+    if info.batch_sent_at is not None and message.get("sentAt") is None:
+        message["sentAt"] = info.batch_sent_at
+    if info.batch_context:
+        own = message.get("context")
+        message["context"] = {**info.batch_context, **own} if type(own) is dict else dict(info.batch_context)
+    if info.batch_integrations:
+        own = message.get("integrations")
+        message["integrations"] = (
+            {**info.batch_integrations, **own} if type(own) is dict else dict(info.batch_integrations)
+        )
+
+
+def normalize_sdk_quirks(message: dict[str, Any]) -> None:
+    """MetaRouter and RudderStack SDK shapes, mapped onto the Segment spec (§4).
+
+    - page/screen names sent as ``event`` become ``name`` (and ``event`` is dropped);
+    - an alias without ``previousId`` takes it from ``anonymousId``;
+    - a top-level ``groupId`` on a non-group call moves to ``context.groupId``.
+    """
+    kind = message.get("type")
+    if kind == "page" or kind == "screen":
+        if "event" in message:
+            event = message.pop("event")
+            if message.get("name") is None and event is not None:
+                message["name"] = event
+    elif kind == "alias" and message.get("previousId") is None and message.get("anonymousId") is not None:
+        message["previousId"] = message["anonymousId"]
+    if kind != "group" and "groupId" in message:
+        group_id = message.pop("groupId")
+        if group_id is not None:
+            context = _context_of(message)
+            context.setdefault("groupId", group_id)
+
+
+def correct_clock_skew(message: dict[str, Any], received_at: datetime, received_at_iso: str) -> None:
+    """Set ``originalTimestamp``, ``timestamp``, ``sentAt`` (normalized) from the client's clocks.
+
+    ``timestamp = receivedAt - (sentAt - originalTimestamp)``; the client's own timestamp is
+    kept as ``originalTimestamp``. RudderStack sends only ``originalTimestamp``, which then
+    plays the same role. Without ``sentAt`` the client's timestamp is trusted as is; without
+    any client timestamp the event happened when it arrived. Unparseable values are kept
+    under ``invalidTimestamps`` instead of breaking the typed landing columns.
+    """
+    raw_timestamp = message.get("timestamp")
+    raw_original = message.get("originalTimestamp")
+    raw_sent = message.get("sentAt")
+    invalid: dict[str, Any] = {}
+
+    original = _parse(raw_timestamp)
+    if original is None:
+        if raw_timestamp is not None:
+            invalid["timestamp"] = raw_timestamp
+        original = _parse(raw_original)
+        if original is None and raw_original is not None:
+            invalid["originalTimestamp"] = raw_original
+    sent = _parse(raw_sent)
+    if sent is None and raw_sent is not None:
+        invalid["sentAt"] = raw_sent
+
+    if sent is not None:
+        message["sentAt"] = sent[1]
+    else:
+        message.pop("sentAt", None)
+    if original is None:
+        message.pop("originalTimestamp", None)
+        message["timestamp"] = received_at_iso
+    else:
+        message["originalTimestamp"] = original[1]
+        if sent is None:
+            message["timestamp"] = original[1]
+        else:
+            message["timestamp"] = format_timestamp(_skew_corrected(received_at, sent[0], original[0]))
+    if invalid:
+        message["invalidTimestamps"] = invalid
+
+
+def _skew_corrected(received_at: datetime, sent: datetime, original: datetime) -> datetime:
+    try:
+        return max(received_at - (sent - original), _EPOCH)
+    except OverflowError:
+        # Wildly wrong client clocks must not push the result outside what datetime can hold.
+        return original
+
+
+def derive_channel(message: dict[str, Any], route_channel: str) -> str:
+    """``mobile`` for mobile SDKs, else the route family's channel (``server`` or ``client``)."""
+    context = message.get("context")
+    if type(context) is dict:
+        library = context.get("library")
+        if type(library) is dict:
+            name = library.get("name")
+            if type(name) is str and _is_mobile_library(name):
+                return "mobile"
+    return route_channel
+
+
+@lru_cache(maxsize=1024)
+def _is_mobile_library(name: str) -> bool:
+    lowered = name.lower()
+    return any(marker in lowered for marker in _MOBILE_LIBRARY_MARKERS)
+
+
+def _context_of(message: dict[str, Any]) -> dict[str, Any]:
+    context = message.get("context")
+    if type(context) is not dict:
+        context = {}
+        message["context"] = context
+    return context
+
+
+def _stringify_id(message: dict[str, Any], key: str) -> None:
+    value = message.get(key)
+    if value is not None and type(value) is not str and type(value) in (int, float):
+        message[key] = str(value)
+
+
+def enrich(message: dict[str, Any], info: RequestInfo) -> dict[str, Any]:
+    """Normalize and enrich one message in place (call after ``apply_batch_defaults``)."""
+    message.pop("writeKey", None)
+    if message.get("messageId") is None:
+        message["messageId"] = new_message_id()
+    elif type(message["messageId"]) is not str:
+        message["messageId"] = str(message["messageId"])
+    _stringify_id(message, "userId")
+    _stringify_id(message, "anonymousId")
+    normalize_sdk_quirks(message)
+    correct_clock_skew(message, info.received_at, info.received_at_iso)
+    message["receivedAt"] = info.received_at_iso
+
+    context = message.get("context")
+    direct = type(context) is dict and context.get("direct") is True
+    if info.client_ip and (info.channel == "client" or direct):
+        context = _context_of(message)
+        # IPv6 addresses are not collected automatically (segment-spec §1.6).
+        if not context.get("ip") and ":" not in info.client_ip:
+            context["ip"] = info.client_ip
+    if type(message.get("channel")) is not str:
+        message["channel"] = derive_channel(message, info.channel)
+    message["projectId"] = info.source_id
+    message["version"] = 2
+    return message
+
+
+_last_received: tuple[int, Received] = (-1, (_EPOCH, ""))
+
+
+def received_now() -> Received:
+    """The server clock truncated to milliseconds, and its ISO text (cached within the ms)."""
+    global _last_received
+    millis = time.time_ns() // 1_000_000
+    if millis != _last_received[0]:
+        moment = datetime.fromtimestamp(millis // 1000, UTC).replace(microsecond=millis % 1000 * 1000)
+        _last_received = (millis, (moment, format_timestamp(moment)))
+    return _last_received[1]

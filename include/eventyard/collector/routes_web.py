@@ -1,0 +1,164 @@
+"""The collector's non-tracking routes: analytics.js settings and bundle, health, readiness, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlparse
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from eventyard.collector import bundle, metrics
+from eventyard.collector.runtime import CollectorRuntime
+from eventyard.collector.writekeys import ControlDbUnavailable
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"success": False, "message": message, "code": code}, status_code=status)
+
+
+def public_origin(request: Request, runtime: CollectorRuntime) -> tuple[str, str]:
+    """(scheme, host[:port]) SDKs should use: the configured public URL if set, else the request's."""
+    settings = runtime.settings
+    configured = urlparse(settings.collector_public_url)
+    if "collector_public_url" in settings.model_fields_set or not request.headers.get("host"):
+        return configured.scheme or "http", configured.netloc
+    return request.url.scheme, request.headers["host"]
+
+
+def _runtime(request: Request) -> CollectorRuntime:
+    runtime: CollectorRuntime = request.app.state.runtime
+    return runtime
+
+
+async def _enabled_source(runtime: CollectorRuntime, write_key: str) -> Response | None:
+    """None when the key is usable, else the error response."""
+    try:
+        source = await runtime.keys.resolve(write_key)
+    except ControlDbUnavailable as exc:
+        return _error(503, "control_db_unavailable", str(exc))
+    if not source.ok:
+        return _error(404, "invalid_write_key", f"no enabled source has the write key {write_key!r}")
+    return None
+
+
+async def project_settings(request: Request) -> Response:
+    """``GET /v1/projects/{writeKey}/settings``: what analytics.js needs, pointing at this collector."""
+    runtime = _runtime(request)
+    write_key = request.path_params["write_key"]
+    failure = await _enabled_source(runtime, write_key)
+    if failure is not None:
+        return failure
+    scheme, host = public_origin(request, runtime)
+    api_host = f"{host}/v1"
+    body = {
+        # Only Segment.io: any other key would make analytics.js fetch legacy destination bundles.
+        "integrations": {
+            "Segment.io": {
+                "apiKey": write_key,
+                "apiHost": api_host,
+                "protocol": scheme,
+                "unbundledIntegrations": [],
+                "addBundledMetadata": True,
+                "maybeBundledConfigIds": {},
+            }
+        },
+        "plan": {"track": {"__default": {"enabled": True, "integrations": {}}}},
+        "enabledMiddleware": {},
+        "metrics": {"host": api_host, "sampleRate": 0},
+        "remotePlugins": [],
+        "legacyVideoPluginsEnabled": False,
+    }
+    return JSONResponse(
+        body, headers={"cache-control": "public, max-age=60", "access-control-allow-origin": "*"}
+    )
+
+
+async def analytics_bundle(request: Request) -> Response:
+    """``/analytics.js/v1/{writeKey}/{file}.js``: analytics.min.js, metalytics.min.js or <wk>.js."""
+    runtime = _runtime(request)
+    write_key = request.path_params["write_key"]
+    filename = request.path_params["filename"]
+    if filename not in ("analytics.min.js", "analytics.js", "metalytics.min.js", f"{write_key}.js"):
+        return _error(404, "not_found", f"no bundle named {filename!r}")
+    failure = await _enabled_source(runtime, write_key)
+    if failure is not None:
+        return failure
+    scheme, host = public_origin(request, runtime)
+    try:
+        script = bundle.analytics_js(write_key, f"{scheme}://{host}", metalytics=filename.startswith("meta"))
+    except bundle.BundleMissing as exc:
+        return _error(503, "bundle_missing", str(exc))
+    return Response(
+        script,
+        media_type="application/javascript",
+        headers={"cache-control": "public, max-age=300", "access-control-allow-origin": "*"},
+    )
+
+
+async def bundle_chunk(request: Request) -> Response:
+    """``/analytics-next/bundles/{name}``: the chunks analytics.js loads lazily."""
+    try:
+        data = bundle.chunk(request.path_params["name"])
+    except FileNotFoundError:
+        return _error(404, "not_found", "no such bundle chunk")
+    except bundle.BundleMissing as exc:
+        return _error(503, "bundle_missing", str(exc))
+    return Response(
+        data,
+        media_type="application/javascript",
+        headers={"cache-control": "public, max-age=86400", "access-control-allow-origin": "*"},
+    )
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process serves requests."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: 503 when the spool cannot write or the control DB is unreachable."""
+    runtime = _runtime(request)
+    problems: dict[str, str] = {}
+    spool = runtime.spool
+    if spool is None:
+        problems["spool"] = "not open"
+    elif not spool.healthy():
+        probe = getattr(spool, "probe", None)
+        if probe is not None:
+            await probe()  # a disk that was full may have room again
+        if not spool.healthy():
+            problems["spool"] = "cannot write"
+    try:
+        await asyncio.to_thread(_ping, runtime)
+    except Exception as exc:
+        problems["control_db"] = f"unreachable: {type(exc).__name__}"
+    if problems:
+        return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def _ping(runtime: CollectorRuntime) -> None:
+    with runtime.engine.connect() as conn:
+        conn.execute(text("select 1"))
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus exposition (aggregated over workers in multiprocess mode)."""
+    runtime = _runtime(request)
+    if runtime.spool is not None:
+        metrics.update_spool_gauges(runtime.spool.stats(), runtime.spool.healthy())
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
+
+
+ROUTES = [
+    Route("/v1/projects/{write_key}/settings", project_settings, methods=["GET"]),
+    Route("/analytics.js/v1/{write_key}/{filename}", analytics_bundle, methods=["GET"]),
+    Route("/analytics-next/bundles/{name}", bundle_chunk, methods=["GET"]),
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/metrics", metrics_endpoint, methods=["GET"]),
+]

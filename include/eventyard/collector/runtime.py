@@ -1,0 +1,55 @@
+"""The per-process state every collector route shares (built once, in the app's lifespan)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from eventyard.collector.debugger import DebuggerRing
+from eventyard.collector.writekeys import WriteKeyCache
+from eventyard.settings import Settings
+
+
+class SpoolLike(Protocol):
+    """What the API needs of the spool (``eventyard.collector.spool.Spool`` implements it)."""
+
+    async def append(self, records: Sequence[bytes]) -> None:
+        """Write and fsync ``records``; raise ``SpoolUnavailable`` when that is impossible."""
+        ...
+
+    def healthy(self) -> bool:
+        """Whether the spool can currently write."""
+        ...
+
+    def stats(self) -> dict[str, float]:
+        """Gauges: spool_bytes, segments, oldest_segment_age_s, upload_failures."""
+        ...
+
+    async def start_flusher(self) -> None:
+        """Start sealing and landing segments in the background."""
+        ...
+
+    async def close(self) -> None:
+        """Stop the flusher and release the spool slot."""
+        ...
+
+
+@dataclass
+class CollectorRuntime:
+    """Settings, control DB, write-key cache, debugger ring and (once started) the spool."""
+
+    settings: Settings
+    engine: Engine
+    keys: WriteKeyCache
+    debugger: DebuggerRing
+    spool: SpoolLike | None = None
+    public_base: str = field(default="")
+
+    def require_spool(self) -> SpoolLike:
+        """The open spool (the lifespan opens it before the first request is served)."""
+        if self.spool is None:
+            raise RuntimeError("the spool is not open: the ASGI lifespan has not run")
+        return self.spool
