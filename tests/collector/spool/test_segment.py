@@ -1,0 +1,84 @@
+"""Segment framing: records round-trip, and a torn or corrupt tail is recognised and cut off."""
+
+from __future__ import annotations
+
+import pytest
+
+from eventyard.collector import segment
+from eventyard.collector.flusher import flush_all
+from eventyard.collector.spool import Spool
+from eventyard.settings import Settings
+
+from .helpers import landed_ids, record
+
+
+def test_frames_round_trip_and_stop_at_a_bad_checksum() -> None:
+    payloads = [b"a", b"", b"x" * 70_000, "é".encode()]
+    data = segment.MAGIC + segment.frame_many(payloads)
+    parsed = segment.parse(data)
+    assert parsed.records == payloads
+    assert parsed.torn_bytes == 0
+
+    # Flip one payload byte of the third record: parsing keeps the first two and stops.
+    third_payload_at = len(segment.MAGIC) + 2 * segment.HEADER.size + 1 + segment.HEADER.size
+    corrupt = bytearray(data)
+    corrupt[third_payload_at + 10] ^= 0xFF
+    parsed = segment.parse(bytes(corrupt))
+    assert parsed.records == payloads[:2]
+    assert parsed.good_end == third_payload_at - segment.HEADER.size
+
+
+def test_a_file_without_the_magic_holds_no_records() -> None:
+    assert segment.parse(b"EYSE").records == []
+    assert segment.parse(b"garbage" * 10).good_end == 0
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        pytest.param("partial", id="partial-record"),
+        pytest.param("garbage", id="garbage"),
+        pytest.param("header-only", id="header-only"),
+    ],
+)
+async def test_torn_tail_is_cut_on_open_and_complete_records_replayed(
+    spool_settings: Settings, tail: str
+) -> None:
+    spool = Spool.open(spool_settings)
+    ids = [f"m-{i}" for i in range(10)]
+    await spool.append([record(message_id=i) for i in ids])
+    slot_dir = spool.slot_dir
+    await spool.close()
+
+    [name] = segment.list_segments(slot_dir)
+    path = slot_dir / name
+    good_size = path.stat().st_size
+    with open(path, "ab") as fh:
+        if tail == "partial":
+            fh.write(segment.frame(record(message_id="torn"))[:-7])
+        elif tail == "garbage":
+            fh.write(b"\x00\xff" * 33)
+        else:
+            fh.write(segment.HEADER.pack(500, 0))
+
+    reopened = Spool.open(spool_settings)  # the same slot: its lock is free again
+    assert reopened.slot_dir == slot_dir
+    assert path.stat().st_size == good_size
+    assert reopened.stats()["torn_bytes_cut"] > 0
+    assert list((slot_dir / "corrupt").iterdir()), "the cut bytes are kept for inspection"
+    await reopened.close()
+
+    counts = flush_all(spool_settings)
+    assert counts["rows"] == 10
+    assert sorted(landed_ids(spool_settings)) == sorted(ids)
+
+
+async def test_a_segment_with_only_a_torn_header_is_removed(spool_settings: Settings) -> None:
+    spool = Spool.open(spool_settings)
+    slot_dir = spool.slot_dir
+    await spool.close()
+    name, _ = segment.new_segment_name(0)
+    (slot_dir / name).write_bytes(segment.MAGIC[:5])
+    reopened = Spool.open(spool_settings)
+    assert segment.list_segments(slot_dir) == []
+    await reopened.close()
