@@ -16,6 +16,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import quote, quote_plus
 
 import orjson
 
@@ -135,7 +136,9 @@ class Integration(abc.ABC):
         for key in self.secret_settings:
             value = self.connection.get(key) or self.config.get(key)
             if isinstance(value, str) and len(value) >= 4:
-                text = text.replace(value, "********")
+                # Query strings and form bodies carry URL-encoded forms of the same value.
+                for form in {value, quote(value, safe=""), quote_plus(value)}:
+                    text = text.replace(form, "********")
         return text
 
 

@@ -62,7 +62,7 @@ class Amplitude(Integration):
         message_id = m.message_id(message)
         call_type = message.get("type")
         if call_type == "alias":
-            previous, user = m._text(message.get("previousId")), m.user_id(message)
+            previous, user = m.text(message.get("previousId")), m.user_id(message)
             if not previous or not user:
                 raise InvalidMessage("alias needs previousId and userId")
             return [VendorRecord(message_id, {"user_id": previous, "global_user_id": user}, "usermap")]

@@ -108,7 +108,7 @@ class Mixpanel(Integration):
         if call_type == "alias":
             if not self.original_merge:
                 raise SkipMessage("Simplified ID Merge links ids from events; alias is not needed")
-            previous, user = m._text(message.get("previousId")), m.user_id(message)
+            previous, user = m.text(message.get("previousId")), m.user_id(message)
             if not previous or not user:
                 raise InvalidMessage("alias needs previousId and userId")
             event = {
@@ -130,7 +130,7 @@ class Mixpanel(Integration):
             return user
         if anonymous:
             return anonymous if self.original_merge else f"$device:{anonymous}"
-        if message.get("type") == "alias" and m._text(message.get("previousId")):
+        if message.get("type") == "alias" and m.text(message.get("previousId")):
             return str(message["previousId"])
         raise InvalidMessage("Mixpanel needs userId or anonymousId")
 
