@@ -26,7 +26,11 @@ def amplitude_contract(request: Received) -> Reply:
     check(request.path == "/2/httpapi", 404, {"code": 404, "error": "not found"})
     check(len(request.body) < 1_000_000, 413, {"code": 413, "error": "Payload too large"})
     body = request.json()
-    check(body.get("api_key") == API_KEY, 400, {"code": 400, "error": "Invalid API key: " + str(body.get("api_key"))})
+    check(
+        body.get("api_key") == API_KEY,
+        400,
+        {"code": 400, "error": "Invalid API key: " + str(body.get("api_key"))},
+    )
     events = body.get("events")
     check(isinstance(events, list) and 0 < len(events) <= 2000, 400, {"code": 400, "error": "bad events"})
     min_id = int((body.get("options") or {}).get("min_id_length", 5))
@@ -116,13 +120,21 @@ def test_invalid_events_are_dropped_and_the_rest_resent(receiver: VendorReceiver
 
 
 def test_throttling_waits_at_least_30_seconds_and_bad_keys_drop(receiver: VendorReceiver) -> None:
-    receiver.faults.append(Reply(429, {"code": 429, "error": "Too many requests", "throttled_users": {"u": 31}}))
+    receiver.faults.append(
+        Reply(429, {"code": 429, "error": "Too many requests", "throttled_users": {"u": 31}})
+    )
     run = run_engine(amplitude(receiver), [message("track", 1)])
-    assert run.results["msg-track-000001"].status == "retry" and run.results["msg-track-000001"].retry_in == 30
+    assert (
+        run.results["msg-track-000001"].status == "retry" and run.results["msg-track-000001"].retry_in == 30
+    )
     vendor = Amplitude({"apiKey": "wrong-key-123"}, {})
     vendor.base_url = receiver.url
     dropped = run_engine(vendor, [message("track", 2)]).results["msg-track-000002"]
-    assert dropped.status == "dead" and "Invalid API key" in dropped.error and "wrong-key-123" not in dropped.error
+    assert (
+        dropped.status == "dead"
+        and "Invalid API key" in dropped.error
+        and "wrong-key-123" not in dropped.error
+    )
     records = vendor.transform(message("track", 3))
     too_big = vendor.classify(HttpResponse(413, {}, b"too large"), records)
     assert too_big.outcome is Outcome.SPLIT

@@ -18,7 +18,11 @@ KINDS = ("track", "identify", "page", "screen", "group", "alias")
 
 
 def webhooks(url: str, **config: object) -> Webhooks:
-    connection = {"webhookUrl": url, "sharedSecret": WEBHOOK_SECRET, "headers": {"Authorization": WEBHOOK_TOKEN}}
+    connection = {
+        "webhookUrl": url,
+        "sharedSecret": WEBHOOK_SECRET,
+        "headers": {"Authorization": WEBHOOK_TOKEN},
+    }
     return Webhooks(connection, config)
 
 
@@ -69,7 +73,9 @@ def test_429_retry_after_then_success_and_redacted_4xx() -> None:
         later = run_engine(webhooks(receiver.url), [message("track", 2)])
         assert later.results["msg-track-000002"].status == "retry"
         assert later.results["msg-track-000002"].retry_in == 120
-        receiver.faults.append(Reply(403, {"error": f"token {WEBHOOK_TOKEN} and secret {WEBHOOK_SECRET} refused"}))
+        receiver.faults.append(
+            Reply(403, {"error": f"token {WEBHOOK_TOKEN} and secret {WEBHOOK_SECRET} refused"})
+        )
         dropped = run_engine(webhooks(receiver.url), [message("track", 3)]).results["msg-track-000003"]
     assert dropped.status == "dead" and "HTTP 403" in dropped.error
     assert WEBHOOK_SECRET not in dropped.error and WEBHOOK_TOKEN not in dropped.error
@@ -80,7 +86,9 @@ def test_settings_are_checked() -> None:
         Webhooks({"webhookUrl": "ftp://x"}, {})
     with pytest.raises(ValueError, match="method"):
         Webhooks({"webhookUrl": "http://127.0.0.1:9"}, {"webhookMethod": "DELETE"})
-    vendor = Webhooks({"webhookUrl": "http://127.0.0.1:9", "headers": [{"from": "X-Key", "to": "k-123456"}]}, {})
+    vendor = Webhooks(
+        {"webhookUrl": "http://127.0.0.1:9", "headers": [{"from": "X-Key", "to": "k-123456"}]}, {}
+    )
     request = vendor.build_request("default", vendor.transform(message("track", 1)))
     assert request.headers["X-Key"] == "k-123456" and "X-Signature" not in request.headers
     assert orjson.loads(request.body or b"")["messageId"] == "msg-track-000001"
