@@ -1,0 +1,65 @@
+"""Finding the batches an integration has not loaded yet, and reading their messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, and_, func, select
+
+from eventyard.db.engine import session_scope
+from eventyard.db.models import Batch
+from eventyard.landing import open_store, read_parquet
+from eventyard.settings import Settings
+from eventyard.warehouse.models import BATCH_DONE, LOADED, WarehouseLoad
+
+
+def pending_batches(
+    engine: Engine, integration_id: str, source_id: str, limit: int
+) -> tuple[list[Batch], int]:
+    """The oldest ``limit`` batches of the source not yet fully loaded, and how many remain after them."""
+    done = select(WarehouseLoad.batch_id).where(
+        and_(
+            WarehouseLoad.integration_id == integration_id,
+            WarehouseLoad.table_name == BATCH_DONE,
+            WarehouseLoad.status == LOADED,
+        )
+    )
+    condition = and_(Batch.source_id == source_id, Batch.id.not_in(done))
+    with session_scope(engine) as session:
+        batches = list(session.scalars(select(Batch).where(condition).order_by(Batch.seq).limit(limit)))
+        total = session.scalar(select(func.count()).select_from(Batch).where(condition)) or 0
+        session.expunge_all()
+    return batches, max(0, total - len(batches))
+
+
+# The landing columns are authoritative for the envelope (the message JSON carries the same values).
+_OVERLAY = (
+    ("message_id", "messageId"),
+    ("type", "type"),
+    ("received_at", "receivedAt"),
+    ("sent_at", "sentAt"),
+    ("original_timestamp", "originalTimestamp"),
+    ("timestamp", "timestamp"),
+)
+
+
+def messages_of_batch(settings: Settings, batch: Batch) -> list[dict[str, Any]]:
+    """The normalized messages of a landed batch, envelope fields taken from the landing columns."""
+    store = open_store(
+        settings.resolved_landing_url, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
+    )
+    table = read_parquet(store.get(batch.uri))
+    columns = [table.column(name).to_pylist() for name, _ in _OVERLAY]
+    messages = []
+    loads = orjson.loads
+    for index, text in enumerate(table.column("message").to_pylist()):
+        message = loads(text)
+        if not isinstance(message, dict):
+            continue
+        for (_, key), values in zip(_OVERLAY, columns, strict=True):
+            value = values[index]
+            if value is not None:
+                message[key] = value
+        messages.append(message)
+    return messages

@@ -1,0 +1,172 @@
+"""One load cycle: for each enabled warehouse integration, load its new batches in a bounded chunk.
+
+This is what the ``load_warehouses`` DAG and ``eventyard load --once`` both run. The ledger
+(``eventyard.warehouse.models``) makes it idempotent and incremental: a batch is picked up until
+every one of its tables is recorded as loaded, and only the tables not yet loaded are retried.
+
+Report of ``load_integration`` (a plain dict, fit for XCom / task metadata)::
+
+    {"integration_id": str, "integration_code": str, "schema": str,
+     "batches": int,              # batches processed in this chunk
+     "batches_completed": int,    # of those, fully loaded now
+     "remaining": int,            # pending batches left after this chunk
+     "tables": {name: {"rows_loaded": int, "rows_discarded": int}},
+     "errors": {name: "ErrorType: message"}}   # tables that failed (retried next cycle)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from eventyard.db.engine import get_engine, session_scope
+from eventyard.db.models import Batch, Connection, Integration, Source
+from eventyard.settings import Settings
+from eventyard.warehouse.batches import messages_of_batch, pending_batches
+from eventyard.warehouse.dialects import DIALECTS, Dialect, get_dialect
+from eventyard.warehouse.evolve import concat_rows
+from eventyard.warehouse.ledger import loaded_tables, record_results
+from eventyard.warehouse.loader import load_tables
+from eventyard.warehouse.naming import fit_identifier, snake_case
+from eventyard.warehouse.schema_map import map_batch
+from eventyard.warehouse.types import TableRows
+
+log = logging.getLogger(__name__)
+
+WAREHOUSE_KINDS = frozenset({"warehouse", "storage"})
+
+
+def _is_warehouse_code(code: str) -> bool:
+    try:
+        from eventyard.catalog import load_catalog
+
+        return load_catalog().get(code).kind in WAREHOUSE_KINDS and code in DIALECTS
+    except Exception:  # catalog missing or code unknown to it: fall back to the dialect registry
+        return code in DIALECTS
+
+
+def enabled_warehouse_integrations(settings: Settings) -> list[str]:
+    """Ids of enabled integrations whose destination is a warehouse or storage (sorted, stable)."""
+    with session_scope(get_engine(settings)) as session:
+        rows = session.execute(
+            select(Integration.id, Integration.integration_code)
+            .where(Integration.enabled.is_(True))
+            .order_by(Integration.created_at, Integration.id)
+        ).all()
+    return [row.id for row in rows if _is_warehouse_code(row.integration_code)]
+
+
+def _integration_context(
+    settings: Settings, integration_id: str
+) -> tuple[Integration, Source, dict[str, Any]]:
+    from eventyard.houston.crypto import decrypt_details
+
+    with session_scope(get_engine(settings)) as session:
+        integration = session.get(Integration, integration_id)
+        if integration is None:
+            raise LookupError(f"no integration {integration_id!r}")
+        source = session.get(Source, integration.app_id)
+        connection = session.get(Connection, integration.connection_id)
+        if source is None or connection is None:
+            raise LookupError(f"integration {integration_id!r} has no source or connection")
+        session.expunge_all()
+    return integration, source, decrypt_details(settings, connection.details_encrypted)
+
+
+def schema_for(integration: Integration, source: Source, dialect: Dialect) -> str:
+    """The integration's schema: its ``namespace`` config, else the source name, snake-cased."""
+    wanted = str((integration.config or {}).get("namespace") or source.name)
+    return fit_identifier(snake_case(wanted), wanted, dialect)
+
+
+def load_integration(
+    settings: Settings, integration_id: str, *, max_batches: int | None = None
+) -> dict[str, Any]:
+    """Load up to ``max_batches`` (default ``settings.load_chunk_batches``) new batches; see module doc."""
+    integration, source, details = _integration_context(settings, integration_id)
+    dialect = get_dialect(integration.integration_code, details, settings)
+    schema = schema_for(integration, source, dialect)
+    config = integration.config or {}
+    engine = get_engine(settings)
+    limit = max_batches or settings.load_chunk_batches
+    batches, remaining = pending_batches(engine, integration_id, source.id, limit)
+    report: dict[str, Any] = {
+        "integration_id": integration_id,
+        "integration_code": integration.integration_code,
+        "schema": schema,
+        "batches": len(batches),
+        "batches_completed": 0,
+        "remaining": remaining,
+        "tables": {},
+        "errors": {},
+    }
+    if not batches:
+        return report
+    done = loaded_tables(engine, integration_id, [b.id for b in batches])
+    # Batches that already loaded the same tables are loaded together.
+    groups: dict[frozenset[str], list[Batch]] = defaultdict(list)
+    for batch in batches:
+        groups[frozenset(done.get(batch.id, ()))].append(batch)
+    with dialect:
+        for skip, group in groups.items():
+            _load_group(settings, dialect, schema, config, group, skip, report)
+    log.info("warehouse load %s: %s", integration_id, report)
+    return report
+
+
+def _load_group(
+    settings: Settings,
+    dialect: Dialect,
+    schema: str,
+    config: dict[str, Any],
+    group: list[Batch],
+    skip: frozenset[str],
+    report: dict[str, Any],
+) -> None:
+    per_batch: dict[str, dict[str, TableRows]] = {}
+    for batch in group:
+        try:
+            per_batch[batch.id] = map_batch(messages_of_batch(settings, batch), dialect)
+        except Exception as exc:  # unreadable batch: reported, left pending, others go on
+            log.exception("cannot read batch %s", batch.id)
+            report["errors"][f"batch {batch.id}"] = f"{type(exc).__name__}: {exc}"
+    dropped = set(skip)
+    if config.get("skipUsersTable"):
+        dropped.add("users")
+    if config.get("skipTracksTable"):
+        dropped.add("tracks")
+    parts: dict[str, list[TableRows]] = defaultdict(list)
+    for tables in per_batch.values():
+        for name, rows in tables.items():
+            if name not in dropped:
+                parts[name].append(rows)
+    combined = {name: concat_rows(rows) for name, rows in parts.items()}
+    results = load_tables(dialect, schema, combined, datetime.now(UTC))
+    for name, result in results.items():
+        if result.error:
+            report["errors"][name] = result.error
+        else:
+            totals = report["tables"].setdefault(name, {"rows_loaded": 0, "rows_discarded": 0})
+            totals["rows_loaded"] += result.rows_loaded
+            totals["rows_discarded"] += result.rows_discarded
+    report["batches_completed"] += record_results(
+        get_engine(settings), report["integration_id"], per_batch, results
+    )
+
+
+def load_once(settings: Settings) -> list[dict[str, Any]]:
+    """One cycle over every enabled warehouse integration; one failing integration never stops the rest."""
+    reports = []
+    for integration_id in enabled_warehouse_integrations(settings):
+        try:
+            reports.append(load_integration(settings, integration_id))
+        except Exception as exc:
+            log.exception("warehouse load of %s failed", integration_id)
+            reports.append(
+                {"integration_id": integration_id, "errors": {"*": f"{type(exc).__name__}: {exc}"}}
+            )
+    return reports

@@ -1,0 +1,45 @@
+"""Warehouse dialects and the registry that maps a catalog code to one.
+
+Modules are imported lazily, so a missing optional client library (BigQuery, boto3) only
+matters to the integrations that use it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from eventyard.settings import Settings
+from eventyard.warehouse.dialects.base import Dialect, WarehouseError
+
+# catalog code -> "module:Class". A new warehouse adds one line here.
+DIALECTS: dict[str, str] = {
+    "duckdb": "eventyard.warehouse.dialects.duckdb:DuckDBDialect",
+    "postgres": "eventyard.warehouse.dialects.postgres:PostgresDialect",
+    "amazon_redshift": "eventyard.warehouse.dialects.redshift:RedshiftDialect",
+    "google_bigquery": "eventyard.warehouse.dialects.bigquery:BigQueryDialect",
+    "s3_event_logs": "eventyard.warehouse.dialects.s3_event_logs:S3EventLogsDialect",
+}
+
+
+class UnknownDialect(WarehouseError):
+    """No dialect is registered for this integration code."""
+
+
+def dialect_class(code: str) -> type[Dialect]:
+    """The Dialect class registered for a catalog code."""
+    try:
+        module_name, class_name = DIALECTS[code].split(":")
+    except KeyError:
+        raise UnknownDialect(f"no warehouse dialect for integration code {code!r}") from None
+    cls = getattr(importlib.import_module(module_name), class_name)
+    assert isinstance(cls, type) and issubclass(cls, Dialect)
+    return cls
+
+
+def get_dialect(code: str, connection_details: dict[str, Any], settings: Settings) -> Dialect:
+    """A (not yet connected) dialect for an integration; use it as a context manager to connect."""
+    return dialect_class(code)(connection_details, settings)
+
+
+__all__ = ["DIALECTS", "Dialect", "UnknownDialect", "WarehouseError", "dialect_class", "get_dialect"]

@@ -1,0 +1,181 @@
+"""The Dialect interface: everything that differs between warehouses, behind one loading algorithm.
+
+The loader (``eventyard.warehouse.loader``) never branches on the warehouse: it asks the dialect
+for the existing columns, creates/evolves tables, and calls ``merge`` (stage -> insert rows whose
+key is new, in one transaction) or ``merge`` on the users table (stage -> per-column latest
+non-null upsert). Identifier rules (length, reserved words) are class attributes, so the naming
+module can apply them without a connection.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventyard.settings import Settings
+from eventyard.warehouse.types import Logical, TableRows
+
+# SQL:2016 reserved words plus the ones Postgres, DuckDB and Redshift add. A column or table
+# named like one of these is prefixed with "_" (Segment does this for Redshift: `open` -> `_open`).
+_RESERVED_TEXT = """
+all analyse analyze and any array as asc asymmetric authorization between binary both case cast
+check collate collation column concurrently constraint create cross current_catalog current_date
+current_role current_schema current_time current_timestamp current_user default deferrable desc
+distinct do else end except false fetch for foreign freeze from full grant group having ilike in
+initially inner intersect into is isnull join lateral leading left like limit localtime
+localtimestamp natural not notnull null offset on only or order outer overlaps placing primary
+references returning right select session_user similar some symmetric system_user table
+tablesample then to trailing true union unique user using variadic verbose when where window
+with
+"""
+SQL_RESERVED = frozenset(_RESERVED_TEXT.split())
+
+
+class WarehouseError(Exception):
+    """A warehouse operation failed; the table is retried on the next load."""
+
+
+class Dialect(abc.ABC):
+    """One warehouse: naming rules, type mapping and the primitives of the loading algorithm."""
+
+    name: ClassVar[str]
+    max_identifier_length: ClassVar[int] = 63
+    reserved_words: ClassVar[frozenset[str]] = SQL_RESERVED
+    # BigQuery column names must start with a letter or underscore; Postgres/DuckDB quote anything.
+    identifier_needs_leading_letter: ClassVar[bool] = False
+    # Segment adds `loaded_at` only on BigQuery.
+    supports_loaded_at: ClassVar[bool] = False
+    # Whether the target has tables and columns at all (S3 event logs write files: no evolution).
+    supports_tables: ClassVar[bool] = True
+    # Whether merge + DDL run in one transaction (for docs/reporting; the loader does not branch).
+    supports_transactions: ClassVar[bool] = True
+
+    def __init__(self, connection_details: dict[str, Any], settings: Settings) -> None:
+        self.details = dict(connection_details)
+        self.settings = settings
+
+    # ---- identifiers and types -------------------------------------------------------------
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier (doubling embedded quotes), so any name is safe in SQL."""
+        if "\x00" in identifier:
+            raise ValueError("identifiers cannot contain NUL")
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def qualified(self, schema: str, table: str) -> str:
+        """``"schema"."table"``."""
+        return f"{self.quote(schema)}.{self.quote(table)}"
+
+    @abc.abstractmethod
+    def type_for(self, logical: Logical) -> str:
+        """The physical column type for a logical type."""
+
+    @abc.abstractmethod
+    def logical_for(self, physical: str) -> Logical:
+        """The logical type of an existing physical column (unknown types count as text)."""
+
+    # ---- connection ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def connect(self) -> None:
+        """Open the connection (and any process-level lock the warehouse needs)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the connection; safe to call twice."""
+
+    def __enter__(self) -> Dialect:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- schema ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def ensure_schema(self, schema: str) -> None:
+        """Create the schema (dataset) if it does not exist."""
+
+    @abc.abstractmethod
+    def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
+        """The table's columns and their logical types, or None when the table does not exist."""
+
+    @abc.abstractmethod
+    def create_table(
+        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
+    ) -> None:
+        """Create a table (if not exists) with these columns; ``key`` is the dedupe key."""
+
+    @abc.abstractmethod
+    def add_columns(self, schema: str, table: str, columns: dict[str, Logical]) -> None:
+        """ALTER TABLE ADD COLUMN for each (if not exists)."""
+
+    @abc.abstractmethod
+    @contextmanager
+    def table_lock(self, schema: str, table: str) -> Iterator[None]:
+        """Hold an exclusive lock on one table so two loads never evolve or merge it at once."""
+        yield
+
+    # ---- data ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    @contextmanager
+    def staged(self, schema: str, rows: TableRows) -> Iterator[Any]:
+        """Stage ``rows`` (temp table, S3 Parquet, load job...) and yield a handle; clean up after."""
+        yield None
+
+    @abc.abstractmethod
+    def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
+        """Insert staged rows whose ``rows.key`` is not yet in the target, in one transaction.
+
+        Duplicates inside the stage keep their first occurrence. Returns the rows inserted.
+        """
+
+    @abc.abstractmethod
+    def upsert_users_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
+        """Upsert the users table: per id and per column, the latest non-null value by received_at.
+
+        Existing rows take part in the comparison, so a late, older identify never overwrites a
+        newer value. Returns the number of user rows written.
+        """
+
+    def merge(self, schema: str, rows: TableRows) -> int:
+        """Stage then merge (or upsert, for ``users``) one table's rows; returns rows written.
+
+        The staged data carries ``__eventyard_row`` (the row's position in the batch). Event rows
+        are deduplicated on the key before staging (first occurrence wins), so the merge itself
+        only has to skip keys the target already has.
+        """
+        if rows.num_rows == 0:
+            return 0
+        prepared = rows if rows.kind == "users" else first_per_key(rows)
+        prepared = prepared.with_data(
+            prepared.columns,
+            prepared.data.append_column(ROW_COLUMN, pa.array(range(prepared.num_rows), type=pa.int64())),
+        )
+        with self.staged(schema, prepared) as staged:
+            if rows.kind == "users":
+                return self.upsert_users_staged(schema, prepared, staged)
+            return self.merge_staged(schema, prepared, staged)
+
+
+ROW_COLUMN = "__eventyard_row"
+
+
+def first_per_key(rows: TableRows) -> TableRows:
+    """``rows`` without later repeats of a key (vectorized; a no-op when keys are unique)."""
+    data = rows.data
+    keys = list(rows.key)
+    if len(keys) == 1 and pc.count_distinct(data.column(keys[0]), mode="all").as_py() == data.num_rows:
+        return rows
+    index = pa.array(range(data.num_rows), type=pa.int64())
+    firsts = (
+        data.select(keys)
+        .append_column(ROW_COLUMN, index)
+        .group_by(keys, use_threads=False)
+        .aggregate([(ROW_COLUMN, "min")])
+        .column(f"{ROW_COLUMN}_min")
+    )
+    return rows.with_data(rows.columns, data.take(pc.sort_indices(firsts)))

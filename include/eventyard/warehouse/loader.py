@@ -1,0 +1,102 @@
+"""The one loading algorithm: for each table, lock -> fit to existing columns -> evolve -> merge.
+
+Every table is loaded on its own: an error in one is reported and leaves the others untouched,
+and the values a table could not take are written to ``discards`` as part of that table's load
+(so a retried table re-records its own discards, idempotently).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+
+from eventyard.warehouse.dialects.base import Dialect
+from eventyard.warehouse.evolve import reconcile
+from eventyard.warehouse.types import (
+    ARROW_TYPES,
+    DISCARD_COLUMNS,
+    DISCARD_KEY,
+    DISCARDS_TABLE,
+    Discard,
+    Logical,
+    TableRows,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TableResult:
+    """What loading one table did."""
+
+    rows_loaded: int = 0
+    rows_discarded: int = 0
+    error: str | None = None
+
+
+def with_load_columns(rows: TableRows, loaded_at: datetime, dialect: Dialect) -> TableRows:
+    """Add ``uuid_ts`` (the load time) and, on BigQuery, ``loaded_at``."""
+    extra = ["uuid_ts", *(["loaded_at"] if dialect.supports_loaded_at else [])]
+    columns: dict[str, Logical] = dict(rows.columns)
+    data = rows.data
+    for name in extra:
+        stamp = pa.array([loaded_at] * rows.num_rows, type=ARROW_TYPES["timestamp"])
+        data = data.append_column(name, stamp)
+        columns[name] = "timestamp"
+    return rows.with_data(columns, data)
+
+
+def discard_rows(discards: list[Discard]) -> TableRows:
+    """The discards of one load as rows of the ``discards`` table."""
+    fields = ("table_name", "row_id", "column_name", "column_value", "reason", "received_at")
+    data = pa.table(
+        {f: pa.array([getattr(d, f) for d in discards], type=ARROW_TYPES[DISCARD_COLUMNS[f]]) for f in fields}
+    )
+    columns = {f: DISCARD_COLUMNS[f] for f in fields}
+    return TableRows(DISCARDS_TABLE, "discards", columns, data, DISCARD_KEY)
+
+
+def load_table(dialect: Dialect, schema: str, rows: TableRows, loaded_at: datetime) -> TableResult:
+    """Load one table's rows (and its discards); raises on failure."""
+    rows = with_load_columns(rows, loaded_at, dialect)
+    with dialect.table_lock(schema, rows.name):
+        existing = dialect.existing_columns(schema, rows.name)
+        fitted, new = reconcile(rows, existing)
+        if existing is None:
+            dialect.create_table(schema, rows.name, fitted.columns, fitted.key)
+        elif new:
+            dialect.add_columns(schema, rows.name, new)
+        loaded = dialect.merge(schema, fitted)
+    if fitted.discards:
+        _merge_plain(dialect, schema, with_load_columns(discard_rows(fitted.discards), loaded_at, dialect))
+    return TableResult(rows_loaded=loaded, rows_discarded=len(fitted.discards))
+
+
+def _merge_plain(dialect: Dialect, schema: str, rows: TableRows) -> int:
+    with dialect.table_lock(schema, rows.name):
+        existing = dialect.existing_columns(schema, rows.name)
+        fitted, new = reconcile(rows, existing)
+        if existing is None:
+            dialect.create_table(schema, rows.name, fitted.columns, fitted.key)
+        elif new:
+            dialect.add_columns(schema, rows.name, new)
+        return dialect.merge(schema, fitted)
+
+
+def load_tables(
+    dialect: Dialect, schema: str, tables: dict[str, TableRows], loaded_at: datetime
+) -> dict[str, TableResult]:
+    """Load every table independently; a failing table is reported, never raised."""
+    if dialect.supports_tables:
+        dialect.ensure_schema(schema)
+    results: dict[str, TableResult] = {}
+    for name, rows in tables.items():
+        try:
+            results[name] = load_table(dialect, schema, rows, loaded_at)
+        except Exception as exc:  # any warehouse error: this table is retried next time
+            log.exception("loading %s.%s failed", schema, name)
+            results[name] = TableResult(error=f"{type(exc).__name__}: {exc}"[:2000])
+    return results
