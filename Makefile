@@ -10,11 +10,14 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml $(wildcard package.json package-lock.json)
+$(STAMP): requirements.txt requirements-bqemulator.txt pyproject.toml $(wildcard package.json package-lock.json)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -e .
+	# The BigQuery emulator for the BigQuery dialect's tests, in its own venv (see requirements-bqemulator.txt).
+	test -x $(VENV)/bqemulator/bin/python || $(PYTHON) -m venv $(VENV)/bqemulator
+	$(VENV)/bqemulator/bin/pip install --quiet -r requirements-bqemulator.txt
 	if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 

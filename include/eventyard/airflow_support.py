@@ -1,0 +1,130 @@
+"""Airflow on Eventyard's embedded defaults, and the plain functions the DAGs' tasks call.
+
+Airflow reads its configuration when ``airflow`` is first imported, so everything here that
+touches Airflow either runs it in a subprocess with ``airflow_env`` or calls
+``configure_process`` before the first import. On the embedded defaults Airflow keeps its
+state under ``$EVENTYARD_HOME/airflow`` with a SQLite metadata DB, reads the project's
+``dags/`` and ``plugins/``, and binds to loopback. In production, set Airflow's own
+``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` (e.g. ``postgresql+psycopg://...``) and any other
+``AIRFLOW__*`` variable: values already in the environment are never overridden.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from eventyard.settings import Settings
+
+AIRFLOW_VERSION_STAMP = ".eventyard-migrated"
+
+
+class AirflowSetupError(RuntimeError):
+    """Airflow could not be configured or its metadata DB could not be migrated."""
+
+
+def project_root() -> Path:
+    """The repository root: the folder holding ``dags/`` and ``plugins/`` next to ``include/``."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "dags").is_dir():
+        raise AirflowSetupError(
+            f"no dags/ folder next to {root / 'include'}: run Airflow from a checkout of Eventyard"
+        )
+    return root
+
+
+def airflow_home(settings: Settings) -> Path:
+    """``$EVENTYARD_HOME/airflow``: Airflow's config, logs and (by default) SQLite metadata DB."""
+    return (settings.home / "airflow").resolve()
+
+
+def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Airflow runs with: ``base`` (default: this process's) plus our defaults.
+
+    Defaults only fill gaps, so an operator's ``AIRFLOW__*`` variables always win.
+    """
+    env = dict(os.environ if base is None else base)
+    home = airflow_home(settings)
+    root = project_root()
+    defaults = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        # A laptop install: no login page in front of the UI (the API server binds to loopback).
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    # Tasks run in Airflow's worker processes: they must find the same Eventyard state.
+    env["EVENTYARD_HOME"] = str(settings.home.resolve())
+    return env
+
+
+def configure_process(settings: Settings) -> dict[str, str]:
+    """Put ``airflow_env`` into this process's environment, before Airflow is first imported.
+
+    Raises ``AirflowSetupError`` if Airflow was already imported with another home, because its
+    configuration would silently stay the old one.
+    """
+    env = airflow_env(settings)
+    if "airflow.configuration" in sys.modules and os.environ.get("AIRFLOW_HOME") != env["AIRFLOW_HOME"]:
+        raise AirflowSetupError("Airflow was imported before configure_process(); its home cannot change")
+    home = Path(env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW") or k == "EVENTYARD_HOME"})
+    return env
+
+
+def migrate_metadata_db(settings: Settings, *, env: Mapping[str, str] | None = None) -> None:
+    """``airflow db migrate`` in a subprocess, skipped when this Airflow version already did it."""
+    full_env = dict(env) if env is not None else airflow_env(settings)
+    home = Path(full_env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    stamp = home / AIRFLOW_VERSION_STAMP
+    version = _airflow_version()
+    marker = f"{version} {full_env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}"
+    if stamp.exists() and stamp.read_text().strip() == marker:
+        return
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise AirflowSetupError(f"airflow db migrate failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    stamp.write_text(marker + "\n")
+
+
+def _airflow_version() -> str:
+    from importlib.metadata import version
+
+    return version("apache-airflow-core")
+
+
+def run_dag_once(settings: Settings, dag_id: str) -> dict[str, Any]:
+    """Run one DAG end to end in this process with ``dag.test()``; return its state and results.
+
+    The result maps each task id to its XCom return values (one per map index), which is where
+    the load tasks put their per-table figures.
+    """
+    configure_process(settings)
+    migrate_metadata_db(settings)
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(project_root() / "dags"))
+    if dag_id not in bag.dags:
+        raise AirflowSetupError(f"DAG {dag_id!r} not found; import errors: {bag.import_errors}")
+    dag_run = bag.dags[dag_id].test()
+    return {"dag_id": dag_id, "run_id": dag_run.run_id, "state": str(dag_run.state), "results": {}}
