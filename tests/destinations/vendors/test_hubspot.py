@@ -1,0 +1,211 @@
+"""HubSpot against a receiver enforcing contact batch upsert and custom event batches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from eventyard.destinations.base import InvalidMessage, Outcome
+from eventyard.destinations.vendors._message import parse_time
+from eventyard.destinations.vendors.hubspot import Hubspot, property_name
+from tests.destinations.vendors.conftest import make
+from tests.destinations.vendors.harness import (
+    Received,
+    Receiver,
+    Reply,
+    check,
+    deliver,
+    fault,
+    running,
+    send,
+)
+
+TOKEN = "pat-na1-4c1f7e"
+PORTAL_PROPERTIES = {
+    "email",
+    "firstname",
+    "lastname",
+    "phone",
+    "plan",
+    "createdat",
+    "city",
+    "country",
+    "address",
+}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]+$", re.IGNORECASE)
+
+
+def hubspot_error(status: int, message: str, category: str = "VALIDATION_ERROR") -> dict[str, Any]:
+    return {"status": "error", "message": message, "correlationId": "c0ffee", "category": category}
+
+
+class Portal:
+    """A HubSpot portal: contacts by email, events deduplicated by uuid."""
+
+    def __init__(self) -> None:
+        self.contacts: dict[str, dict[str, Any]] = {}
+        self.events: dict[str, dict[str, Any]] = {}
+
+    def __call__(self, request: Received) -> Reply:
+        auth = request.headers.get("authorization", "")
+        check(
+            auth == f"Bearer {TOKEN}",
+            401,
+            hubspot_error(401, "Authentication credentials not found.", "INVALID_AUTHENTICATION"),
+        )
+        inputs = request.json().get("inputs")
+        check(isinstance(inputs, list) and bool(inputs), 400, hubspot_error(400, "inputs is required"))
+        if request.path == "/crm/v3/objects/contacts/batch/upsert":
+            check(len(inputs) <= 100, 400, hubspot_error(400, "Batch input must have at most 100 items"))
+            return self._upsert(inputs)
+        check(
+            request.path == "/events/v3/send/batch", 404, hubspot_error(404, "Not found", "OBJECT_NOT_FOUND")
+        )
+        check(len(inputs) <= 500, 400, hubspot_error(400, "Batch input must have at most 500 items"))
+        for event in inputs:
+            check(
+                bool(re.match(r"^pe\d+_[a-z0-9_]+$", str(event.get("eventName")))),
+                400,
+                hubspot_error(400, "Event not found"),
+            )
+            check(
+                parse_time(event.get("occurredAt")) is not None,
+                400,
+                hubspot_error(400, "occurredAt must be ISO-8601"),
+            )
+            check(
+                bool(event.get("email") or event.get("utk") or event.get("objectId")),
+                400,
+                hubspot_error(400, "one of email, utk or objectId is required"),
+            )
+        for event in inputs:
+            self.events.setdefault(event["uuid"], event)
+        return Reply(204, b"")
+
+    def _upsert(self, inputs: list[dict[str, Any]]) -> Reply:
+        errors, results = [], []
+        for item in inputs:
+            unknown = set(item["properties"]) - PORTAL_PROPERTIES
+            if item.get("idProperty") != "email" or not EMAIL.match(str(item.get("id"))):
+                errors.append(
+                    {
+                        **hubspot_error(400, f"Invalid email address {item.get('id')}"),
+                        "context": {"ids": [item.get("id")]},
+                    }
+                )
+            elif unknown:
+                errors.append(
+                    {
+                        **hubspot_error(400, f"Property {sorted(unknown)[0]!r} does not exist"),
+                        "context": {"ids": [item["id"]]},
+                    }
+                )
+            elif any(isinstance(v, dict | list) for v in item["properties"].values()):
+                errors.append(
+                    {
+                        **hubspot_error(400, "Property values must be scalars"),
+                        "context": {"ids": [item["id"]]},
+                    }
+                )
+            else:
+                self.contacts[item["id"]] = item["properties"]
+                results.append({"id": str(len(self.contacts)), "properties": item["properties"]})
+        body = {"status": "COMPLETE", "results": results}
+        if errors:
+            return Reply(207, {**body, "numErrors": len(errors), "errors": errors})
+        return Reply(200, body)
+
+
+@pytest.fixture
+def portal() -> Portal:
+    return Portal()
+
+
+@pytest.fixture
+def receiver(portal: Portal) -> Iterator[Receiver]:
+    with running(portal) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def hubspot(receiver: Receiver) -> Hubspot:
+    integration = Hubspot({"accessToken": TOKEN, "hubID": "1234567"}, {})
+    integration.base_url = receiver.url
+    return integration
+
+
+def _identify(number: int, **traits: Any) -> dict[str, Any]:
+    message = make("identify", number)
+    message["traits"] = {"email": "jo@example.com", "firstName": "Jo", "plan": "pro", **traits}
+    return message
+
+
+def test_identify_and_track_accepted(hubspot: Hubspot, portal: Portal, messages) -> None:
+    messages["identify"]["traits"].pop("createdAt")
+    delivery = deliver(hubspot, list(messages.values()))
+    assert set(delivery.outcomes) == {"success"} and len(delivery.outcomes) == 2
+    assert set(delivery.skipped) == {"m-page-1", "m-screen-1", "m-group-1", "m-alias-1"}
+    assert portal.contacts["jo@example.com"] == {
+        "email": "jo@example.com",
+        "firstname": "Jo",
+        "lastname": "Doe",
+        "plan": "pro",
+        "city": "Paris",
+        "country": "FR",
+    }
+    (event,) = portal.events.values()
+    assert event["eventName"] == "pe1234567_order_completed" and event["email"] == "Jo@Example.com"
+    assert event["properties"]["shipping"] == '{"method":"express","cost":4}'
+
+
+def test_configured_events_only_and_resend_is_the_same_occurrence(hubspot: Hubspot, portal: Portal) -> None:
+    hubspot.config["hubspotEvents"] = [
+        {
+            "eventName": "Order Completed",
+            "hubspotEventName": "pe1234567_purchase",
+            "eventProperties": [{"from": "revenue", "to": "amount"}],
+        }
+    ]
+    delivery = deliver(hubspot, [make("track"), make("track", 2, event="Cart Viewed")])
+    assert "not one of the configured" in delivery.skipped["m-track-2"]
+    deliver(hubspot, [make("track")])
+    (event,) = portal.events.values()
+    assert (event["eventName"], event["properties"]) == ("pe1234567_purchase", {"amount": 42.5})
+
+
+def test_multi_status_fails_only_the_named_contacts(hubspot: Hubspot, portal: Portal) -> None:
+    good, bad = _identify(1), _identify(2, email="not-an-email", favoriteColor="blue")
+    delivery = deliver(hubspot, [good, _identify(3, email="sam@example.com"), bad])
+    (_, _, classification) = delivery.results[0]
+    assert classification.outcome is Outcome.PARTIAL and list(classification.failed) == [2]
+    assert "Invalid email" in classification.failed[2]
+    assert set(portal.contacts) == {"jo@example.com", "sam@example.com"}
+
+
+def test_property_names_and_required_lookup(hubspot: Hubspot) -> None:
+    assert property_name("Favorite Color.primary") == "favorite_color_primary"
+    with pytest.raises(InvalidMessage, match=r"traits\.email"):
+        hubspot.transform(make("identify", traits={"plan": "pro"}))
+    with pytest.raises(InvalidMessage, match="email"):
+        hubspot.transform(make("track", context={}))
+
+
+def test_rate_limits_and_auth(hubspot: Hubspot, receiver: Receiver) -> None:
+    records = hubspot.transform(make("track"))
+    ten_second = {
+        "status": "error",
+        "message": "You have reached your ten_secondly_rolling limit.",
+        "errorType": "RATE_LIMIT",
+        "policyName": "TEN_SECONDLY_ROLLING",
+    }
+    assert fault(hubspot, receiver, Reply(429, ten_second), records).retry_after == 10
+    daily = {**ten_second, "policyName": "DAILY"}
+    assert 0 < (fault(hubspot, receiver, Reply(429, daily), records).retry_after or 0) <= 86_400
+    assert fault(hubspot, receiver, Reply(502, "bad gateway"), records).outcome is Outcome.RETRY
+    hubspot.connection["accessToken"] = "pat-na1-revoked"
+    denied = hubspot.classify(send(hubspot, "events", records), records)
+    assert denied.outcome is Outcome.DROP and "INVALID_AUTHENTICATION" in denied.error
+    assert "pat-na1-revoked" not in hubspot.redact(str(hubspot.build_request("events", records).headers))
