@@ -115,7 +115,9 @@ def test_identify_group_then_track_accepted(intercom: Intercom, workspace: Works
     assert set(delivery.skipped) == {"m-page-1", "m-screen-1", "m-alias-1"}
     user = workspace.users["u_123"]
     assert (
-        user["email"] == "jo@example.com" and user["name"] == "Jo Doe" and user["signed_up_at"] == 1735787045
+        user["email"].lower() == "jo@example.com"
+        and user["name"] == "Jo Doe"
+        and user["signed_up_at"] == 1735787045
     )
     assert user["custom_attributes"] == {"plan": "pro"}
     assert user["companies"] == [
