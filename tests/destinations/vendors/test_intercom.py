@@ -119,7 +119,7 @@ def test_identify_group_then_track_accepted(intercom: Intercom, workspace: Works
         and user["name"] == "Jo Doe"
         and user["signed_up_at"] == 1735787045
     )
-    assert user["custom_attributes"] == {"plan": "pro"}
+    assert user["custom_attributes"] == {"plan": "pro", "address_city": "Paris", "address_country": "FR"}
     assert user["companies"] == [
         {"company_id": "g_77", "name": "Acme Inc", "plan": "enterprise", "size": 120, "website": "acme.io"}
     ]
