@@ -69,7 +69,11 @@ def test_basic_auth_wins_over_body_key(col: Collector) -> None:
 
 @pytest.mark.parametrize(
     ("key", "code"),
-    [("nosuchkey", "invalid_write_key"), ("disabledkey", "source_disabled"), ("deletedkey", "source_deleted")],
+    [
+        ("nosuchkey", "invalid_write_key"),
+        ("disabledkey", "source_disabled"),
+        ("deletedkey", "source_deleted"),
+    ],
 )
 def test_unusable_keys_get_401_with_a_clear_error(col: Collector, key: str, code: str) -> None:
     for path, body in (("/v1/track", TRACK), ("/v1/batch", {"batch": [{"type": "track", **TRACK}]})):
@@ -120,7 +124,9 @@ async def test_known_keys_survive_a_control_db_outage(tmp_path: pytest.TempPathF
 
     from eventyard.collector.writekeys import ControlDbUnavailable, SourceKey
 
-    broken = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    broken = create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
+    )
     cache = WriteKeyCache(broken, ttl=0)
     cache._entries["known"] = (0.0, SourceKey("known", "ok", "org"))  # expired but known
     assert (await cache.resolve("known")).ok

@@ -121,7 +121,9 @@ def test_enrich_sets_server_fields_and_drops_the_write_key() -> None:
 def test_context_ip_on_client_routes_and_direct_only() -> None:
     client = enrich({"type": "track"}, info(channel="client", client_ip="198.51.100.4"))
     assert client["context"]["ip"] == "198.51.100.4"
-    kept = enrich({"type": "track", "context": {"ip": "1.2.3.4"}}, info(channel="client", client_ip="5.6.7.8"))
+    kept = enrich(
+        {"type": "track", "context": {"ip": "1.2.3.4"}}, info(channel="client", client_ip="5.6.7.8")
+    )
     assert kept["context"]["ip"] == "1.2.3.4"
     direct = enrich({"type": "track", "context": {"direct": True}}, info(client_ip="198.51.100.4"))
     assert direct["context"]["ip"] == "198.51.100.4"

@@ -24,7 +24,7 @@ def test_more_than_2500_events_answers_200_and_rejects_the_extras(col: Collector
     batch = [{"type": "track", "event": "E", "userId": "u", "messageId": f"m{i}"} for i in range(2503)]
     body = post_batch(col, batch)
     assert body["accepted"] == 2500
-    assert rejected_codes(body) == [(2500, "too_many_events"), (2501, "too_many_events"), (2502, "too_many_events")]
+    assert rejected_codes(body) == [(i, "too_many_events") for i in (2500, 2501, 2502)]
     assert len(col.spool.messages()) == 2500 and len(col.spool.records) == 2503
 
 

@@ -63,9 +63,7 @@ def test_put_on_client_route(col: Collector) -> None:
     assert col.spool.messages()[0]["event"] == "E"
 
 
-@pytest.mark.parametrize(
-    ("urlsafe", "padded"), [(False, True), (False, False), (True, True), (True, False)]
-)
+@pytest.mark.parametrize(("urlsafe", "padded"), [(False, True), (False, False), (True, True), (True, False)])
 def test_get_with_base64_data_all_four_variants(col: Collector, urlsafe: bool, padded: bool) -> None:
     # "??>" encodes to "Pz8+" / "Pz8-": the alphabets differ, so each variant is really exercised.
     payload = orjson.dumps({"userId": "u", "event": "??>", "writeKey": WK, "properties": {"k": "ü"}})

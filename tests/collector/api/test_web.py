@@ -62,7 +62,9 @@ def test_bundle_chunks_are_served(col: Collector) -> None:
     assert col.client.get("/analytics-next/bundles/..%2Fpackage.json").status_code == 404
 
 
-def test_bundle_missing_is_a_clear_503(col: Collector, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_bundle_missing_is_a_clear_503(
+    col: Collector, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(bundle, "bundle_dirs", lambda: [tmp_path / "nothing"])
     bundle.reset_cache()
     try:
