@@ -1,0 +1,214 @@
+"""Postgres: staged with COPY (CSV written by Arrow in C++) into a temp table, merged in one transaction.
+
+Temp tables are never WAL-logged, so staging costs little more than the COPY itself; the merge
+is one INSERT ... SELECT that skips ids the target already has (the target's primary key makes
+that an index probe). Each table is guarded by a session-level advisory lock, so two loads never
+evolve or merge the same table at once.
+
+Connection details: ``url`` (a libpq URI) or ``host``, ``port``, ``database``, ``user``,
+``password``, ``sslmode``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from eventyard.warehouse.common_sql import column_list, key_match, stage_select_list, users_aggregates
+from eventyard.warehouse.dialects.base import ROW_COLUMN, SQL_RESERVED, Dialect, WarehouseError
+from eventyard.warehouse.sql import render, render_statements
+from eventyard.warehouse.types import Logical, TableRows
+
+_TYPES: dict[str, str] = {
+    "timestamp": "timestamp with time zone",
+    "bigint": "bigint",
+    "double": "double precision",
+    "boolean": "boolean",
+    "text": "text",
+}
+_stage_ids = itertools.count()
+_CSV = pcsv.WriteOptions(include_header=False, quoting_style="needed", batch_size=65536)
+
+
+def conninfo(details: dict[str, Any]) -> str:
+    """A libpq connection string from connection details."""
+    url = details.get("url") or details.get("dsn")
+    if url:
+        return str(url).replace("postgresql+psycopg://", "postgresql://")
+    from psycopg.conninfo import make_conninfo
+
+    keys = {"host": "host", "port": "port", "database": "dbname", "dbname": "dbname", "user": "user",
+            "username": "user", "password": "password", "sslmode": "sslmode"}  # fmt: skip
+    params = {libpq: str(details[k]) for k, libpq in keys.items() if details.get(k) not in (None, "")}
+    return make_conninfo("", **params)
+
+
+def _lock_key(schema: str, table: str) -> int:
+    digest = hashlib.sha1(f"eventyard.warehouse:{schema}.{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _csv_ready(data: pa.Table) -> pa.Table:
+    """Postgres text cannot hold NUL characters: drop them (the only lossy step, and a rare one)."""
+    columns = []
+    for column in data.columns:
+        if pa.types.is_string(column.type) and pc.any(pc.match_substring(column, "\x00")).as_py():
+            column = pc.replace_substring(column, "\x00", "")
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=data.column_names)
+
+
+class PostgresDialect(Dialect):
+    """A Postgres warehouse (Segment's Postgres layout: ``id`` primary key, timestamptz, text)."""
+
+    name: ClassVar[str] = "postgres"
+    max_identifier_length: ClassVar[int] = 63  # NAMEDATALEN - 1 bytes; our names are ASCII
+    reserved_words: ClassVar[frozenset[str]] = SQL_RESERVED
+
+    def __init__(self, connection_details: dict[str, Any], settings: Any) -> None:
+        super().__init__(connection_details, settings)
+        self.conn: Any = None
+
+    def type_for(self, logical: Logical) -> str:
+        return _TYPES[logical]
+
+    def logical_for(self, physical: str) -> Logical:
+        lower = physical.lower()
+        if lower.startswith("timestamp") or lower == "date":
+            return "timestamp"
+        if lower in {"bigint", "integer", "smallint"}:
+            return "bigint"
+        if lower in {"double precision", "real", "numeric"}:
+            return "double"
+        if lower == "boolean":
+            return "boolean"
+        return "text"
+
+    def connect(self) -> None:
+        import psycopg
+
+        if self.conn is None:
+            self.conn = psycopg.connect(conninfo(self.details), autocommit=True, connect_timeout=10)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _require(self) -> Any:
+        if self.conn is None:
+            raise WarehouseError("Postgres dialect used before connect()")
+        return self.conn
+
+    def ensure_schema(self, schema: str) -> None:
+        self._require().execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+
+    def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
+        rows = (
+            self._require()
+            .execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                (schema, table),
+            )
+            .fetchall()
+        )
+        if not rows:
+            return None
+        return {name: self.logical_for(physical) for name, physical in rows}
+
+    def create_table(
+        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
+    ) -> None:
+        cols = [f"{self.quote(n)} {self.type_for(t)}{' NOT NULL' * (n in key)}" for n, t in columns.items()]
+        cols.append(f"PRIMARY KEY ({column_list(self.quote, key)})")
+        self._require().execute(
+            f"CREATE TABLE IF NOT EXISTS {self.qualified(schema, table)} ({', '.join(cols)})"
+        )
+
+    def add_columns(self, schema: str, table: str, columns: dict[str, Logical]) -> None:
+        conn = self._require()
+        for name, logical in columns.items():
+            conn.execute(
+                f"ALTER TABLE {self.qualified(schema, table)} ADD COLUMN IF NOT EXISTS"
+                f" {self.quote(name)} {self.type_for(logical)}"
+            )
+
+    @contextmanager
+    def table_lock(self, schema: str, table: str) -> Iterator[None]:
+        conn = self._require()
+        key = _lock_key(schema, table)
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    @contextmanager
+    def staged(self, schema: str, rows: TableRows) -> Iterator[str]:
+        conn = self._require()
+        name = f"eventyard_stage_{next(_stage_ids)}"
+        definitions = [f"{self.quote(n)} {self.type_for(t)}" for n, t in rows.columns.items()]
+        definitions.append(f"{self.quote(ROW_COLUMN)} bigint")
+        conn.execute(f"CREATE TEMP TABLE {self.quote(name)} ({', '.join(definitions)})")
+        try:
+            self.copy_csv(name, [*rows.columns, ROW_COLUMN], rows.data)
+            yield name
+        finally:
+            conn.execute(f"DROP TABLE IF EXISTS {self.quote(name)}")
+
+    def copy_csv(self, table: str, columns: list[str], data: pa.Table) -> None:
+        """COPY an Arrow table into ``table`` (unqualified or qualified, already a plain name) as CSV."""
+        sink = io.BytesIO()
+        pcsv.write_csv(_csv_ready(data.select(columns)), sink, _CSV)
+        target = self.quote(table)
+        with (
+            self._require().cursor() as cur,
+            cur.copy(f"COPY {target} ({column_list(self.quote, columns)}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            view = sink.getbuffer()
+            for start in range(0, len(view), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
+            del view
+
+    def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
+        conn = self._require()
+        sql = render(
+            "postgres",
+            "merge",
+            target=self.qualified(schema, rows.name),
+            stage=self.quote(staged),
+            columns=column_list(self.quote, rows.columns),
+            key_match=key_match(self.quote, rows.key),
+        )
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(sql)
+            return int(cur.rowcount)
+
+    def upsert_users_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
+        conn = self._require()
+        target_columns = list(self.existing_columns(schema, rows.name) or rows.columns)
+        ids = {
+            "target": self.qualified(schema, rows.name),
+            "stage": self.quote(staged),
+            "merged": self.quote(f"{staged}_merged"),
+            "id": self.quote("id"),
+            "columns": column_list(self.quote, target_columns),
+            "stage_columns": stage_select_list(self.quote, target_columns, set(rows.columns)),
+            "aggregates": users_aggregates(self.quote, target_columns),
+        }
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(render("postgres", "users_upsert", **ids))
+            written = int(cur.rowcount)
+            for statement in render_statements("postgres", "users_replace", **ids):
+                cur.execute(statement)
+            cur.execute(f"DROP TABLE {ids['merged']}")
+        return written
