@@ -31,7 +31,12 @@ class Run:
         return out
 
 
-def run_engine(vendor: Integration, messages: Sequence[Mapping[str, Any]], policy: RetryPolicy = FAST) -> Run:
+def run_engine(
+    vendor: Integration,
+    messages: Sequence[Mapping[str, Any]],
+    policy: RetryPolicy = FAST,
+    concurrency: int = 4,
+) -> Run:
     """Transform ``messages`` with ``vendor`` and deliver them with the engine."""
     run = Run()
     items: list[Item] = []
@@ -53,8 +58,8 @@ def run_engine(vendor: Integration, messages: Sequence[Mapping[str, Any]], polic
         ids.append(message_id)
 
     async def go() -> dict[int, ItemResult]:
-        client = None if isinstance(vendor, SdkIntegration) else make_client(4)
-        engine = DeliveryEngine(vendor, client, concurrency=4, policy=policy)
+        client = None if isinstance(vendor, SdkIntegration) else make_client(concurrency)
+        engine = DeliveryEngine(vendor, client, concurrency=concurrency, policy=policy)
         try:
             return await engine.deliver(items)
         finally:

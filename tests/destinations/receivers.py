@@ -202,7 +202,9 @@ class VendorReceiver:
 
     def start(self) -> VendorReceiver:
         """Serve in a daemon thread."""
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

@@ -1,0 +1,160 @@
+"""GA4 Measurement Protocol (web and app streams) against a receiver enforcing GA4's limits.
+
+GA4 itself answers 2xx even to malformed payloads; this receiver is stricter on purpose and
+answers 400 with the debug endpoint's ``validationMessages`` body, so a violation fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from eventyard.destinations.vendors.google_analytics import RESERVED_EVENTS, GoogleAnalytics
+from eventyard.destinations.vendors.google_firebase import GoogleFirebase
+from tests.destinations.drive import run_engine
+from tests.destinations.pipeline import message
+from tests.destinations.receivers import Received, Reply, VendorReceiver, reject, running
+
+SECRET = "ga4-secret/with+chars"
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
+KINDS = ("track", "identify", "page", "screen", "group", "alias")
+
+
+def invalid(description: str) -> None:
+    reject(400, {"validationMessages": [{"description": description, "validationCode": "VALUE_INVALID"}]})
+
+
+def ga4_contract(request: Received) -> Reply:
+    """/mp/collect: api_secret + stream id in the query, one client per request, GA4's limits."""
+    if request.path not in ("/mp/collect", "/debug/mp/collect") or request.method != "POST":
+        reject(404, "")
+    if request.arg("api_secret") != SECRET:
+        invalid("api_secret is invalid")
+    app = request.arg("firebase_app_id")
+    if not (request.arg("measurement_id") == "G-TEST123" or app == "1:123:android:abc"):
+        invalid("measurement_id or firebase_app_id is required")
+    if len(request.body) >= 130_000:
+        invalid("payload too large")
+    body = request.json()
+    client = body.get("app_instance_id") if app else body.get("client_id")
+    if not client:
+        invalid("client_id / app_instance_id is required")
+    events = body.get("events") or []
+    if not 0 < len(events) <= 25:
+        invalid("1 to 25 events per request")
+    oldest = (time.time() - 72 * 3600) * 1_000_000
+    for event in events:
+        if not NAME.match(event.get("name", "")) or event["name"] in RESERVED_EVENTS:
+            invalid(f"event name {event.get('name')!r} is invalid or reserved")
+        params = event.get("params", {})
+        if len(params) > 25 or any(not NAME.match(k) for k in params):
+            invalid("too many or invalid params")
+        if any(isinstance(v, str) and len(v) > 100 for v in params.values()):
+            invalid("param value longer than 100 characters")
+        if event.get("timestamp_micros", oldest + 1) < oldest:
+            invalid("timestamp older than 72 hours")
+    for name, prop in (body.get("user_properties") or {}).items():
+        if len(name) > 24 or (isinstance(prop["value"], str) and len(prop["value"]) > 36):
+            invalid("user property too long")
+    if request.path.startswith("/debug"):
+        return Reply(200, {"validationMessages": []}, accepted_keys=[])
+    keys = [f"{client}:{e['params'].get('transaction_id') or e['name']}" for e in events]
+    return Reply(204, b"", accepted_keys=keys)
+
+
+@pytest.fixture
+def receiver() -> Iterator[VendorReceiver]:
+    with running(ga4_contract) as receiver:
+        yield receiver
+
+
+def ga4(receiver: VendorReceiver, **config: object) -> GoogleAnalytics:
+    vendor = GoogleAnalytics({"measurementId": "G-TEST123", "apiSecret": SECRET}, config)
+    vendor.base_url = receiver.url
+    return vendor
+
+
+def test_call_types_map_or_skip_as_documented(receiver: VendorReceiver) -> None:
+    messages = [
+        message(kind, i, anonymousId="1784922.1785585000", userId="u_1") for i, kind in enumerate(KINDS)
+    ]
+    run = run_engine(ga4(receiver), messages)
+    assert run.statuses() == {
+        "msg-track-000000": "delivered",
+        "msg-identify-000001": "skipped",
+        "msg-page-000002": "delivered",
+        "msg-screen-000003": "skipped",
+        "msg-group-000004": "delivered",
+        "msg-alias-000005": "skipped",
+    }
+    assert receiver.violations == []
+    # One client: one request, user_id at the top, the events' names and params mapped.
+    (request,) = receiver.accepted
+    body = request.json()
+    assert body["client_id"] == "1784922.1785585000" and body["user_id"] == "u_1"
+    purchase, page_view, join_group = body["events"]
+    assert purchase["name"] == "purchase" and purchase["params"]["transaction_id"] == "o_0"
+    assert purchase["params"]["value"] == 42.5 and purchase["params"]["currency"] == "USD"
+    assert page_view["name"] == "page_view"
+    assert page_view["params"]["page_location"] == "https://shop.example.com/checkout"
+    assert join_group == {"name": "join_group", "params": {"group_id": "g_4", "engagement_time_msec": 1}} | {
+        "timestamp_micros": join_group["timestamp_micros"]
+    }
+
+
+def test_requests_hold_one_client_and_at_most_25_events(receiver: VendorReceiver) -> None:
+    messages = [
+        message("track", i, anonymousId="client-a", userId="u_a", event=f"Clicked {i}") for i in range(30)
+    ]
+    messages += [message("track", 100, anonymousId="client-b", userId=None, event="Signed Up")]
+    run = run_engine(ga4(receiver), messages)
+    assert set(run.statuses().values()) == {"delivered"} and receiver.violations == []
+    sizes = sorted((r.json().get("client_id"), len(r.json()["events"])) for r in receiver.accepted)
+    assert sizes == [("client-a", 5), ("client-a", 25), ("client-b", 1)]
+    names = {e["name"] for r in receiver.accepted for e in r.json()["events"]}
+    assert "Clicked_7" in names and "sign_up" in names
+
+
+def test_reserved_names_are_dead_lettered_and_debug_mode_validates(receiver: VendorReceiver) -> None:
+    run = run_engine(
+        ga4(receiver, debugMode=True), [message("track", 1, event="session_start"), message("page", 2)]
+    )
+    assert run.statuses() == {"msg-track-000001": "invalid", "msg-page-000002": "delivered"}
+    assert receiver.accepted[0].path == "/debug/mp/collect"
+    vendor = GoogleAnalytics(
+        {"measurementId": "G-TEST123", "apiSecret": "wrong/secret+1"}, {"debugMode": True}
+    )
+    vendor.base_url = receiver.url
+    dropped = run_engine(vendor, [message("page", 3)]).results["msg-page-000003"]
+    assert dropped.status == "dead" and "api_secret is invalid" in dropped.error
+
+
+def test_secrets_stay_out_of_network_errors() -> None:
+    vendor = GoogleAnalytics({"measurementId": "G-TEST123", "apiSecret": SECRET}, {})
+    vendor.base_url = "http://127.0.0.1:9"  # nothing listens on the discard port
+    result = run_engine(vendor, [message("page", 1)]).results["msg-page-000001"]
+    assert result.status == "retry" and "network error" in result.error
+    assert "ga4-secret" not in result.error and "api_secret" not in result.error
+
+
+def test_firebase_app_streams_need_the_app_instance_id(receiver: VendorReceiver) -> None:
+    vendor = GoogleFirebase({"firebaseAppId": "1:123:android:abc", "apiSecret": SECRET}, {})
+    vendor.base_url = receiver.url
+    with_id = message("track", 1, context={"externalId": [{"type": "ga4AppInstanceId", "id": "cbd7f2aa"}]})
+    via_options = message("page", 2, integrations={"Google Firebase": {"app_instance_id": "ee01ff"}})
+    run = run_engine(vendor, [with_id, via_options, message("track", 3), message("screen", 4)])
+    assert run.statuses() == {
+        "msg-track-000001": "delivered",
+        "msg-page-000002": "delivered",
+        "msg-track-000003": "invalid",
+        "msg-screen-000004": "skipped",
+    }
+    assert "app_instance_id" in run.invalid["msg-track-000003"]
+    clients = sorted(r.json()["app_instance_id"] for r in receiver.accepted)
+    assert (
+        clients == ["cbd7f2aa", "ee01ff"]
+        and receiver.accepted[0].arg("firebase_app_id") == "1:123:android:abc"
+    )
