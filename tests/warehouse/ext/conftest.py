@@ -1,0 +1,49 @@
+"""Fixtures for the Redshift / BigQuery / S3 event-log dialect tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventyard.settings import Settings
+from tests.conftest import _fresh_pg_database
+from tests.warehouse.ext.harness import Warehouse
+from tests.warehouse.ext.redshift_pg import PostgresStagedRedshift, pg_details
+
+
+@pytest.fixture
+def ext_settings(state_home: Path) -> Settings:
+    """Settings for a dialect (only home and S3 options matter to them)."""
+    return Settings(home=state_home)
+
+
+@pytest.fixture(scope="module")
+def redshift_pg_module(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """Redshift's SQL on one fresh Postgres database per module (staging: COPY FROM STDIN)."""
+    settings = Settings(home=tmp_path_factory.mktemp("redshift-home"))
+    dialect = PostgresStagedRedshift(pg_details(_fresh_pg_database(pg_server_url)), settings)
+    with dialect:
+
+        def query(sql: str) -> list[dict[str, Any]]:
+            with dialect._conn.cursor() as cur:
+                cur.execute(sql)
+                names = [d.name for d in cur.description]
+                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+        yield Warehouse(dialect, query)
+
+
+@pytest.fixture
+def redshift_pg(redshift_pg_module: Warehouse) -> Warehouse:
+    """The module's Redshift-on-Postgres warehouse (tests use their own schema names)."""
+    return redshift_pg_module
+
+
+@pytest.fixture
+def schema() -> str:
+    """A schema name no other test uses."""
+    return f"s_{uuid.uuid4().hex[:12]}"
