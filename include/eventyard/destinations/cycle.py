@@ -36,6 +36,7 @@ Clock = Callable[[], datetime]
 LEASE_SECONDS = 900.0
 CYCLE_SECONDS = 300.0  # stop reading new batches after this, well inside the lease
 PENDING_PER_CYCLE = 20_000
+LEASE_BUSY = "another worker holds this integration's delivery lease"
 
 
 def utc_now() -> datetime:
@@ -111,7 +112,7 @@ def deliver_integration(
     engine = get_engine(settings)
     owner = f"{socket.gethostname()}:{os.getpid()}:{id(report)}"
     if not ledger.acquire_lease(engine, integration_id, owner, clock(), LEASE_SECONDS):
-        report.error = "another worker holds this integration's delivery lease"
+        report.error = LEASE_BUSY
         return report
     started = time.monotonic()
     try:
