@@ -88,6 +88,7 @@ class CollectorApp:
         if self.runtime.spool is not None:
             await self.runtime.spool.close()
             self.runtime.spool = None
+        metrics.forget_this_process()
 
     async def _refresh_gauges(self) -> None:
         while True:

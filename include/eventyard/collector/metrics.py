@@ -57,6 +57,14 @@ def update_spool_gauges(stats: dict[str, float], healthy: bool) -> None:
     SPOOL_HEALTHY.set(1.0 if healthy else 0.0)
 
 
+def forget_this_process() -> None:
+    """On worker shutdown: drop this process's live gauges from the multiprocess aggregate."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid())
+
+
 def render() -> tuple[bytes, str]:
     """The exposition text and its content type (aggregated over workers in multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
