@@ -39,12 +39,22 @@ def bootstrap(
     platform: str = typer.Option("analytics.js", help="Source platform."),
 ) -> None:
     """Create a confirmed user, an organization and a source; print token and ids as JSON."""
-    from eventyard.houston.bootstrap import bootstrap_account
+    from eventyard.houston.bootstrap import BootstrapError, bootstrap_account
 
     init_quietly()
-    result = bootstrap_account(
-        get_settings(), email=email, password=password, org_name=org, source_name=source, platform=platform
-    )
+    try:
+        result = bootstrap_account(
+            get_settings(),
+            email=email,
+            password=password,
+            org_name=org,
+            source_name=source,
+            platform=platform,
+        )
+    except BootstrapError as exc:
+        # Bad input or an existing account: a clear one-line error, no traceback, nothing created.
+        typer.echo(f"bootstrap failed: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     typer.echo(json.dumps(result))
 
 
