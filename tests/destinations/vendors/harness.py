@@ -287,3 +287,16 @@ def basic_credentials(request: Received) -> tuple[str, str] | None:
         return None
     user, _, password = base64.b64decode(header[6:]).decode().partition(":")
     return user, password
+
+
+def assert_batch_limit(
+    integration: Integration, receiver: Receiver, messages: Sequence[Mapping[str, Any]], route: str
+) -> None:
+    """The receiver rejects one request holding one record more than the integration's limit for
+    ``route`` (so the limit is the vendor's), and accepts the records cut by that limit."""
+    records = [r for r in transform_all(integration, messages).records if r.route == route]
+    limit = integration.batch_limit(route)
+    assert len(records) > limit, "give more messages than the limit"
+    oversize = send(integration, route, records[: limit + 1])
+    assert not 200 <= oversize.status < 300, f"{limit + 1} records were accepted"
+    assert send(integration, route, records[:limit]).status < 300

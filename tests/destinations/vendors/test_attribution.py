@@ -14,6 +14,7 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    assert_batch_limit,
     assert_retry_policy,
     basic_credentials,
     check,
@@ -92,3 +93,7 @@ def test_errors_are_classified_and_secrets_redacted(attribution: Attribution, re
     denied = deliver(attribution, [make("track")]).results[0][2]
     assert denied.outcome is Outcome.DROP and "a-wrong-key" in denied.error
     assert "a-wrong-key" not in attribution.redact(denied.error)
+
+
+def test_batch_limit(attribution: Attribution, receiver: Receiver) -> None:
+    assert_batch_limit(attribution, receiver, [make("identify", n) for n in range(101)], "default")

@@ -12,7 +12,17 @@ from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.braze import Braze, cluster_host
 from tests.destinations.vendors.conftest import make
-from tests.destinations.vendors.harness import Received, Receiver, Reply, check, deliver, fault, running, send
+from tests.destinations.vendors.harness import (
+    Received,
+    Receiver,
+    Reply,
+    assert_batch_limit,
+    check,
+    deliver,
+    fault,
+    running,
+    send,
+)
 
 API_KEY = "braze-rest-key-3f9a"
 NO_DATA = {"message": "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields."}
@@ -160,3 +170,8 @@ def test_rate_limit_reset_and_errors(braze: Braze, receiver: Receiver) -> None:
     denied = braze.classify(send(braze, "track", records), records)
     assert denied.outcome is Outcome.DROP and "leaked-key-5555" in denied.error
     assert "leaked-key-5555" not in braze.redact(denied.error)
+
+
+def test_batch_limits_are_brazes(braze: Braze, receiver: Receiver) -> None:
+    assert_batch_limit(braze, receiver, [make("page", n) for n in range(76)], "track")
+    assert_batch_limit(braze, receiver, [make("alias", n) for n in range(51)], "merge")

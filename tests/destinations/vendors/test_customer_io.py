@@ -15,6 +15,7 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    assert_batch_limit,
     assert_retry_policy,
     basic_credentials,
     check,
@@ -171,3 +172,7 @@ def test_errors_and_redaction(cio: CustomerIo, receiver: Receiver) -> None:
     assert denied.outcome is Outcome.DROP and "Unauthorized" in denied.error
     with pytest.raises(InvalidMessage, match="userId or traits"):
         cio.transform(make("identify", userId=None, traits={}))
+
+
+def test_batch_limit_is_customer_ios(cio: CustomerIo, receiver: Receiver) -> None:
+    assert_batch_limit(cio, receiver, [make("page", n) for n in range(1001)], "batch")

@@ -18,6 +18,7 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    assert_batch_limit,
     check,
     deliver,
     fault,
@@ -187,3 +188,7 @@ def test_undeliverable_events_dead_letter_with_a_reason(pixel: FacebookPixel) ->
     del no_currency["properties"]["currency"]
     with pytest.raises(InvalidMessage, match="value and currency"):
         pixel.transform(no_currency)
+
+
+def test_batch_limit_is_metas(pixel: FacebookPixel, receiver: Receiver) -> None:
+    assert_batch_limit(pixel, receiver, [make("page", n) for n in range(1001)], "default")

@@ -14,6 +14,7 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    assert_batch_limit,
     assert_retry_policy,
     check,
     deliver,
@@ -119,3 +120,7 @@ def test_errors(heap: Heap, receiver: Receiver) -> None:
     )
     heap.connection["appId"] = "999"
     assert deliver(heap, [make("track")]).results[0][2].outcome is Outcome.DROP
+
+
+def test_batch_limit_is_heaps(heap: Heap, receiver: Receiver) -> None:
+    assert_batch_limit(heap, receiver, [make("track", n) for n in range(1001)], "events")

@@ -16,6 +16,7 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    assert_batch_limit,
     check,
     deliver,
     fault,
@@ -209,3 +210,10 @@ def test_rate_limits_and_auth(hubspot: Hubspot, receiver: Receiver) -> None:
     denied = hubspot.classify(send(hubspot, "events", records), records)
     assert denied.outcome is Outcome.DROP and "INVALID_AUTHENTICATION" in denied.error
     assert "pat-na1-revoked" not in hubspot.redact(str(hubspot.build_request("events", records).headers))
+
+
+def test_batch_limits_are_hubspots(hubspot: Hubspot, receiver: Receiver) -> None:
+    assert_batch_limit(
+        hubspot, receiver, [_identify(n, email=f"u{n}@example.com") for n in range(101)], "contacts"
+    )
+    assert_batch_limit(hubspot, receiver, [make("track", n) for n in range(501)], "events")

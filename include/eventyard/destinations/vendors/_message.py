@@ -225,14 +225,24 @@ def body_json(body: bytes) -> Any:
         return None
 
 
-def redact_encoded(integration: Integration, text: str) -> str:
-    """Hide secret settings in their URL-encoded forms too (the base ``redact`` catches only the
-    raw value; form bodies and query strings carry ``quote``/``quote_plus`` versions)."""
+def redact_encoded(integration: Integration, text: str, basic_user_setting: str | None = None) -> str:
+    """Hide secret settings in their encoded forms too: the base ``redact`` catches only the raw
+    value, but form bodies and query strings carry ``quote``/``quote_plus`` versions, and a Basic
+    ``Authorization`` header carries base64 of ``user:secret`` (user from ``basic_user_setting``,
+    or the secret itself as the user with an empty password)."""
     for key in integration.secret_settings:
         value = setting(integration, key)
-        if isinstance(value, str) and len(value) >= 4:
-            for encoded in {quote(value, safe=""), quote_plus(value)}:
-                text = text.replace(encoded, "********")
+        if not isinstance(value, str) or len(value) < 4:
+            continue
+        user = str(setting(integration, basic_user_setting, "")) if basic_user_setting else ""
+        tokens = {
+            quote(value, safe=""),
+            quote_plus(value),
+            basic_auth(value).removeprefix("Basic "),
+            basic_auth(user, value).removeprefix("Basic "),
+        }
+        for token in tokens:
+            text = text.replace(token, "********")
     return text
 
 

@@ -59,3 +59,7 @@ class Attribution(Integration):
             },
             body=m.json_bytes({"batch": [r.payload for r in records]}),
         )
+
+    def redact(self, text: str) -> str:
+        """Also hide the key inside the Basic ``Authorization`` token and in URL-encoded form."""
+        return m.redact_encoded(self, super().redact(text))

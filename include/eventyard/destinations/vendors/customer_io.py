@@ -144,6 +144,10 @@ class CustomerIo(Integration):
             return Classification(Outcome.SUCCESS)
         return Classification(Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed)
 
+    def redact(self, text: str) -> str:
+        """Also hide the key inside the Basic ``Authorization`` token and in URL-encoded form."""
+        return m.redact_encoded(self, super().redact(text), basic_user_setting="siteID")
+
 
 def _identifiers(message: Mapping[str, Any]) -> dict[str, str]:
     if m.user_id(message):

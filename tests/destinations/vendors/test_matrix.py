@@ -1,0 +1,75 @@
+"""Properties every vendor module of this set must have: declared call types match what transform
+accepts (the others are documented skips with a reason), and no secret survives ``redact`` in any
+request the vendor builds (URL, headers, body — raw or URL-encoded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from eventyard.destinations.base import CALL_TYPES, Integration, SkipMessage
+from eventyard.destinations.registry import get_integration_class
+from tests.destinations.vendors.conftest import make
+
+SETTINGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "keen": ({"projectID": "P1", "writeKey": "keen-secret-write"}, {}),
+    "customer_io": ({"siteID": "s1", "apiKey": "cio-secret-key"}, {}),
+    "hubspot": ({"accessToken": "pat-secret-token", "hubID": "42"}, {}),
+    "intercom": ({"apiKey": "intercom-secret+/="}, {}),
+    "braze": ({"restApiKey": "braze-secret-key", "dataCenter": "EU-01"}, {}),
+    "heap": ({"appId": "1234"}, {}),
+    "kissmetrics": ({"apiKey": "km-key"}, {}),
+    "woopra": ({"projectName": "example.com"}, {}),
+    "sailthru": ({"apiKey": "st-key", "apiSecret": "sailthru-secret"}, {}),
+    "lytics": ({"apiKey": "lytics-secret/key"}, {"stream": "web"}),
+    "attribution": ({"writeKey": "attribution-secret"}, {}),
+    "facebook_app_events": ({"appID": "APP", "accessToken": "APP|fb client&token"}, {}),
+    "facebook_pixel": ({"pixelId": "PX", "accessToken": "EAAB secret/token"}, {}),
+}
+
+
+def vendor(code: str) -> Integration:
+    connection, config = SETTINGS[code]
+    return get_integration_class(code)(connection, config)
+
+
+def _message(kind: str) -> dict[str, Any]:
+    message = make(kind)
+    if kind == "track":  # a plain event: vendors with special purchase handling are covered elsewhere
+        message["event"] = "Signed Up"
+    return message
+
+
+@pytest.mark.parametrize("code", sorted(SETTINGS))
+def test_declared_call_types_are_exactly_the_accepted_ones(code: str) -> None:
+    integration = vendor(code)
+    for kind in sorted(CALL_TYPES):
+        try:
+            records = integration.transform(_message(kind))
+        except SkipMessage as skip:
+            assert kind not in integration.call_types, f"{code} declares {kind} but skips it"
+            assert len(str(skip)) > 20, f"{code} skips {kind} without a real reason"
+        else:
+            assert kind in integration.call_types, f"{code} accepts {kind} without declaring it"
+            assert records and all(r.message_id == f"m-{kind}-1" for r in records)
+
+
+@pytest.mark.parametrize("code", sorted(SETTINGS))
+def test_no_secret_survives_redaction_of_a_built_request(code: str) -> None:
+    integration = vendor(code)
+    secrets = [integration.connection[k] for k in integration.secret_settings if k in integration.connection]
+    for kind in sorted(integration.call_types):
+        records = integration.transform(_message(kind))
+        by_route: dict[str, list[Any]] = {}
+        for record in records:
+            by_route.setdefault(record.route, []).append(record)
+        for route, batch in by_route.items():
+            request = integration.build_request(route, batch[:1])
+            text = integration.redact(f"{request.url} {dict(request.headers)} {request.body!r}")
+            authorization = dict(request.headers).get("Authorization", "")
+            if authorization.startswith("Basic "):  # base64 of credentials is the secret too
+                assert authorization.removeprefix("Basic ") not in text
+            for secret in secrets:
+                assert secret not in text
+                assert secret.replace(" ", "+") not in text and secret.replace("|", "%7C") not in text
