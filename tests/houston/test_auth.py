@@ -175,3 +175,19 @@ def test_repeated_failures_are_throttled_for_known_and_unknown_emails(api: Api, 
     # Other accounts are unaffected.
     make_account(settings, "other@example.com")
     assert api.one(LOGIN, {"u": "other@example.com", "p": PASSWORD})["success"]
+
+
+def test_signing_up_again_before_confirming_resends_the_link_but_keeps_the_password(
+    api: Api, settings: Settings
+) -> None:
+    sign_up = f'mutation($p: String!) {{ createNewUser(email: "late@example.com", password: $p) {STATUS} }}'
+    assert api.one(sign_up, {"p": "first password"})["success"]
+    assert api.one(sign_up, {"p": "attacker password"})["success"]
+    _first, second = outbox_links(settings, "late@example.com", "confirm_email")
+    assert api.one(
+        f"mutation($t: String!) {{ confirmEmail(token: $t) {STATUS} }}", {"t": link_token(second)}
+    )["success"]
+    assert (
+        api.one(LOGIN, {"u": "late@example.com", "p": "attacker password"})["code"] == "INVALID_CREDENTIALS"
+    )
+    assert api.one(LOGIN, {"u": "late@example.com", "p": "first password"})["success"]

@@ -83,11 +83,32 @@ def user_by_email(unit: Unit, email: str) -> User | None:
 def create_user(unit: Unit, email: str, password: str, profile: Profile | None) -> None:
     """Self sign-up. Always answers the same way, so sign-up cannot probe for accounts.
 
-    A new account gets a confirmation link; an existing one gets a notice instead.
+    A new account gets a confirmation link, an unconfirmed one gets its link again (its
+    password unchanged), a confirmed one gets a notice instead.
     """
     email = validation.email("email", email)
     password = validation.password("password", password)
     existing = user_by_email(unit, email)
+    if existing is not None and existing.confirmed_at is None:
+        # Unconfirmed: send the link again, but never take the new password (that would let
+        # whoever signs up first choose the password of someone else's mailbox).
+        if existing.password_hash is None:
+            queue_link(
+                unit,
+                existing,
+                TokenPurpose.INVITE,
+                "Finish setting up your Eventyard account",
+                "Set your password:",
+            )
+        else:
+            queue_link(
+                unit,
+                existing,
+                TokenPurpose.CONFIRM_EMAIL,
+                "Confirm your Eventyard account",
+                "Confirm your email:",
+            )
+        return
     if existing is not None:
         unit.outbox.append(
             Mail(
