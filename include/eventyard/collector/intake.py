@@ -6,6 +6,7 @@ Kept apart from the HTTP layer so the whole per-request pipeline is one plain as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -179,7 +180,11 @@ async def batch_records(
 
 
 async def _key_per_event(
-    intake: Intake, items: list[Any], keys: WriteKeyCache, info_for: Any, check_size: bool
+    intake: Intake,
+    items: list[Any],
+    keys: WriteKeyCache,
+    info_for: Callable[[str], RequestInfo],
+    check_size: bool,
 ) -> Intake:
     """MetaRouter mobile SDKs: no header, no top-level key, a ``writeKey`` inside every event."""
     resolved: list[SourceKey | None] = []

@@ -173,7 +173,8 @@ async def handle(runtime: CollectorRuntime, path: str, scope: Scope, receive: Re
             return
         await _send_json(send, 200, intake.response() if intake.rejected else None, cors)
     except BodyTooLarge as exc:
-        if _looks_like_metarouter(exc.head, headers):
+        route_of_batch = path in ROUTES and ROUTES[path].event_type is None
+        if route_of_batch and _looks_like_metarouter(exc.head, headers):
             exc.status = 413  # MetaRouter SDKs halve the batch on 413; a 400 would drop it
         await _send_error(send, exc, cors)
     except ControlDbUnavailable as exc:

@@ -112,3 +112,20 @@ def test_metrics(col: Collector) -> None:
     assert "eventyard_collector_spool_bytes " in text
     assert "eventyard_collector_flush_lag_seconds 1.5" in text
     assert "eventyard_collector_upload_failures 0.0" in text
+
+
+def test_deployment_entry_point(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import importlib
+
+    from eventyard.collector.app import CollectorApp
+    from eventyard.settings import get_settings
+
+    monkeypatch.setenv("EVENTYARD_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        module = importlib.import_module("api.collector")
+        module = importlib.reload(module)
+        assert isinstance(module.app, CollectorApp)
+        assert module.app.runtime.settings.home == tmp_path / "home"
+    finally:
+        get_settings.cache_clear()
