@@ -1,0 +1,49 @@
+"""Load new landed batches into every enabled warehouse, in Segment's table layout.
+
+One mapped task per enabled warehouse/storage integration (DuckDB, Postgres, Redshift, BigQuery,
+S3 event logs). Each loads its source's new batches in bounded chunks; the ledger in the control
+DB makes loads incremental and idempotent, so a retry reloads only the tables that failed.
+
+What each task did is in its log (one line per table: rows loaded and discarded), in its XCom
+return value (the same figures as JSON), and in its label in the grid view.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+
+
+@dag(
+    dag_id="load_warehouses",
+    schedule="* * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["eventyard", "warehouse"],
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=20), "retry_exponential_backoff": True},
+)
+def load_warehouses() -> None:
+    """Map one load task over the enabled warehouse integrations."""
+
+    @task
+    def enabled_integrations() -> list[str]:
+        from eventyard.airflow_support import warehouse_integration_ids
+        from eventyard.settings import get_settings
+
+        return warehouse_integration_ids(get_settings())
+
+    @task(map_index_template="{{ eventyard_label }}", execution_timeout=timedelta(minutes=30))
+    def load(integration_id: str) -> dict[str, Any]:
+        from eventyard.airflow_support import run_load_task
+
+        return run_load_task(integration_id, get_current_context())
+
+    load.expand(integration_id=enabled_integrations())
+
+
+load_warehouses()
