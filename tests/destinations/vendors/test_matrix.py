@@ -73,3 +73,20 @@ def test_no_secret_survives_redaction_of_a_built_request(code: str) -> None:
             for secret in secrets:
                 assert secret not in text
                 assert secret.replace(" ", "+") not in text and secret.replace("|", "%7C") not in text
+
+
+@pytest.mark.parametrize(
+    ("code", "connection", "host"),
+    [
+        ("heap", {"appId": "1", "dataResidency": "EU"}, "https://c.eu.heap-api.com/"),
+        ("customer_io", {"siteID": "s", "apiKey": "k", "datacenter": "EU"}, "https://track-eu.customer.io/"),
+        ("intercom", {"apiKey": "k", "apiServer": "AU"}, "https://api.au.intercom.io/"),
+        ("braze", {"restApiKey": "k", "dataCenter": "EU-02"}, "https://rest.fra-02.braze.eu/"),
+        ("keen", {"projectID": "P", "writeKey": "k"}, "https://api.keen.io/"),
+        ("facebook_pixel", {"pixelId": "P", "accessToken": "t"}, "https://graph.facebook.com/v25.0/"),
+    ],
+)
+def test_production_and_regional_hosts(code: str, connection: dict[str, str], host: str) -> None:
+    integration = get_integration_class(code)(connection, {})
+    (record, *_) = integration.transform(_message("page" if code != "intercom" else "identify"))
+    assert integration.build_request(record.route, [record]).url.startswith(host)
