@@ -59,6 +59,13 @@ class Warehouse:
         """All rows of a table in the source schema."""
         return self.query(f'SELECT * FROM "{self.schema}"."{table}" ORDER BY "{order}"')
 
+    def snapshot(self) -> dict[str, list[str]]:
+        """Every table of the schema with its rows, order-independent (for "nothing changed" checks)."""
+        return {
+            t: sorted(repr(sorted(r.items())) for r in self.query(f'SELECT * FROM "{self.schema}"."{t}"'))
+            for t in sorted(self.tables())
+        }
+
     def columns(self, table: str) -> dict[str, str] | None:
         """Column -> logical type of a table (None if missing)."""
         with self.dialect() as d:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pyarrow as pa
 from sqlalchemy import Engine, and_, func, select
 
 from eventyard.db.engine import session_scope
@@ -44,12 +45,21 @@ _OVERLAY = (
 )
 
 
-def messages_of_batch(settings: Settings, batch: Batch) -> list[dict[str, Any]]:
-    """The normalized messages of a landed batch, envelope fields taken from the landing columns."""
+def read_batch(settings: Settings, batch: Batch) -> pa.Table:
+    """A landed batch as an Arrow table of the envelope schema."""
     store = open_store(
         settings.resolved_landing_url, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
     )
-    table = read_parquet(store.get(batch.uri))
+    return read_parquet(store.get(batch.uri))
+
+
+def messages_of_batch(settings: Settings, batch: Batch) -> list[dict[str, Any]]:
+    """The normalized messages of a landed batch, envelope fields taken from the landing columns."""
+    return messages_of_table(read_batch(settings, batch))
+
+
+def messages_of_table(table: pa.Table) -> list[dict[str, Any]]:
+    """The normalized messages of a landed Arrow table (envelope schema)."""
     columns = [table.column(name).to_pylist() for name, _ in _OVERLAY]
     messages = []
     loads = orjson.loads

@@ -26,13 +26,13 @@ from sqlalchemy import select
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch, Connection, Integration, Source
 from eventyard.settings import Settings
-from eventyard.warehouse.batches import messages_of_batch, pending_batches
+from eventyard.warehouse.batches import pending_batches, read_batch
 from eventyard.warehouse.dialects import DIALECTS, Dialect, get_dialect
 from eventyard.warehouse.evolve import concat_rows
+from eventyard.warehouse.fastmap import map_landed
 from eventyard.warehouse.ledger import loaded_tables, record_results
 from eventyard.warehouse.loader import load_tables
 from eventyard.warehouse.naming import fit_identifier, snake_case
-from eventyard.warehouse.schema_map import map_batch
 from eventyard.warehouse.types import TableRows
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def _load_group(
     per_batch: dict[str, dict[str, TableRows]] = {}
     for batch in group:
         try:
-            per_batch[batch.id] = map_batch(messages_of_batch(settings, batch), dialect)
+            per_batch[batch.id] = map_landed(read_batch(settings, batch), dialect)
         except Exception as exc:  # unreadable batch: reported, left pending, others go on
             log.exception("cannot read batch %s", batch.id)
             report["errors"][f"batch {batch.id}"] = f"{type(exc).__name__}: {exc}"

@@ -34,8 +34,9 @@ DISCARD_COLUMNS: dict[str, Logical] = {
     "received_at": "timestamp",
     "uuid_ts": "timestamp",
 }
-# A value discarded once is recorded once, however often its batch is loaded.
-DISCARD_KEY = ("table_name", "row_id", "column_name")
+# A value discarded once is recorded once, however often its batch is loaded (the reason names
+# the source path, so two names discarded into one column stay two rows).
+DISCARD_KEY = ("table_name", "row_id", "column_name", "reason")
 
 
 @dataclass(frozen=True)
