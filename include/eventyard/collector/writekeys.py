@@ -48,7 +48,7 @@ class WriteKeyCache:
         self._engine = engine
         self._ttl = ttl
         self._entries: dict[str, tuple[float, SourceKey]] = {}
-        self._inflight: dict[str, asyncio.Future[SourceKey]] = {}
+        self._inflight: dict[str, asyncio.Task[SourceKey]] = {}
 
     def cached(self, key: str) -> SourceKey | None:
         """A fresh cached answer, without touching the DB (the hot path's first try)."""
@@ -64,29 +64,31 @@ class WriteKeyCache:
             return hit
         if not key or len(key) > _MAX_KEY_CHARS:
             return SourceKey(key, "unknown")
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[SourceKey] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+        task = self._inflight.get(key)
+        if task is None:
+            # One lookup per key at a time, owned by no request: a caller that disconnects
+            # must not leave the others waiting on a lookup that was cancelled with it.
+            task = asyncio.get_running_loop().create_task(self._fetch(key))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._settled(key, done))
+        return await asyncio.shield(task)
+
+    def _settled(self, key: str, task: asyncio.Task[SourceKey]) -> None:
+        self._inflight.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here, re-raised to every awaiting caller by shield
+
+    async def _fetch(self, key: str) -> SourceKey:
         try:
             result = await asyncio.to_thread(self._lookup, key)
         except Exception as exc:
             stale = self._entries.get(key)
-            error: Exception = exc
             if stale is not None:
-                future.set_result(stale[1])
                 return stale[1]
-            unavailable = ControlDbUnavailable(f"control DB unreachable: {error}")
-            future.set_exception(unavailable)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise unavailable from exc
-        finally:
-            self._inflight.pop(key, None)
+            raise ControlDbUnavailable(f"control DB unreachable: {exc}") from exc
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self._ttl, result)
-        future.set_result(result)
         return result
 
     def _lookup(self, key: str) -> SourceKey:

@@ -132,3 +132,25 @@ async def test_known_keys_survive_a_control_db_outage(tmp_path: pytest.TempPathF
     assert (await cache.resolve("known")).ok
     with pytest.raises(ControlDbUnavailable):
         await cache.resolve("unknown-key")
+
+
+async def test_concurrent_lookups_of_one_key_share_one_query(sqlite_settings: Settings) -> None:
+    import asyncio
+
+    from tests.collector.api.conftest import seed
+
+    seed(sqlite_settings)
+    cache = WriteKeyCache(get_engine(sqlite_settings), ttl=60)
+    calls: list[str] = []
+    lookup = cache._lookup
+
+    def counting(key: str):  # type: ignore[no-untyped-def]
+        calls.append(key)
+        return lookup(key)
+
+    cache._lookup = counting  # type: ignore[method-assign]
+    first = asyncio.ensure_future(cache.resolve(WK))
+    await asyncio.sleep(0)
+    first.cancel()  # a caller that goes away does not cancel the shared lookup
+    results = await asyncio.gather(*(cache.resolve(WK) for _ in range(5)))
+    assert {r.status for r in results} == {"ok"} and calls == [WK]
