@@ -1,25 +1,20 @@
-"""A small local HTTP receiver for vendor contract tests, and a driver that delivers messages
-through an integration's transform + build_request + classify with httpx.
+"""Driving a vendor integration against a contract-checking receiver, without the engine.
 
-Each vendor test passes a *contract*: a function from the received request to a reply that
-checks what the vendor documents (auth, required fields, units, limits) and answers with the
-vendor's real success, error and partial-success bodies. The receiver runs in a thread on
-127.0.0.1 with a free port, records what it accepted, and can be told to fail the next requests.
+The receiver is the shared one (``tests/destinations/receivers.py``): each vendor test passes a
+*contract*, a function from the received request to a reply that checks what the vendor documents
+(auth, required fields, units, limits) and answers with the vendor's real success, error and
+partial-success bodies. The helpers here transform messages, cut batches by the vendor's limits,
+send them with httpx and classify the answers, so a test sees exactly what the engine would.
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import orjson
 
 from eventyard.destinations.base import (
     Classification,
@@ -28,154 +23,17 @@ from eventyard.destinations.base import (
     SkipMessage,
     VendorRecord,
 )
+from tests.destinations.receivers import (
+    ContractError,
+    Received,
+    Reply,
+    check,
+    reject,
+    running,
+)
+from tests.destinations.receivers import VendorReceiver as Receiver
 
-
-@dataclass
-class Received:
-    """One request as the receiver saw it."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-cased names
-    body: bytes
-
-    def json(self) -> Any:
-        """The body parsed as JSON."""
-        return orjson.loads(self.body)
-
-    def form(self) -> dict[str, str]:
-        """The body parsed as a URL-encoded form (last value wins)."""
-        return {k: v[-1] for k, v in parse_qs(self.body.decode(), keep_blank_values=True).items()}
-
-    def arg(self, name: str) -> str | None:
-        """A query-string parameter (last value), or None."""
-        values = self.query.get(name)
-        return values[-1] if values else None
-
-
-@dataclass
-class Reply:
-    """What the receiver answers."""
-
-    status: int = 200
-    body: Any = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def encoded(self) -> bytes:
-        if isinstance(self.body, bytes):
-            return self.body
-        if isinstance(self.body, str):
-            return self.body.encode()
-        return orjson.dumps(self.body)
-
-
-class ContractError(Exception):
-    """Raised by a contract to reject a request with the vendor's error reply."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(reply.body)
-        self.reply = reply
-
-
-Contract = Callable[[Received], Reply]
-
-
-class Receiver:
-    """A running receiver: ``url``, the requests it ``accepted`` and ``rejected``, and a queue of
-    ``faults`` (replies served, in order, before the contract sees the next requests)."""
-
-    def __init__(self, contract: Contract) -> None:
-        self.contract = contract
-        self.accepted: list[Received] = []
-        self.rejected: list[tuple[Received, Reply]] = []
-        self.faults: list[Reply] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def _handle(self, received: Received) -> Reply:
-        with self._lock:
-            if self.faults:
-                reply = self.faults.pop(0)
-                self.rejected.append((received, reply))
-                return reply
-        try:
-            reply = self.contract(received)
-        except ContractError as exc:
-            reply = exc.reply
-        with self._lock:
-            if 200 <= reply.status < 300:
-                self.accepted.append(received)
-            else:
-                self.rejected.append((received, reply))
-        return reply
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                parts = urlsplit(self.path)
-                received = Received(
-                    method=self.command,
-                    path=parts.path,
-                    query=parse_qs(parts.query, keep_blank_values=True),
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=body,
-                )
-                reply = receiver._handle(received)
-                payload = reply.encoded()
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-    def start(self) -> None:
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-@contextmanager
-def running(contract: Contract) -> Iterator[Receiver]:
-    """Start a receiver for ``contract`` on a free loopback port; stop it afterwards."""
-    receiver = Receiver(contract)
-    receiver.start()
-    try:
-        yield receiver
-    finally:
-        receiver.stop()
-
-
-def reject(status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
-    """Reject the request being checked (inside a contract) with this vendor reply."""
-    raise ContractError(Reply(status, body, dict(headers or {})))
-
-
-def check(condition: bool, status: int, body: Any) -> None:
-    """Reject with ``status``/``body`` unless ``condition`` holds."""
-    if not condition:
-        reject(status, body)
-
-
-# -- driving an integration ------------------------------------------------------------------
+__all__ = ["ContractError", "Received", "Receiver", "Reply", "check", "reject", "running"]
 
 
 @dataclass
