@@ -192,3 +192,12 @@ def test_undeliverable_events_dead_letter_with_a_reason(pixel: FacebookPixel) ->
 
 def test_batch_limit_is_metas(pixel: FacebookPixel, receiver: Receiver) -> None:
     assert_batch_limit(pixel, receiver, [make("page", n) for n in range(1001)], "default")
+
+
+def test_website_events_need_a_page_and_a_browser(pixel: FacebookPixel, dataset: Dataset) -> None:
+    server_side = make("track", event="Subscription Renewed", context={"ip": "203.0.113.7"})
+    with pytest.raises(InvalidMessage, match="event_source_url and client_user_agent"):
+        pixel.transform(server_side)
+    pixel.config["actionSource"] = "system_generated"
+    assert deliver(pixel, [server_side]).outcomes == ["success"]
+    assert dataset.events["m-track-1"]["action_source"] == "system_generated"

@@ -82,6 +82,13 @@ class FacebookPixel(Integration):
             "user_data": self._user_data(message, ctx, props),
             "custom_data": self._custom_data(props),
         }
+        if event["action_source"] == "website" and not (
+            event["event_source_url"] and event["user_data"].get("client_user_agent")
+        ):
+            raise InvalidMessage(
+                "Meta requires event_source_url and client_user_agent on website events "
+                "(set actionSource for events that do not come from a browser)"
+            )
         if event["event_name"] == "Purchase" and not (
             "value" in event["custom_data"] and "currency" in event["custom_data"]
         ):

@@ -84,7 +84,9 @@ class Intercom(Integration):
                     route=USERS,
                 )
             ]
-        return [VendorRecord(m.message_id(message), {**who, **_user(message)}, route=USERS)]
+        user = {**who, **_user(message)}
+        if m.setting(self, "updateLastRequestAt", True):
+            return [VendorRecord(m.message_id(message), user, route=USERS)]
 
     def _who(self, message: Mapping[str, Any]) -> dict[str, str]:
         who: dict[str, str] = {}
@@ -142,7 +144,6 @@ def _user(message: Mapping[str, Any]) -> dict[str, Any]:
     created = m.parse_time(traits.get("createdAt"))
     if created is not None:
         user["signed_up_at"] = m.unix_seconds(created)
-    user["last_request_at"] = m.unix_seconds(m.event_time(message))
     reserved = {"name", "firstName", "lastName", "phone", "createdAt", "email", "userId", "id", "company"}
     custom = {k: v for k, v in m.flatten(traits).items() if k.split("_")[0] not in reserved}
     user["custom_attributes"] = {k: v[:MAX_STRING] if isinstance(v, str) else v for k, v in custom.items()}
