@@ -8,6 +8,7 @@ then read the landed batches it has not read yet, deliver them, and record every
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -201,10 +202,19 @@ async def _send(
     settings: Settings,
     policy: RetryPolicy,
 ) -> tuple[list[ledger.Fate], EngineStats]:
-    prepared = prepare(setup, messages)
-    engine = DeliveryEngine(setup.vendor, client, concurrency=settings.delivery_concurrency, policy=policy)
-    results = await engine.deliver(prepared.items)
-    return fates_for(prepared, results), engine.stats
+    # Tens of thousands of acyclic dicts per batch: reference counting frees them, while the cyclic
+    # GC would re-scan every live object again and again (2x slower on a busy process).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        prepared = prepare(setup, messages)
+        concurrency = settings.delivery_concurrency
+        engine = DeliveryEngine(setup.vendor, client, concurrency=concurrency, policy=policy)
+        results = await engine.deliver(prepared.items)
+        return fates_for(prepared, results), engine.stats
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _add(report: IntegrationReport, tally: ledger.Tally, requests: int, inline_retried: int) -> None:

@@ -56,9 +56,11 @@ class MessageFilter:
 
     def skip_reason(self, message: Mapping[str, Any]) -> str | None:
         """Why this message is not sent to the integration, or None when it is."""
-        reason = integrations_object_reason(message.get("integrations"), self.destination_keys)
-        if reason:
-            return reason
+        integrations = message.get("integrations")
+        if integrations:  # usually absent or {}: skip the lookups
+            reason = integrations_object_reason(integrations, self.destination_keys)
+            if reason:
+                return reason
         call_type = message.get("type")
         if self.enabled_call_types is not None and call_type not in self.enabled_call_types:
             return f"call type {call_type!r} is turned off for this integration"

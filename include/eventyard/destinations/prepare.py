@@ -111,7 +111,7 @@ def _transform_one(
 ) -> Fate | None:
     try:
         message = orjson.loads(text)
-        if not isinstance(message, Mapping):
+        if type(message) is not dict:
             raise InvalidMessage("the message is not a JSON object")
         reason = setup.filter.skip_reason(message)
         if reason:
