@@ -166,3 +166,11 @@ def test_rate_limit_and_auth(intercom: Intercom, receiver: Receiver) -> None:
     denied = intercom.classify(send(intercom, "users", records), records)
     assert denied.outcome is Outcome.DROP and "unauthorized" in denied.error
     assert "dG9rOnJldm9rZWQ=" not in intercom.redact(str(intercom.build_request("users", records).headers))
+
+
+def test_last_seen_is_updated_only_when_configured(intercom: Intercom) -> None:
+    (record,) = intercom.transform(make("identify"))
+    assert record.payload["last_request_at"] == int(TIMESTAMP.timestamp())
+    intercom.config["updateLastRequestAt"] = False
+    (record,) = intercom.transform(make("identify"))
+    assert "last_request_at" not in record.payload

@@ -86,7 +86,8 @@ class Intercom(Integration):
             ]
         user = {**who, **_user(message)}
         if m.setting(self, "updateLastRequestAt", True):
-            return [VendorRecord(m.message_id(message), user, route=USERS)]
+            user["last_request_at"] = m.unix_seconds(m.event_time(message))
+        return [VendorRecord(m.message_id(message), user, route=USERS)]
 
     def _who(self, message: Mapping[str, Any]) -> dict[str, str]:
         who: dict[str, str] = {}
