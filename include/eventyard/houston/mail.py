@@ -33,7 +33,7 @@ class Mail:
 
 def _message(settings: Settings, mail: Mail) -> EmailMessage:
     # Links must stay on one unencoded line so a person (or a test) can copy them from the .eml.
-    msg = EmailMessage(policy=email.policy.SMTP.clone(max_line_length=998))
+    msg = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
     msg["From"] = settings.mail_from
     msg["To"] = mail.to
     msg["Subject"] = mail.subject
