@@ -166,6 +166,8 @@ def test_rate_limit_reset_and_errors(braze: Braze, receiver: Receiver) -> None:
     )
     assert throttled.outcome is Outcome.RETRY and 10 <= (throttled.retry_after or 0) <= 31
     assert fault(braze, receiver, Reply(500, {"message": "oops"}), records).outcome is Outcome.RETRY
+    too_large = fault(braze, receiver, Reply(413, {"message": "Request Entity Too Large"}), records)
+    assert too_large.outcome is Outcome.SPLIT
     braze.connection["restApiKey"] = "leaked-key-5555"
     denied = braze.classify(send(braze, "track", records), records)
     assert denied.outcome is Outcome.DROP and "leaked-key-5555" in denied.error

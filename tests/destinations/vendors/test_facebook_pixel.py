@@ -173,6 +173,7 @@ def test_graph_error_codes(pixel: FacebookPixel, receiver: Receiver) -> None:
     transient = fault(pixel, receiver, graph_error(2, "Service temporarily unavailable", status=500), records)
     assert transient.outcome is Outcome.RETRY
     assert fault(pixel, receiver, Reply(429, "", {"Retry-After": "7"}), records).retry_after == 7
+    assert fault(pixel, receiver, Reply(413, "Request Entity Too Large"), records).outcome is Outcome.SPLIT
     pixel.connection["accessToken"] = "EAAB-expired-token-12"
     denied = pixel.classify(send(pixel, "default", records), records)
     assert denied.outcome is Outcome.DROP and "190" in denied.error

@@ -206,6 +206,7 @@ def test_rate_limits_and_auth(hubspot: Hubspot, receiver: Receiver) -> None:
     daily = {**ten_second, "policyName": "DAILY"}
     assert 0 < (fault(hubspot, receiver, Reply(429, daily), records).retry_after or 0) <= 86_400
     assert fault(hubspot, receiver, Reply(502, "bad gateway"), records).outcome is Outcome.RETRY
+    assert fault(hubspot, receiver, Reply(413, "Request Entity Too Large"), records).outcome is Outcome.SPLIT
     hubspot.connection["accessToken"] = "pat-na1-revoked"
     denied = hubspot.classify(send(hubspot, "events", records), records)
     assert denied.outcome is Outcome.DROP and "INVALID_AUTHENTICATION" in denied.error
