@@ -187,6 +187,13 @@ def cases(w: OrgWorld) -> list[Case]:
         Case(
             "updateOrganization",
             org_doc,
+            {"o": o, "n": "Acme\r\nBcc: victim@example.com"},
+            "INVALID_INPUT",
+            "name",
+        ),
+        Case(
+            "updateOrganization",
+            org_doc,
             {"o": o, "n": "Renamed", "add": [{"email": "bad", "role": "USER"}]},
             "INVALID_INPUT",
             "addUsers.email",

@@ -81,9 +81,10 @@ def test_asgi_entry_point_imports_without_a_database(
     assert health.status_code == 503 and health.json()["status"] == "unavailable"
 
 
-def test_health_and_explorer_on_by_default(api: Api) -> None:
-    assert api.client.get("/healthz").json() == {"status": "ok"}
-    page = api.client.get("/graphql", headers={"accept": "text/html"})
+def test_health_and_explorer_on_by_default(sqlite_settings: Settings) -> None:
+    with TestClient(create_app(sqlite_settings)) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        page = client.get("/graphql", headers={"accept": "text/html"})
     assert page.status_code == 200 and "isHeadersEditorEnabled: true" in page.text
 
 
@@ -120,9 +121,10 @@ def test_depth_token_and_alias_limits(sqlite_settings: Settings) -> None:
         assert "token" in tokens["errors"][0]["message"].lower()
 
 
-def test_unexpected_errors_are_masked(api: Api, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    owner = make_account(settings, "owner@example.com")
-    org = make_org(settings, "Acme", {owner.user_id: Role.OWNER})
+def test_unexpected_errors_are_masked(sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = make_account(sqlite_settings, "owner@example.com")
+    org = make_org(sqlite_settings, "Acme", {owner.user_id: Role.OWNER})
+    api = Api(TestClient(create_app(sqlite_settings)))
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database password is hunter2")

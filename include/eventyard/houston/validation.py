@@ -22,6 +22,9 @@ def name(field: str, value: str, *, limit: int = MAX_NAME) -> str:
     stripped = value.strip()
     if not stripped:
         raise invalid(field, "must not be blank")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in stripped):
+        # Names end up in mail subjects and UI labels; a line break there is an injection.
+        raise invalid(field, "must not contain control characters")
     if len(stripped) > limit:
         raise invalid(field, f"must be at most {limit} characters")
     return stripped
@@ -33,7 +36,7 @@ def optional_text(field: str, value: str | None, *, limit: int) -> str | None:
         return None
     if len(value) > limit:
         raise invalid(field, f"must be at most {limit} characters")
-    return value.strip()
+    return name(field, value, limit=limit)
 
 
 def email(field: str, value: str) -> str:

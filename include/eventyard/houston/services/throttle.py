@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eventyard.db.models import LoginThrottle, utcnow
@@ -30,8 +31,14 @@ def record_failure(session: Session, settings: Settings, email: str) -> None:
     window = timedelta(seconds=settings.login_lockout_seconds)
     row = session.get(LoginThrottle, _key(email))
     if row is None:
-        row = LoginThrottle(key_hash=_key(email), failures=0, window_started_at=now)
-        session.add(row)
+        try:
+            # Two processes may count the first failure at once; the loser re-reads the winner's row.
+            with session.begin_nested():
+                session.add(LoginThrottle(key_hash=_key(email), failures=0, window_started_at=now))
+        except IntegrityError:
+            pass
+        row = session.get(LoginThrottle, _key(email), populate_existing=True)
+        assert row is not None
     if row.window_started_at + window < now:
         row.failures, row.window_started_at, row.locked_until = 0, now, None
     row.failures += 1
