@@ -130,10 +130,9 @@ def list_connections(unit: Unit, org_id: str | None, include_secrets: bool) -> l
 
 def _view(unit: Unit, row: Connection, include_secrets: bool) -> ConnectionView:
     stored = decrypt_details(unit.settings, row.details_encrypted)
-    details: dict[str, Any] | None = None
+    details: dict[str, Any] | None = None  # Users never see connection contents
     if unit.is_owner:
-        secret = set() if include_secrets else _secret_fields(row.integration_code)
-        details = {k: (REDACTED if k in secret else v) for k, v in stored.items()}
+        details = dict(stored) if include_secrets else _redacted(row.integration_code, stored)
     return ConnectionView(
         id=row.id,
         name=row.name,
@@ -146,17 +145,10 @@ def _view(unit: Unit, row: Connection, include_secrets: bool) -> ConnectionView:
     )
 
 
-def _secret_fields(code: str) -> frozenset[str] | set[str]:
+def _redacted(code: str, details: dict[str, Any]) -> dict[str, Any]:
     try:
-        return load_catalog().get(code).secret_connection_fields()
+        secret = load_catalog().get(code).secret_connection_fields()
     except UnknownDestination:
         # A destination dropped from the catalog: hide every value rather than guess.
-        return _ALL
-
-
-class _Everything(set[str]):
-    def __contains__(self, item: object) -> bool:
-        return True
-
-
-_ALL = _Everything()
+        return dict.fromkeys(details, REDACTED)
+    return {k: (REDACTED if k in secret else v) for k, v in details.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ParamSpec, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -15,7 +15,6 @@ from eventyard.houston.codes import Code, HoustonError
 from eventyard.houston.mail import Mail, send_mail
 from eventyard.settings import Settings
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
