@@ -146,13 +146,14 @@ async def _deliver(
     window = float(settings.delivery_retry_window_seconds)
     client = None if isinstance(vendor, SdkIntegration) else make_client(settings.delivery_concurrency)
     started = time.monotonic()
+    inline_deadline = started + policy.inline_budget_seconds  # in-process waiting, for the whole cycle
     try:
         # Due retries first: they are the oldest events.
         with session_scope(engine) as session:
             rows = ledger.due_pending(session, setup.integration_id, clock(), PENDING_PER_CYCLE)
             messages = [(row.message_id, row.message) for row in rows]
         if rows:
-            fates, stats = await _send(setup, messages, client, settings, policy)
+            fates, stats = await _send(setup, messages, client, settings, policy, inline_deadline)
             with session_scope(engine) as session:
                 rows = [session.merge(row) for row in rows]
                 tally = ledger.record_retries(
@@ -174,7 +175,7 @@ async def _deliver(
             if time.monotonic() - started > CYCLE_SECONDS:
                 break
             messages = read_batch_messages(settings, batch.uri)
-            fates, stats = await _send(setup, messages, client, settings, policy)
+            fates, stats = await _send(setup, messages, client, settings, policy, inline_deadline)
             with session_scope(engine) as session:
                 tally = ledger.record_batch(
                     session,
@@ -201,6 +202,7 @@ async def _send(
     client: httpx.AsyncClient | None,
     settings: Settings,
     policy: RetryPolicy,
+    inline_deadline: float,
 ) -> tuple[list[ledger.Fate], EngineStats]:
     # Tens of thousands of acyclic dicts per batch: reference counting frees them, while the cyclic
     # GC would re-scan every live object again and again (2x slower on a busy process).
@@ -209,7 +211,9 @@ async def _send(
     try:
         prepared = prepare(setup, messages)
         concurrency = settings.delivery_concurrency
-        engine = DeliveryEngine(setup.vendor, client, concurrency=concurrency, policy=policy)
+        engine = DeliveryEngine(
+            setup.vendor, client, concurrency=concurrency, policy=policy, inline_deadline=inline_deadline
+        )
         results = await engine.deliver(prepared.items)
         return fates_for(prepared, results), engine.stats
     finally:

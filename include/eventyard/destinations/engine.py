@@ -87,8 +87,12 @@ class DeliveryEngine:
         *,
         concurrency: int,
         policy: RetryPolicy,
+        inline_deadline: float | None = None,
     ) -> None:
+        """``inline_deadline`` (a ``time.monotonic()`` value) bounds in-process waiting across
+        several ``deliver`` calls of one cycle; by default each call gets the policy's budget."""
         self.integration = integration
+        self.inline_deadline = inline_deadline
         self.client = client
         self.policy = policy
         self.stats = EngineStats()
@@ -99,7 +103,7 @@ class DeliveryEngine:
 
     async def deliver(self, items: Sequence[Item]) -> dict[int, ItemResult]:
         """Send every item's records and return each item's result (by key)."""
-        self._deadline = time.monotonic() + self.policy.inline_budget_seconds
+        self._deadline = self.inline_deadline or time.monotonic() + self.policy.inline_budget_seconds
         self._results = {item.key: ItemResult() for item in items}
         by_route: dict[str, list[_Ref]] = {}
         for item in items:
