@@ -202,3 +202,11 @@ def test_website_events_need_a_page_and_a_browser(pixel: FacebookPixel, dataset:
     pixel.config["actionSource"] = "system_generated"
     assert deliver(pixel, [server_side]).outcomes == ["success"]
     assert dataset.events["m-track-1"]["action_source"] == "system_generated"
+
+
+def test_custom_event_mapping_as_dict_or_pairs(pixel: FacebookPixel) -> None:
+    pixel.config["eventsToEvents"] = {"Trial Started": "StartTrial"}
+    assert pixel.transform(make("track", event="Trial Started"))[0].payload["event_name"] == "StartTrial"
+    pixel.config["eventsToEvents"] = [{"from": "Form Sent", "to": "Lead"}]
+    assert pixel.transform(make("track", event="Form Sent"))[0].payload["event_name"] == "Lead"
+    assert pixel.transform(make("track", event="Other"))[0].payload["event_name"] == "Other"

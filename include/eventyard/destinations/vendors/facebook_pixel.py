@@ -65,7 +65,7 @@ class FacebookPixel(Integration):
         ctx = m.context(message)
         page = ctx.get("page") if isinstance(ctx.get("page"), dict) else {}
         props = m.properties(message)
-        mapping = {**STANDARD_EVENTS, **(m.setting(self, "eventsToEvents") or {})}
+        mapping = {**STANDARD_EVENTS, **_pairs(m.setting(self, "eventsToEvents"))}
         name = (
             "PageView"
             if call_type == "page"
@@ -170,3 +170,14 @@ class FacebookPixel(Integration):
     def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
         """Graph error codes (see ``_meta_graph.classify_graph``)."""
         return graph.classify_graph(response, records)
+
+
+def _pairs(value: Any) -> dict[str, str]:
+    """A mapping setting given as a dict or as RudderStack-style ``[{"from": ..., "to": ...}]``."""
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return {
+            str(p["from"]): str(p["to"]) for p in value if isinstance(p, dict) and "from" in p and "to" in p
+        }
+    return {}
