@@ -96,6 +96,8 @@ class CustomerIoStore:
             self.events.setdefault(entry["id"], entry)
         elif action == "add_device":
             self.devices.append(entry["device"])
+        elif action == "delete_device":
+            self.devices = [d for d in self.devices if d["token"] != entry["device"]["token"]]
         else:
             return ("action", f"unknown action {action}")
         return None
@@ -176,3 +178,16 @@ def test_errors_and_redaction(cio: CustomerIo, receiver: Receiver) -> None:
 
 def test_batch_limit_is_customer_ios(cio: CustomerIo, receiver: Receiver) -> None:
     assert_batch_limit(cio, receiver, [make("page", n) for n in range(1001)], "batch")
+
+
+def test_uninstall_removes_the_device(cio: CustomerIo, store: CustomerIoStore) -> None:
+    opened, removed = (
+        make("track", 1, event="Application Opened"),
+        make("track", 2, event="Application Uninstalled"),
+    )
+    for message in (opened, removed):
+        message["context"]["device"]["token"] = "apns-token-1"
+    deliver(cio, [opened])
+    assert len(store.devices) == 1
+    deliver(cio, [removed])
+    assert store.devices == []

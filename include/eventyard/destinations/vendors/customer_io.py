@@ -101,10 +101,21 @@ class CustomerIo(Integration):
     def _device(
         self, message: Mapping[str, Any], identifiers: dict[str, str], when: datetime
     ) -> list[dict[str, Any]]:
-        # App install/open events carrying a push token register the device (as Segment does).
+        # App install/open events carrying a push token register the device (as Segment does);
+        # an uninstall removes it.
         device = m.context(message).get("device")
-        names = DEVICE_EVENTS | {str(m.setting(self, "deviceTokenEventName", ""))}
-        if message.get("event") not in names or not isinstance(device, dict) or not device.get("token"):
+        if not isinstance(device, dict) or not device.get("token"):
+            return []
+        if message.get("event") == "Application Uninstalled":
+            return [
+                {
+                    "type": "person",
+                    "identifiers": identifiers,
+                    "action": "delete_device",
+                    "device": {"token": device["token"]},
+                }
+            ]
+        if message.get("event") not in DEVICE_EVENTS | {str(m.setting(self, "deviceTokenEventName", ""))}:
             return []
         platform = "ios" if str(device.get("type", "")).lower() == "ios" else "android"
         return [
