@@ -25,6 +25,7 @@ from eventyard.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 GAUGE_INTERVAL_S = 2.0
+SPOOL_RETRY_S = 2.0
 
 SpoolFactory = Callable[[Settings], SpoolLike]
 
@@ -66,16 +67,35 @@ class CollectorApp:
             await self.web(scope, receive, send)
 
     async def startup(self) -> None:
-        """Open the spool (replaying what a previous process left), start flusher and publishers."""
-        spool = await asyncio.to_thread(self._spool_factory, self.runtime.settings)
-        self.runtime.spool = spool
-        if self._run_flusher:
-            await spool.start_flusher()
+        """Open the spool (replaying what a previous process left), start flusher and publishers.
+
+        A spool that cannot be opened (read-only or full disk) does not stop the worker: it
+        answers 503 to events and fails readiness while it retries, so SDKs keep their events.
+        """
         loop = asyncio.get_running_loop()
         self._background = [
             loop.create_task(self.runtime.debugger.run_publisher()),
             loop.create_task(self._refresh_gauges()),
         ]
+        if not await self._open_spool():
+            self._background.append(loop.create_task(self._retry_open_spool()))
+
+    async def _open_spool(self) -> bool:
+        from eventyard.collector.spool import SpoolUnavailable
+
+        try:
+            spool = await asyncio.to_thread(self._spool_factory, self.runtime.settings)
+        except SpoolUnavailable as exc:
+            log.error("spool unavailable, answering 503 until it opens: %s", exc)
+            return False
+        if self._run_flusher:
+            await spool.start_flusher()
+        self.runtime.spool = spool
+        return True
+
+    async def _retry_open_spool(self) -> None:
+        while not await self._open_spool():
+            await asyncio.sleep(SPOOL_RETRY_S)
 
     async def shutdown(self) -> None:
         """Stop background tasks, then close the spool (its last flush runs there)."""

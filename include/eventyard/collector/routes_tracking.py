@@ -230,8 +230,11 @@ async def _intake(
 
 async def _commit(runtime: CollectorRuntime, intake: Intake) -> None:
     """Append durably, then count and show in the debugger (only what is on disk)."""
+    spool = runtime.spool
+    if spool is None:
+        raise RequestError(503, "spool_unavailable", "events cannot be stored right now: spool not open")
     try:
-        await runtime.require_spool().append(intake.records)
+        await spool.append(intake.records)
     except SpoolUnavailable as exc:
         raise RequestError(503, "spool_unavailable", f"events cannot be stored right now: {exc}") from exc
     if intake.accepted:

@@ -129,3 +129,39 @@ def test_deployment_entry_point(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         assert module.app.runtime.settings.home == tmp_path / "home"
     finally:
         get_settings.cache_clear()
+
+
+def test_a_spool_that_cannot_open_answers_503_and_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from eventyard.collector import app as app_module
+    from eventyard.collector.spool import SpoolUnavailable
+    from tests.collector.api.conftest import seed
+
+    settings = make_settings(tmp_path / "home")
+    seed(settings)
+    spool = RecordingSpool()
+    disk_back = threading.Event()
+
+    def open_when_disk_is_back(_settings: object) -> RecordingSpool:
+        if not disk_back.is_set():
+            raise SpoolUnavailable("read-only file system (simulated)")
+        return spool
+
+    monkeypatch.setattr(app_module, "SPOOL_RETRY_S", 0.05)
+    app = create_app(settings, spool_factory=open_when_disk_is_back, run_flusher=False)
+    event = {"userId": "u", "event": "E"}
+    with TestClient(app) as client:
+        refused = client.post("/v1/track", json=event, headers=BASIC)
+        assert refused.status_code == 503 and refused.json()["code"] == "spool_unavailable"
+        assert client.get("/readyz").status_code == 503
+        disk_back.set()
+        deadline = time.monotonic() + 10
+        while app.runtime.spool is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert client.post("/v1/track", json=event, headers=BASIC).status_code == 200
+        assert client.get("/readyz").status_code == 200
+    assert len(spool.records) == 1
