@@ -1,4 +1,5 @@
 """KISSmetrics: the Tracking API's query-string beacons (``GET /e``, ``/s``, ``/a``), one per request.
+Products of an ecommerce event go as one ``/s`` per product (KISSmetrics keeps one value per property).
 
 KISSmetrics answers 200 with a GIF even for bad data, so only network errors and 5xx are retried.
 See docs/destinations/kissmetrics.md.
@@ -45,12 +46,20 @@ class Kissmetrics(Integration):
             name = m.page_name(message, "Page" if call_type == "page" else "Screen")
         if not name:
             raise InvalidMessage("KISSmetrics needs an event name (_n)")
-        props = m.flatten(m.properties(message))
+        raw = m.properties(message)
+        products = [p for p in raw.pop("products", None) or [] if isinstance(p, dict)]
+        props = m.flatten(raw)
         if "revenue" in props:
             props["Billing Amount"] = props["revenue"]
-        if m.setting(self, "prefixProperties", False):
+        prefix = bool(m.setting(self, "prefixProperties", False))
+        if prefix:
             props = {(k if k == "Billing Amount" else f"{name} - {k}"): v for k, v in props.items()}
-        return [self._record(message, "/e", {"_p": person, "_n": name, **props})]
+        records = [self._record(message, "/e", {"_p": person, "_n": name, **props})]
+        # KISSmetrics keeps one value per property, so each product of an order is its own /s row.
+        for product in products:
+            item = {f"{name} - {k}" if prefix else k: v for k, v in m.flatten(product).items()}
+            records.append(self._record(message, "/s", {"_p": person, **item}))
+        return records
 
     def _record(
         self, message: Mapping[str, Any], path: str, params: dict[str, Any], timed: bool = True
