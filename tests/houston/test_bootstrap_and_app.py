@@ -140,3 +140,20 @@ def test_unexpected_errors_are_masked(sqlite_settings: Settings, monkeypatch: py
             {**body["errors"][0], "message": "Unexpected error.", "extensions": {"code": "INTERNAL_ERROR"}}
         ]
         assert "hunter2" not in json.dumps(body)
+
+
+def test_oversized_request_bodies_are_refused_before_parsing(sqlite_settings: Settings) -> None:
+    with TestClient(create_app(sqlite_settings)) as client:
+        huge = '{"query": "{ me { id } }", "variables": {"x": "' + "y" * (2 * 1024 * 1024) + '"}}'
+        declared = client.post("/graphql", content=huge, headers={"content-type": "application/json"})
+        assert (
+            declared.status_code == 413
+            and declared.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+        )
+        streamed = client.post(
+            "/graphql",
+            content=iter([huge.encode()[i : i + 65536] for i in range(0, len(huge), 65536)]),
+            headers={"content-type": "application/json"},
+        )
+        assert streamed.status_code == 413
+        assert client.get("/account/confirm?token=x").headers["referrer-policy"] == "no-referrer"

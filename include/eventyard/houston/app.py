@@ -10,6 +10,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from eventyard.catalog import load_catalog
 from eventyard.db.engine import get_engine
+from eventyard.houston.body_limit import BodyLimit
 from eventyard.houston.gql.context import make_context_getter
 from eventyard.houston.gql.schema import build_schema
 from eventyard.houston.links import links_router
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         context_getter=make_context_getter(settings, engine),
     )
     app.include_router(graphql, prefix="/graphql")
+    app.add_middleware(BodyLimit)
     app.include_router(links_router(settings, engine))
 
     def _ping() -> None:
