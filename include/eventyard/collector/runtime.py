@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -39,17 +39,10 @@ class SpoolLike(Protocol):
 
 @dataclass
 class CollectorRuntime:
-    """Settings, control DB, write-key cache, debugger ring and (once started) the spool."""
+    """Settings, control DB, write-key cache, debugger ring and (once opened) the spool."""
 
     settings: Settings
     engine: Engine
     keys: WriteKeyCache
     debugger: DebuggerRing
     spool: SpoolLike | None = None
-    public_base: str = field(default="")
-
-    def require_spool(self) -> SpoolLike:
-        """The open spool (the lifespan opens it before the first request is served)."""
-        if self.spool is None:
-            raise RuntimeError("the spool is not open: the ASGI lifespan has not run")
-        return self.spool
