@@ -1,4 +1,4 @@
-"""Postgres: staged with COPY (CSV written by Arrow in C++) into a temp table, merged in one transaction.
+"""Postgres: staged by binary COPY (encoded from Arrow by pgpq) into a temp table, then merged.
 
 Temp tables are never WAL-logged, so staging costs little more than the COPY itself; the merge
 is one INSERT ... SELECT that skips ids the target already has (the target's primary key makes
@@ -12,7 +12,6 @@ Connection details: ``url`` (a libpq URI) or ``host``, ``port``, ``database``, `
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 
 from eventyard.warehouse.common_sql import column_list, key_match, stage_select_list, users_aggregates
 from eventyard.warehouse.dialects.base import ROW_COLUMN, SQL_RESERVED, Dialect, WarehouseError
@@ -35,7 +33,6 @@ _TYPES: dict[str, str] = {
     "text": "text",
 }
 _stage_ids = itertools.count()
-_CSV = pcsv.WriteOptions(include_header=False, quoting_style="needed", batch_size=65536)
 
 
 def conninfo(details: dict[str, Any]) -> str:
@@ -56,7 +53,7 @@ def _lock_key(schema: str, table: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _csv_ready(data: pa.Table) -> pa.Table:
+def _without_nul(data: pa.Table) -> pa.Table:
     """Postgres text cannot hold NUL characters: drop them (the only lossy step, and a rare one)."""
     columns = []
     for column in data.columns:
@@ -160,34 +157,56 @@ class PostgresDialect(Dialect):
         definitions.append(f"{self.quote(ROW_COLUMN)} bigint")
         conn.execute(f"CREATE TEMP TABLE {self.quote(name)} ({', '.join(definitions)})")
         try:
-            self.copy_csv(name, [*rows.columns, ROW_COLUMN], rows.data)
+            columns = [*rows.columns, ROW_COLUMN]
+            self.copy_encoded(self.quote(name), columns, self.encode_copy(columns, rows.data))
             yield name
         finally:
             conn.execute(f"DROP TABLE IF EXISTS {self.quote(name)}")
 
-    def copy_csv(self, table: str, columns: list[str], data: pa.Table) -> None:
-        """COPY an Arrow table into ``table`` (unqualified or qualified, already a plain name) as CSV."""
-        sink = io.BytesIO()
-        pcsv.write_csv(_csv_ready(data.select(columns)), sink, _CSV)
-        target = self.quote(table)
-        with (
-            self._require().cursor() as cur,
-            cur.copy(f"COPY {target} ({column_list(self.quote, columns)}) FROM STDIN (FORMAT csv)") as copy,
-        ):
-            view = sink.getbuffer()
-            for start in range(0, len(view), 1 << 20):
-                copy.write(view[start : start + (1 << 20)])
-            del view
+    def encode_copy(self, columns: list[str], data: pa.Table) -> list[bytes]:
+        """The rows in Postgres' binary COPY format, encoded from Arrow in Rust (pgpq): no text
+        formatting or parsing of numbers and timestamps on either side."""
+        from pgpq import ArrowToPostgresBinaryEncoder
+
+        table = _without_nul(data.select(columns))
+        encoder = ArrowToPostgresBinaryEncoder(table.schema)
+        parts = [encoder.write_header()]
+        parts.extend(encoder.write_batch(batch) for batch in table.to_batches(max_chunksize=65536))
+        parts.append(encoder.finish())
+        return parts
+
+    def copy_encoded(self, target: str, columns: list[str], payload: list[bytes]) -> None:
+        """COPY encoded rows into ``target`` (an already quoted, possibly qualified name)."""
+        statement = f"COPY {target} ({column_list(self.quote, columns)}) FROM STDIN (FORMAT binary)"
+        with self._require().cursor() as cur, cur.copy(statement) as copy:
+            for part in payload:
+                copy.write(part)
+
+    def _has_unique_key(self, schema: str, table: str, key: tuple[str, ...]) -> bool:
+        """Whether the target has a unique index on exactly ``key`` (ours do; old Segment tables may not)."""
+        found = self._require().execute(
+            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relname = %s AND i.indisunique"
+            " AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
+            "      WHERE a.attrelid = c.oid AND a.attnum = ANY(i.indkey)) = %s",
+            (schema, table, sorted(key)),
+        )
+        return found.fetchone() is not None
 
     def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
         conn = self._require()
+        # With a unique key, ON CONFLICT probes the index the insert maintains anyway; without one,
+        # an anti-join is the only way.
+        template = "merge_on_conflict" if self._has_unique_key(schema, rows.name, rows.key) else "merge"
         sql = render(
             "postgres",
-            "merge",
+            template,
             target=self.qualified(schema, rows.name),
             stage=self.quote(staged),
             columns=column_list(self.quote, rows.columns),
             key_match=key_match(self.quote, rows.key),
+            key=column_list(self.quote, rows.key),
         )
         with conn.transaction(), conn.cursor() as cur:
             cur.execute(sql)

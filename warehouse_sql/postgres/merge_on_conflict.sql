@@ -1,0 +1,3 @@
+INSERT INTO {target} ({columns})
+SELECT {columns} FROM {stage}
+ON CONFLICT ({key}) DO NOTHING
