@@ -48,9 +48,11 @@ def key_error(source: SourceKey) -> RequestError:
     return RequestError(401, code, message)
 
 
-MISSING_KEY = RequestError(
-    401, "missing_write_key", "no write key: use HTTP Basic auth or a writeKey field in the body"
-)
+def missing_key() -> RequestError:
+    """The 401 for a request that names no write key anywhere."""
+    return RequestError(
+        401, "missing_write_key", "no write key: use HTTP Basic auth or a writeKey field in the body"
+    )
 
 
 async def _resolve(keys: WriteKeyCache, key: str) -> SourceKey:
@@ -123,7 +125,7 @@ async def single_records(
         raise RequestError(400, "invalid_request", "the body must be a JSON object")
     key = basic_key or body_write_key(payload)
     if key is None:
-        raise MISSING_KEY
+        raise missing_key()
     source = await _resolve(keys, key)
     if not source.ok:
         raise key_error(source)
@@ -199,7 +201,7 @@ async def _key_per_event(
         elif source is not None:
             first_bad = first_bad or source
     if first_ok is None:
-        raise key_error(first_bad) if first_bad is not None else MISSING_KEY
+        raise key_error(first_bad) if first_bad is not None else missing_key()
     infos: dict[str, RequestInfo] = {}
     for index, (item, source) in enumerate(zip(items, resolved, strict=True)):
         # Events whose own key fails are kept, rejected, under the request's first valid source.

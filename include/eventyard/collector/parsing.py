@@ -38,8 +38,14 @@ class BodyTooLarge(RequestError):
         self.head = head
 
 
-MALFORMED_JSON = RequestError(400, "invalid_json", "malformed JSON")
-MALFORMED_GZIP = RequestError(400, "malformed_gzip", "Malformed gzip content")
+def malformed_json() -> RequestError:
+    """400 for a body that is not JSON (a fresh instance: raised exceptions collect tracebacks)."""
+    return RequestError(400, "invalid_json", "malformed JSON")
+
+
+def malformed_gzip() -> RequestError:
+    """400 for ``Content-Encoding: gzip`` with a body that is not (complete) gzip."""
+    return RequestError(400, "malformed_gzip", "Malformed gzip content")
 
 
 async def read_body(receive: Receive, *, limit: int, gzipped: bool) -> bytes:
@@ -82,10 +88,10 @@ def gunzip_capped(data: bytes, limit: int) -> bytes:
                 if inflater.unconsumed_tail:
                     # Output stopped at max_length with input left: the content is too large.
                     raise BodyTooLarge(limit, b"".join(out)[:_HEAD_BYTES])
-                raise MALFORMED_GZIP  # truncated stream
+                raise malformed_gzip()  # truncated stream
             remaining = inflater.unused_data.lstrip(b"\0")
     except zlib.error as exc:
-        raise MALFORMED_GZIP from exc
+        raise malformed_gzip() from exc
     return b"".join(out)
 
 
@@ -101,7 +107,7 @@ def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise MALFORMED_JSON from exc
+        raise malformed_json() from exc
 
 
 def decode_base64(value: str) -> bytes:
