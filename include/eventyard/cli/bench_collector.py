@@ -1,0 +1,58 @@
+"""``eventyard bench collector``: wrk against the collector and a bare ASGI echo app, same run."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+
+def register_bench(bench_app: typer.Typer) -> None:
+    """Add ``eventyard bench collector``."""
+    bench_app.command("collector")(bench_collector)
+
+
+def bench_collector(
+    seconds: float = typer.Option(10.0, min=1, max=300, help="wrk duration per scenario and app."),
+    connections: int = typer.Option(64, min=1, max=1024, help="Concurrent wrk connections."),
+    threads: int = typer.Option(1, min=1, max=8, help="wrk threads."),
+    workers: int = typer.Option(1, min=1, max=16, help="uvicorn workers (each with its own spool slot)."),
+    parquet_rows: int = typer.Option(200_000, min=1000, help="Rows for the spool -> Parquet measurement."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON only."),
+) -> None:
+    """Drive the real collector (durable ACKs) and an echo app over loopback with wrk; print the ratio."""
+    from eventyard.collector.bench.harness import BenchConfig, run_bench
+    from eventyard.collector.bench.wrk import WRK_MISSING, wrk_path
+
+    try:
+        wrk_path()
+    except RuntimeError:
+        typer.echo(WRK_MISSING, err=True)
+        raise typer.Exit(2) from None
+    config = BenchConfig(
+        seconds=seconds, connections=connections, threads=threads, workers=workers, parquet_rows=parquet_rows
+    )
+    report = run_bench(config, progress=(lambda _msg: None) if as_json else typer.echo)
+    data = report.as_dict()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    typer.echo(
+        f"\nwrk -t{threads} -c{connections} -d{seconds:g}s on 127.0.0.1, uvicorn --workers {workers} "
+        "(uvloop, httptools); collector ACKs only after fsync"
+    )
+    typer.echo(
+        f"{'scenario':<24}{'app':<11}{'req/s':>10}{'events/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+    )
+    for scenario, entry in data["scenarios"].items():
+        for app in ("collector", "echo"):
+            r = entry.get(app)
+            if r:
+                typer.echo(
+                    f"{scenario:<24}{app:<11}{r['requests_per_s']:>10,.0f}{r['events_per_s']:>12,.0f}"
+                    f"{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['errors']:>8}"
+                )
+        if "ratio" in entry:
+            typer.echo(f"{'':<24}collector / echo = {entry['ratio']:.2f}")
+    typer.echo(f"spool -> Parquet (zstd): {data['spool_to_parquet_rows_per_s']:,} rows/s")
+    typer.echo(f"rows landed from the collector runs: {data['landed_rows']:,}")

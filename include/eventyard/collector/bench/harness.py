@@ -1,0 +1,225 @@
+"""The collector benchmark: the real collector and a bare echo app, same uvicorn config, same load.
+
+Everything runs on 127.0.0.1 in a throw-away state directory (SQLite control DB, local
+landing dir), bounded in time. Durable ACKs are always on: the collector answers only after
+its spool fsync'd the events.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from eventyard.collector.bench.wrk import WrkResult, post_script, run_wrk
+
+EVENTS_PER_BATCH = 50
+APPS = {
+    "collector": "eventyard.collector.app:create_app",
+    "echo": "eventyard.collector.bench.echo:create_echo_app",
+}
+
+
+def _event(i: int) -> dict[str, Any]:
+    return {
+        "type": "track",
+        "event": "Order Completed",
+        "userId": f"user-{i}",
+        "properties": {"order_id": f"o-{i}", "revenue": 42.5, "currency": "USD", "coupon": None},
+        "context": {"library": {"name": "analytics-python", "version": "2.3.2"}},
+        "timestamp": "2024-01-01T00:00:00.000Z",
+    }
+
+
+def batch_body() -> bytes:
+    """A /v1/batch body of 50 events (the collector assigns messageIds)."""
+    return orjson.dumps({"batch": [_event(i) for i in range(EVENTS_PER_BATCH)]})
+
+
+def single_body() -> bytes:
+    """A /v1/t body: one track event."""
+    return orjson.dumps(_event(0))
+
+
+@dataclass
+class BenchConfig:
+    """Knobs of one benchmark run."""
+
+    seconds: float = 10.0
+    connections: int = 64
+    threads: int = 1
+    workers: int = 1
+    parquet_rows: int = 200_000
+
+
+@dataclass
+class BenchReport:
+    """Results by scenario and app, plus the spool -> Parquet rate."""
+
+    results: dict[str, dict[str, WrkResult]] = field(default_factory=dict)
+    parquet_rows_per_s: float = 0.0
+    landed_rows: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain numbers for JSON output, with collector/echo ratios."""
+        out: dict[str, Any] = {"scenarios": {}, "spool_to_parquet_rows_per_s": round(self.parquet_rows_per_s)}
+        for scenario, by_app in self.results.items():
+            entry: dict[str, Any] = {app: result.as_dict() for app, result in by_app.items()}
+            if "collector" in by_app and "echo" in by_app and by_app["echo"].requests_per_s:
+                entry["ratio"] = round(by_app["collector"].requests_per_s / by_app["echo"].requests_per_s, 3)
+            out["scenarios"][scenario] = entry
+        out["landed_rows"] = self.landed_rows
+        return out
+
+
+class Server:
+    """``uvicorn --factory <app>`` in a subprocess on a free loopback port."""
+
+    def __init__(self, app: str, env: dict[str, str], workers: int, log_path: Path) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1",
+            "--port", str(self.port), "--workers", str(workers), "--loop", "uvloop",
+            "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{app} exited early; see {log_path}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{app} did not become ready; see {log_path}")
+
+    def stop(self) -> None:
+        """Graceful stop (the collector's lifespan shutdown runs its last flush)."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+def _prepare_home(home: Path) -> tuple[dict[str, str], str]:
+    """Env for a throw-away state dir with a migrated control DB and one source; the write key."""
+    from eventyard.db.engine import make_engine, session_scope
+    from eventyard.db.migrate import upgrade
+    from eventyard.db.models import Organization, Source
+    from eventyard.ids import new_id
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTYARD_")}
+    env.update(
+        EVENTYARD_HOME=str(home),
+        EVENTYARD_SECRET_KEY=secrets.token_urlsafe(32),
+        EVENTYARD_FLUSH_INTERVAL_SECONDS="5",
+        PROMETHEUS_MULTIPROC_DIR=str(home / "prometheus"),
+    )
+    (home / "prometheus").mkdir(parents=True)
+    engine = make_engine(f"sqlite:///{home / 'control.db'}")
+    upgrade(engine)
+    write_key = new_id()
+    with session_scope(engine) as session:
+        org = Organization(name="bench")
+        session.add(org)
+        session.flush()
+        session.add(Source(id=write_key, org_id=org.id, name="bench", platform="server"))
+    engine.dispose()
+    return env, write_key
+
+
+def measure_spool_to_parquet(rows: int) -> float:
+    """Rows per second of spool records -> zstd Parquet bytes (parse, columns, encode); best of 2."""
+    from eventyard.collector.landing_writer import build_objects
+
+    received = "2024-01-01T00:00:00.000Z"
+    records = []
+    for i in range(rows):
+        message = {**_event(i), "messageId": str(uuid.uuid4()), "receivedAt": received, "channel": "server"}
+        records.append(orjson.dumps({"sourceId": "b" * 21, "receivedAt": received, "message": message}))
+    best = 0.0
+    for _ in range(2):
+        started = time.perf_counter()
+        objects = build_objects(records, batch_prefix="bench", created=datetime.now(UTC))
+        elapsed = time.perf_counter() - started
+        assert sum(o.row_count for o in objects) == rows
+        best = max(best, rows / elapsed)
+    return best
+
+
+def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
+    """Run every scenario against the collector, then the echo app, then the Parquet measurement."""
+    report = BenchReport()
+    scenarios = {
+        f"/v1/batch ({EVENTS_PER_BATCH} events)": ("/v1/batch", batch_body(), EVENTS_PER_BATCH),
+        "/v1/t (single)": ("/v1/t", single_body(), 1),
+    }
+    with tempfile.TemporaryDirectory(prefix="eventyard-bench-") as tmp:
+        home = Path(tmp) / "home"
+        env, write_key = _prepare_home(home)
+        for app_name, app in APPS.items():
+            progress(f"starting {app_name} ({config.workers} worker(s)) ...")
+            server = Server(app, env, config.workers, Path(tmp) / f"{app_name}.log")
+            try:
+                for scenario, (path, body, per_request) in scenarios.items():
+                    script = post_script(
+                        Path(tmp), f"{app_name}-{path.strip('/').replace('/', '-')}", body, write_key
+                    )
+                    progress(f"  {app_name} {scenario}: wrk {config.seconds:g}s ...")
+                    result = run_wrk(
+                        server.url + path,
+                        script,
+                        seconds=config.seconds,
+                        connections=config.connections,
+                        threads=config.threads,
+                        events_per_request=per_request,
+                    )
+                    report.results.setdefault(scenario, {})[app_name] = result
+            finally:
+                server.stop()
+        report.landed_rows = _landed_rows(env)
+    progress(f"spool -> Parquet over {config.parquet_rows:,} rows ...")
+    report.parquet_rows_per_s = measure_spool_to_parquet(config.parquet_rows)
+    return report
+
+
+def _landed_rows(env: dict[str, str]) -> int:
+    """Flush what the stopped collector left and count every landed row (a sanity check)."""
+    from eventyard.collector.flusher import flush_all
+    from eventyard.settings import Settings
+
+    settings = Settings(home=Path(env["EVENTYARD_HOME"]), secret_key=env["EVENTYARD_SECRET_KEY"])
+    flush_all(settings)
+    from sqlalchemy import func, select
+
+    from eventyard.db.engine import make_engine
+    from eventyard.db.models import Batch
+
+    engine = make_engine(settings.resolved_database_url)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.coalesce(func.sum(Batch.row_count), 0))).scalar_one()
+    engine.dispose()
+    return int(total)
