@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit clean
+.PHONY: setup demo test lint typecheck unit clean bench-deps
 
 setup: $(STAMP)
 
@@ -35,6 +35,11 @@ unit: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck unit
+
+# The load generator of `eventyard bench collector` (Debian's wrk); installs nothing if present.
+bench-deps:
+	command -v wrk >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
 
 clean:
 	rm -rf $(VENV) .eventyard node_modules
