@@ -48,6 +48,21 @@ class DebuggerRing:
         ring.append(record)
         self._dirty.add(source_id)
 
+    def add_many(self, source_ids: list[str], records: list[bytes]) -> None:
+        """Remember a request's records (``source_ids[i]`` is the source of ``records[i]``)."""
+        if not records:
+            return
+        first = source_ids[0]
+        if source_ids.count(first) == len(source_ids):  # the usual case: one source per request
+            ring = self._rings.get(first)
+            if ring is None:
+                ring = self._rings[first] = deque(maxlen=self.size)
+            ring.extend(records)
+            self._dirty.add(first)
+            return
+        for source_id, record in zip(source_ids, records, strict=True):
+            self.add(source_id, record)
+
     def recent(self, source_id: str) -> list[dict[str, Any]]:
         """The newest ``size`` events of the source across workers, newest first."""
         own = list(self._rings.get(source_id, ()))

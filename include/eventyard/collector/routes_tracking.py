@@ -241,9 +241,7 @@ async def _commit(runtime: CollectorRuntime, intake: Intake) -> None:
         metrics.EVENTS_ACCEPTED.inc(intake.accepted)
     for rejection in intake.rejected:
         metrics.EVENTS_REJECTED.labels(rejection["code"]).inc()
-    add = runtime.debugger.add
-    for source_id, record in zip(intake.sources, intake.records, strict=True):
-        add(source_id, record)
+    runtime.debugger.add_many(intake.sources, intake.records)
 
 
 async def _pixel(runtime: CollectorRuntime, kind: str, scope: Scope, send: Send, cors: list[Any]) -> None:
