@@ -126,7 +126,10 @@ def parse_query(query_string: bytes) -> dict[str, str]:
 
 
 def message_from_query(params: dict[str, str], *, limit: int) -> dict[str, Any]:
-    """A message from ``data=<base64 JSON>`` or from dotted keys (``properties.subject=..``)."""
+    """A message from ``data=<base64 JSON>`` or from dotted keys (``properties.subject=..``).
+
+    With ``data=``, a ``writeKey`` query parameter still counts when the JSON has none.
+    """
     data = params.get("data")
     if data is not None:
         decoded = decode_base64(data)
@@ -135,6 +138,8 @@ def message_from_query(params: dict[str, str], *, limit: int) -> dict[str, Any]:
         parsed = parse_json(decoded)
         if type(parsed) is not dict:
             raise RequestError(400, "invalid_request", "data must encode a JSON object")
+        if "writeKey" in params and not parsed.get("writeKey"):
+            parsed["writeKey"] = params["writeKey"]
         return parsed
     message: dict[str, Any] = {}
     for key, value in params.items():

@@ -139,3 +139,15 @@ def test_preflight_without_requested_headers_allows_the_analytics_next_ones(col:
     assert response.status_code == 204
     allowed = response.headers["access-control-allow-headers"].lower()
     assert "authorization" in allowed and "x-retry-count" in allowed
+
+
+def test_pixel_with_data_and_write_key_in_the_query(col: Collector) -> None:
+    data = b64(orjson.dumps({"userId": "u", "event": "Opened"}))
+    response = col.client.get("/v1/pixel/track", params={"data": data, "writeKey": WK})
+    assert response.status_code == 200
+    assert col.spool.stored()[0]["sourceId"] == WK
+
+
+def test_pixel_without_any_key_is_refused(col: Collector) -> None:
+    response = col.client.get("/v1/pixel/track", params={"userId": "u", "event": "Opened"})
+    assert response.status_code == 401 and response.json()["code"] == "missing_write_key"
