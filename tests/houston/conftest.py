@@ -78,6 +78,13 @@ def api(settings: Settings) -> Iterator[Api]:
         yield Api(client)
 
 
+@pytest.fixture
+def sqlite_api(sqlite_settings: Settings) -> Iterator[Api]:
+    """A client on SQLite only, for behaviour that does not depend on the database."""
+    with TestClient(create_app(sqlite_settings)) as client:
+        yield Api(client)
+
+
 @dataclass
 class Account:
     """A confirmed user with a valid token."""

@@ -50,7 +50,8 @@ def test_expired_token_is_distinct_from_not_a_member_and_not_an_owner(api: Api, 
     assert api.one(CREATE_APP, {"o": org}, token=owner.token, org=org)["success"]
 
 
-def test_bad_credentials_are_unauthenticated(api: Api, settings: Settings) -> None:
+def test_bad_credentials_are_unauthenticated(sqlite_api: Api, sqlite_settings: Settings) -> None:
+    api, settings = sqlite_api, sqlite_settings
     owner = make_account(settings, "owner@example.com")
     org = make_org(settings, "Acme", {owner.user_id: Role.OWNER})
     other_key = Settings(home=settings.home, database_url=settings.database_url, secret_key="another-key" * 4)
@@ -178,8 +179,9 @@ def test_repeated_failures_are_throttled_for_known_and_unknown_emails(api: Api, 
 
 
 def test_signing_up_again_before_confirming_resends_the_link_but_keeps_the_password(
-    api: Api, settings: Settings
+    sqlite_api: Api, sqlite_settings: Settings
 ) -> None:
+    api, settings = sqlite_api, sqlite_settings
     sign_up = f'mutation($p: String!) {{ createNewUser(email: "late@example.com", password: $p) {STATUS} }}'
     assert api.one(sign_up, {"p": "first password"})["success"]
     assert api.one(sign_up, {"p": "attacker password"})["success"]
