@@ -145,16 +145,31 @@ def test_firebase_app_streams_need_the_app_instance_id(receiver: VendorReceiver)
     vendor.base_url = receiver.url
     with_id = message("track", 1, context={"externalId": [{"type": "ga4AppInstanceId", "id": "cbd7f2aa"}]})
     via_options = message("page", 2, integrations={"Google Firebase": {"app_instance_id": "ee01ff"}})
-    run = run_engine(vendor, [with_id, via_options, message("track", 3), message("screen", 4)])
+    app_context = {"externalId": [{"type": "ga4AppInstanceId", "id": "cbd7f2aa"}]}
+    others = [
+        message(kind, i, context=app_context) for i, kind in ((5, "identify"), (6, "group"), (7, "alias"))
+    ]
+    run = run_engine(vendor, [with_id, via_options, message("track", 3), message("screen", 4), *others])
     assert run.statuses() == {
         "msg-track-000001": "delivered",
         "msg-page-000002": "delivered",
         "msg-track-000003": "invalid",
         "msg-screen-000004": "skipped",
+        "msg-identify-000005": "skipped",
+        "msg-group-000006": "delivered",
+        "msg-alias-000007": "skipped",
     }
     assert "app_instance_id" in run.invalid["msg-track-000003"]
     clients = sorted(r.json()["app_instance_id"] for r in receiver.accepted)
-    assert (
-        clients == ["cbd7f2aa", "ee01ff"]
-        and receiver.accepted[0].arg("firebase_app_id") == "1:123:android:abc"
-    )
+    assert clients == ["cbd7f2aa", "cbd7f2aa", "ee01ff"]  # one request per (app instance, user)
+    assert receiver.accepted[0].arg("firebase_app_id") == "1:123:android:abc"
+
+
+def test_throttling_honours_retry_after(receiver: VendorReceiver) -> None:
+    receiver.faults.append(Reply(429, {"error": "quota"}, {"Retry-After": "0.05"}))
+    receiver.faults.append(Reply(500, {"error": "backend"}))
+    run = run_engine(ga4(receiver), [message("page", 1)])
+    assert run.statuses() == {"msg-page-000001": "delivered"} and run.stats.retried_records == 2
+    receiver.faults.append(Reply(429, {"error": "quota"}, {"Retry-After": "90"}))
+    later = run_engine(ga4(receiver), [message("page", 2)]).results["msg-page-000002"]
+    assert later.status == "retry" and later.retry_in == 90

@@ -174,3 +174,11 @@ def test_bad_token_drops_with_redacted_errors(receiver: VendorReceiver) -> None:
     assert "HTTP 401" in run.results["msg-track-000001"].error
     assert "Mixpanel refused" in run.results["msg-identify-000002"].error
     assert all("wrong-token-999" not in r.error for r in run.results.values())
+
+
+def test_throttling_and_server_errors_retry(receiver: VendorReceiver) -> None:
+    receiver.faults.append(Reply(429, {"error": "rate limit exceeded"}, {"Retry-After": "0.05"}))
+    receiver.faults.append(Reply(503, {"error": "unavailable"}))
+    run = run_engine(mixpanel(receiver), [message("track", 1)])
+    assert run.statuses() == {"msg-track-000001": "delivered"} and run.stats.retried_records == 2
+    assert receiver.deliveries["msg-track-000001"] == 1
