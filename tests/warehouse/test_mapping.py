@@ -167,3 +167,14 @@ def test_types_and_discards_within_a_batch(dialects: dict[str, Any]) -> None:
         ("w", "not a time"),
         ("v", "one"),
     ]
+
+
+def test_first_occurrence_of_a_key_wins(dialects: dict[str, Any]) -> None:
+    from eventyard.warehouse.dialects.base import first_per_key
+
+    messages = [
+        message("track", event="E", userId="u", messageId=m, properties={"n": n})
+        for n, m in enumerate(["a", "b", "a", "c", "b"])
+    ]
+    table = map_batch(messages, dialects["duckdb"])["e"]
+    assert [(r["id"], r["n"]) for r in first_per_key(table).rows()] == [("a", 0), ("b", 1), ("c", 3)]

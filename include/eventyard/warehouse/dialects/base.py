@@ -178,4 +178,4 @@ def first_per_key(rows: TableRows) -> TableRows:
         .aggregate([(ROW_COLUMN, "min")])
         .column(f"{ROW_COLUMN}_min")
     )
-    return rows.with_data(rows.columns, data.take(pc.sort_indices(firsts)))
+    return rows.with_data(rows.columns, data.take(pc.take(firsts, pc.sort_indices(firsts))))
