@@ -47,3 +47,27 @@ def redshift_pg(redshift_pg_module: Warehouse) -> Warehouse:
 def schema() -> str:
     """A schema name no other test uses."""
     return f"s_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def bigquery_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The BigQuery emulator's REST endpoint, one emulator per test worker."""
+    from tests.warehouse.ext.bq_emulator import bigquery_emulator
+
+    with bigquery_emulator(tmp_path_factory.mktemp("bqemulator")) as url:
+        yield url
+
+
+@pytest.fixture
+def bigquery(bigquery_endpoint: str, ext_settings: Settings) -> Iterator[Warehouse]:
+    """A BigQueryDialect connected to the emulator."""
+    from eventyard.warehouse.dialects.bigquery import BigQueryDialect
+    from tests.warehouse.ext.bq_emulator import PROJECT
+
+    dialect = BigQueryDialect({"project": PROJECT, "apiEndpoint": bigquery_endpoint}, ext_settings)
+    with dialect:
+
+        def query(sql: str) -> list[dict[str, Any]]:
+            return [dict(row.items()) for row in dialect.client.query(sql).result()]
+
+        yield Warehouse(dialect, query)
