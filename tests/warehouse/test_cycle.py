@@ -164,3 +164,23 @@ def test_cli_load_once(warehouse: Warehouse) -> None:
     assert report["tables"]["e"]["rows_loaded"] == 1
     result = CliRunner().invoke(app, ["load", "--once", "--integration", warehouse.integration_id, "--drain"])
     assert result.exit_code == 0 and json.loads(result.output)["batches"] == 0
+
+
+def test_concurrent_loads_of_one_table_never_race(warehouse: Warehouse) -> None:
+    # Two integrations of the same source write the same schema: their loads run at the same time.
+    twin = Warehouse(warehouse.code, warehouse.details, warehouse.settings)
+    twin.source_id = warehouse.source_id
+    twin.integration_id = make_integration(warehouse.settings, warehouse.code, warehouse.details)[1]
+    with session_scope(get_engine(warehouse.settings)) as session:
+        session.get(Integration, twin.integration_id).app_id = warehouse.source_id  # type: ignore[union-attr]
+    for i in range(4):
+        warehouse.land([message("track", event="E", userId="u", messageId=f"r{i}-{j}") for j in range(50)])
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda w: w.load(max_batches=1), [warehouse, twin, warehouse, twin]))
+    assert all(r["errors"] == {} for r in reports)
+    warehouse.load()
+    twin.load()
+    ids = [r["id"] for r in warehouse.rows("e")]
+    assert len(ids) == len(set(ids)) == 200
