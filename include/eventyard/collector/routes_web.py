@@ -11,8 +11,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from eventyard.collector import bundle, metrics
+from eventyard.collector.auth import basic_username
 from eventyard.collector.runtime import CollectorRuntime
 from eventyard.collector.writekeys import ControlDbUnavailable
+
+_CACHEABLE_JSON = {"cache-control": "public, max-age=60", "access-control-allow-origin": "*"}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -71,9 +74,35 @@ async def project_settings(request: Request) -> Response:
         "remotePlugins": [],
         "legacyVideoPluginsEnabled": False,
     }
-    return JSONResponse(
-        body, headers={"cache-control": "public, max-age=60", "access-control-allow-origin": "*"}
+    return JSONResponse(body, headers=_CACHEABLE_JSON)
+
+
+async def rudderstack_source_config(request: Request) -> Response:
+    """``GET /sourceConfig/?writeKey=``: what RudderStack JS v3 fetches (point its ``configUrl`` here)."""
+    runtime = _runtime(request)
+    write_key = request.query_params.get("writeKey") or basic_username(
+        request.headers.get("authorization", "").encode()
     )
+    if not write_key:
+        return _error(400, "missing_write_key", "writeKey query parameter or Basic auth is required")
+    failure = await _enabled_source(runtime, write_key)
+    if failure is not None:
+        return failure
+    source = runtime.keys.cached(write_key)
+    body = {
+        "isHosted": False,
+        "source": {
+            "id": write_key,
+            "name": write_key,
+            "writeKey": write_key,
+            "enabled": True,
+            "workspaceId": source.org_id if source is not None else None,
+            "config": {},
+            # Destinations run server-side in Eventyard, never in the browser.
+            "destinations": [],
+        },
+    }
+    return JSONResponse(body, headers=_CACHEABLE_JSON)
 
 
 async def analytics_bundle(request: Request) -> Response:
@@ -157,6 +186,8 @@ async def metrics_endpoint(request: Request) -> Response:
 ROUTES = [
     Route("/v1/projects/{write_key}/settings", project_settings, methods=["GET"]),
     Route("/analytics.js/v1/{write_key}/{filename}", analytics_bundle, methods=["GET"]),
+    Route("/sourceConfig", rudderstack_source_config, methods=["GET"]),
+    Route("/sourceConfig/", rudderstack_source_config, methods=["GET"]),
     Route("/analytics-next/bundles/{name}", bundle_chunk, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),

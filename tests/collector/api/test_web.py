@@ -165,3 +165,15 @@ def test_a_spool_that_cannot_open_answers_503_and_is_retried(
         assert client.post("/v1/track", json=event, headers=BASIC).status_code == 200
         assert client.get("/readyz").status_code == 200
     assert len(spool.records) == 1
+
+
+def test_rudderstack_source_config(col: Collector) -> None:
+    response = col.client.get("/sourceConfig/", params={"p": "npm", "v": "3.0.0", "writeKey": WK})
+    assert response.status_code == 200
+    source = response.json()["source"]
+    assert source["writeKey"] == WK and source["enabled"] is True and source["destinations"] == []
+    assert source["workspaceId"] == col.ids["acme"]
+    by_basic = col.client.get("/sourceConfig", headers=BASIC)
+    assert by_basic.status_code == 200
+    assert col.client.get("/sourceConfig/", params={"writeKey": "disabledkey"}).status_code == 404
+    assert col.client.get("/sourceConfig/").status_code == 400
