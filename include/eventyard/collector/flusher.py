@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from eventyard.collector import segment
 from eventyard.collector.landing_writer import build_objects
 from eventyard.collector.manifest import record_batch
+from eventyard.collector.slots import LIVE_SPOOLS, repair_slot, slot_dirs, try_lock_slot
 from eventyard.db.engine import engine_for
 from eventyard.landing import ObjectStore, StoreError, open_store
 from eventyard.settings import Settings
@@ -189,8 +190,6 @@ class SlotFlusher:
 
 def flush_locked_slot(slot_dir: Path, slot: int, flusher: SlotFlusher, *, force: bool) -> FlushCounts:
     """Flush a slot whose lock the caller holds and whose owner is gone (all segments are sealed)."""
-    from eventyard.collector.spool import repair_slot
-
     repair_slot(slot_dir)
     for stale in slot_dir.glob(f"*{REQUEST_SUFFIX}"):
         stale.unlink(missing_ok=True)  # its owner died; the requester flushes it itself
@@ -199,8 +198,6 @@ def flush_locked_slot(slot_dir: Path, slot: int, flusher: SlotFlusher, *, force:
 
 def flush_orphans(settings: Settings, flushers: dict[Path, SlotFlusher], lander: Lander) -> FlushCounts:
     """Flush every slot whose lock is free (its process died), keeping per-slot backoff state."""
-    from eventyard.collector.spool import slot_dirs, try_lock_slot
-
     counts = FlushCounts()
     for slot, slot_dir in slot_dirs(settings.resolved_spool_dir):
         if not segment.list_segments(slot_dir):
@@ -248,8 +245,6 @@ def answer_requests(requests: list[Path], counts: FlushCounts) -> None:
 
 def flush_all(settings: Settings, *, owner_timeout: float = 60.0) -> dict[str, int]:
     """Seal and flush every slot now: ours directly, orphans under their lock, live ones via their owner."""
-    from eventyard.collector.spool import LIVE_SPOOLS, slot_dirs, try_lock_slot
-
     lander = Lander(settings)
     totals = FlushCounts()
     for slot, slot_dir in slot_dirs(settings.resolved_spool_dir):

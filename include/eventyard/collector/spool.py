@@ -11,8 +11,6 @@ that fsync runs the next group accumulates.  Nobody is answered before their fsy
 from __future__ import annotations
 
 import asyncio
-import errno
-import fcntl
 import logging
 import os
 import threading
@@ -22,54 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from eventyard.collector import segment
+from eventyard.collector.slots import LIVE_SPOOLS, MAX_SLOTS, repair_slot, try_lock_slot
 from eventyard.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_SLOTS = 4096
-LOCK_FILE = "lock"
-CORRUPT_DIR = "corrupt"
-
 
 class SpoolUnavailable(Exception):
     """The spool cannot write (disk full, read-only, closed) -> answer 503."""
-
-
-# Spools open in this process, by slot directory, so that ``flush_all`` can seal them directly.
-LIVE_SPOOLS: dict[Path, Spool] = {}
-
-
-def slot_dirs(spool_dir: Path) -> list[tuple[int, Path]]:
-    """Every slot directory under a spool directory, by slot number."""
-    if not spool_dir.is_dir():
-        return []
-    found = []
-    for child in spool_dir.iterdir():
-        if child.is_dir() and child.name.startswith("slot-") and child.name[5:].isdigit():
-            found.append((int(child.name[5:]), child))
-    return sorted(found)
-
-
-def try_lock_slot(slot_dir: Path) -> int | None:
-    """Take the slot's exclusive lock without waiting; the locked fd, or None if someone holds it."""
-    slot_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(slot_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        os.close(fd)
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return None
-        raise
-    return fd
-
-
-def repair_slot(slot_dir: Path) -> int:
-    """Cut torn tails off every segment of a slot we hold the lock of; return the bytes cut."""
-    cut = 0
-    for name in segment.list_segments(slot_dir):
-        cut += segment.repair(slot_dir / name, slot_dir / CORRUPT_DIR).torn_bytes
-    return cut
 
 
 class Spool:
@@ -126,7 +84,12 @@ class Spool:
                 if fd is None:
                     continue
                 spool = cls(settings, k, slot_dir, fd)
-                spool._recover()
+                try:
+                    spool._recover()
+                except OSError:
+                    spool._io.shutdown(wait=False)
+                    os.close(fd)  # release the slot: a retry must be able to claim it again
+                    raise
                 LIVE_SPOOLS[slot_dir] = spool
                 return spool
         except OSError as exc:
