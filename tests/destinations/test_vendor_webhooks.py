@@ -49,7 +49,7 @@ def test_batches_sha256_signature_and_put() -> None:
     with running(contract, keys=webhook_keys) as receiver:
         run = run_engine(webhooks(receiver.url, **config), messages)
     assert set(run.statuses().values()) == {"delivered"}
-    assert [len(r.json()) for r in receiver.accepted] == [3, 3, 2]
+    assert sorted(len(r.json()) for r in receiver.accepted) == [2, 3, 3]
     assert sorted(receiver.deliveries) == sorted(m["messageId"] for m in messages)
 
 

@@ -34,7 +34,7 @@ from eventyard.settings import Settings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-LEASE_SECONDS = 900.0
+LEASE_SECONDS = 600.0  # renewed after every batch; a killed worker blocks it this long at most
 CYCLE_SECONDS = 300.0  # stop reading new batches after this, well inside the lease
 PENDING_PER_CYCLE = 20_000
 LEASE_BUSY = "another worker holds this integration's delivery lease"
@@ -119,7 +119,11 @@ def deliver_integration(
     try:
         setup = setup_vendor(settings, integration_id)
         report.code = setup.code
-        asyncio.run(_deliver(settings, setup, report, clock, policy or default_policy(settings)))
+
+        def renew() -> bool:
+            return ledger.acquire_lease(engine, integration_id, owner, clock(), LEASE_SECONDS)
+
+        asyncio.run(_deliver(settings, setup, report, clock, policy or default_policy(settings), renew))
     except Exception as exc:
         log.exception("delivery of integration %s failed", integration_id)
         report.error = f"{type(exc).__name__}: {exc}"
@@ -139,7 +143,12 @@ def deliver_integration(
 
 
 async def _deliver(
-    settings: Settings, setup: VendorSetup, report: IntegrationReport, clock: Clock, policy: RetryPolicy
+    settings: Settings,
+    setup: VendorSetup,
+    report: IntegrationReport,
+    clock: Clock,
+    policy: RetryPolicy,
+    renew_lease: Callable[[], bool],
 ) -> None:
     vendor = setup.vendor
     engine = get_engine(settings)
@@ -172,8 +181,8 @@ async def _deliver(
                 session, setup.integration_id, setup.source_id, settings.delivery_max_batches_per_cycle
             )
         for batch in batches:
-            if time.monotonic() - started > CYCLE_SECONDS:
-                break
+            if time.monotonic() - started > CYCLE_SECONDS or not renew_lease():
+                break  # the next cycle goes on; a lost lease means another worker took over
             messages = read_batch_messages(settings, batch.uri)
             fates, stats = await _send(setup, messages, client, settings, policy, inline_deadline)
             with session_scope(engine) as session:
