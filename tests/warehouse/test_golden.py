@@ -230,3 +230,45 @@ def test_case23_type_inference_and_conflict(warehouse: Warehouse) -> None:
         ("s2", "score", "abc"),
     ]
     assert all(d["reason"] and d["uuid_ts"] and d["received_at"] for d in discards)
+
+
+def test_pages_screens_groups_aliases(warehouse: Warehouse) -> None:
+    """Cases 24-25 as landed (the collector normalizes MetaRouter's shapes before landing)."""
+    warehouse.land(
+        [
+            message(
+                "page",
+                anonymousId="a",
+                messageId="p1",
+                name="Home",
+                category="Docs",
+                properties={"path": "/"},
+            ),
+            message("screen", userId="u", messageId="s1", name="Main", properties={"loaded": True}),
+            message("group", userId="u", messageId="g1", groupId="acme", traits={"employees": 10, "id": "x"}),
+            message("alias", userId="u2", anonymousId="a9", messageId="al1", previousId="a9"),
+        ]
+    )
+    assert warehouse.load()["errors"] == {}
+    [page] = warehouse.rows("pages")
+    assert (page["name"], page["category"], page["path"]) == ("Home", "Docs", "/")
+    assert "event" not in page
+    [screen] = warehouse.rows("screens")
+    assert (screen["name"], screen["loaded"]) == ("Main", True)
+    [group] = warehouse.rows("groups")
+    assert (group["group_id"], group["employees"], group["_id"]) == ("acme", 10, "x")
+    [alias] = warehouse.rows("aliases")
+    assert (alias["user_id"], alias["previous_id"]) == ("u2", "a9")
+
+
+def test_users_within_one_batch_take_the_latest_value(warehouse: Warehouse) -> None:
+    warehouse.land(
+        [
+            message("identify", userId="u1", offset_s=5, traits={"plan": "pro"}),
+            message("identify", userId="u1", offset_s=1, traits={"plan": "free", "email": "e"}),
+            message("identify", userId="u2", offset_s=2, traits={"plan": "team"}),
+        ]
+    )
+    warehouse.load()
+    users = {u["id"]: (u["plan"], u["email"]) for u in warehouse.rows("users")}
+    assert users == {"u1": ("pro", "e"), "u2": ("team", None)}

@@ -43,7 +43,7 @@ def with_load_columns(rows: TableRows, loaded_at: datetime, dialect: Dialect) ->
     columns: dict[str, Logical] = dict(rows.columns)
     data = rows.data
     for name in extra:
-        stamp = pa.array([loaded_at] * rows.num_rows, type=ARROW_TYPES["timestamp"])
+        stamp = pa.repeat(pa.scalar(loaded_at, type=ARROW_TYPES["timestamp"]), rows.num_rows)
         data = data.append_column(name, stamp)
         columns[name] = "timestamp"
     return rows.with_data(columns, data)
