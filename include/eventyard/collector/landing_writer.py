@@ -61,6 +61,7 @@ STRING_FIELDS = (
     ("channel", "channel"),
 )
 TIME_FIELDS = (("sent_at", "sentAt"), ("original_timestamp", "originalTimestamp"), ("timestamp", "timestamp"))
+_OUTER = '{"sourceId":"JSON","receivedAt":"JSON","message":"JSON","rejected":"JSON"}'
 _TRANSFORM = orjson.dumps({key: "VARCHAR" for _, key in STRING_FIELDS + TIME_FIELDS}).decode()
 
 # One row per record: source, receivedAt, message text, why it is rejected (NULL if accepted),
@@ -68,25 +69,30 @@ _TRANSFORM = orjson.dumps({key: "VARCHAR" for _, key in STRING_FIELDS + TIME_FIE
 # source, no messageId or type) land as rejected instead of blocking the flush.
 _PARSE_SQL = f"""
 WITH raw AS (
-    SELECT json_extract(line, ['$.sourceId', '$.receivedAt', '$.message', '$.rejected']) AS f FROM lines
+    SELECT starts_with(line, '{{') AS is_object, line, json_transform(line, '{_OUTER}') AS r FROM lines
 ), parts AS (
     SELECT
-        CASE WHEN json_type(f[1]) = 'VARCHAR' AND regexp_full_match(f[1] ->> '$', '{SOURCE_PATTERN}')
-             THEN f[1] ->> '$' END AS source,
-        f[2] ->> '$' AS received,
-        coalesce(f[3]::VARCHAR, 'null') AS message,
-        CASE WHEN f[4] IS NOT NULL AND json_type(f[4]) <> 'NULL' THEN f[4] END AS rej,
-        json_transform(CASE WHEN json_type(f[3]) = 'OBJECT' THEN f[3] END, '{_TRANSFORM}') AS env
+        is_object,
+        CASE WHEN is_object AND json_type(r.sourceId) = 'VARCHAR'
+                  AND regexp_full_match(r.sourceId ->> '$', '{SOURCE_PATTERN}')
+             THEN r.sourceId ->> '$' END AS source,
+        r.receivedAt ->> '$' AS received,
+        CASE WHEN is_object THEN coalesce(r.message::VARCHAR, 'null') ELSE to_json(line)::VARCHAR END
+            AS message,
+        CASE WHEN r.rejected IS NOT NULL AND json_type(r.rejected) <> 'NULL' THEN r.rejected END AS rej,
+        json_transform(CASE WHEN json_type(r.message) = 'OBJECT' THEN r.message END, '{_TRANSFORM}') AS env
     FROM raw
 )
 SELECT
     coalesce(source, '{INVALID_SOURCE}') AS source_id,
-    received,
+    CASE WHEN is_object THEN received END AS received,
     message,
-    CASE WHEN source IS NULL THEN 'invalid_source'
+    CASE WHEN NOT is_object THEN 'unreadable_record'
+         WHEN source IS NULL THEN 'invalid_source'
          WHEN rej IS NOT NULL THEN coalesce(rej ->> '$.code', 'rejected')
          WHEN env.messageId IS NULL OR env.type IS NULL THEN 'invalid_envelope' END AS reject_code,
-    CASE WHEN source IS NULL THEN 'sourceId missing or not a write key'
+    CASE WHEN NOT is_object THEN 'spool record is not a JSON object'
+         WHEN source IS NULL THEN 'sourceId missing or not a write key'
          WHEN rej IS NOT NULL THEN coalesce(rej ->> '$.reason', rej ->> '$')
          WHEN env.messageId IS NULL OR env.type IS NULL THEN 'message lacks messageId or type' END
         AS reject_reason,

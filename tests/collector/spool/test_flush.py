@@ -170,6 +170,8 @@ def test_fast_and_fallback_parsers_agree() -> None:
         orjson.dumps({"sourceId": 5, "receivedAt": 7, "rejected": "x"}),
         orjson.dumps({"sourceId": SOURCE, "receivedAt": "2024-01-01T00:00:00Z", "message": "text"}),
         record(message_id="c", properties={"big": 12345678901234567, "u": 'é😀 "q"\n'}),
+        b"[1,2]",
+        b'"just a string"',
     ]
     assert parse_records(records).equals(python_parse(records))
 
