@@ -184,7 +184,10 @@ def login(unit: Unit, username: str, password: str) -> LoginSession:
     """``createToken``: the same answer for an unknown email and a wrong password."""
     if len(username) > validation.MAX_EMAIL or len(password) > validation.MAX_PASSWORD:
         raise HoustonError(Code.INVALID_CREDENTIALS, BAD_LOGIN)
-    email = username.strip().lower()
+    try:
+        email = validation.email("username", username)  # the same normalization as at sign-up
+    except HoustonError:
+        email = username.strip().lower()  # still throttled and dummy-verified like any name
     throttle.check_not_locked(unit.session, email)
     user = user_by_email(unit, email)
     if not security.verify_password(user.password_hash if user else None, password) or user is None:
