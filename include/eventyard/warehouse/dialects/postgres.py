@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventyard.warehouse.common_sql import column_list, key_match, stage_select_list, users_aggregates
-from eventyard.warehouse.dialects.base import ROW_COLUMN, SQL_RESERVED, Dialect, WarehouseError
+from eventyard.warehouse.dialects.base import ROW_COLUMN, SQL_RESERVED, Dialect, WarehouseError, first_per_key
 from eventyard.warehouse.sql import render, render_statements
 from eventyard.warehouse.types import Logical, TableRows
 
@@ -106,7 +106,12 @@ class PostgresDialect(Dialect):
         return self.conn
 
     def ensure_schema(self, schema: str) -> None:
-        self._require().execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+        import psycopg
+
+        try:
+            self._require().execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+        except psycopg.errors.UniqueViolation:
+            pass  # IF NOT EXISTS is not race-free: a concurrent load created it first
 
     def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
         rows = (
@@ -193,6 +198,34 @@ class PostgresDialect(Dialect):
             (schema, table, sorted(key)),
         )
         return found.fetchone() is not None
+
+    def merge(self, schema: str, rows: TableRows) -> int:
+        """Event tables keyed on ``id`` with a unique index: COPY the new rows straight into the
+        target (one write instead of stage + INSERT ... SELECT); everything else: stage and merge.
+
+        Which ids are new is asked of the target's primary key inside the same transaction, while
+        the table lock keeps other loaders out, so the COPY cannot hit a duplicate.
+        """
+        if rows.kind in ("users", "discards") or rows.key != ("id",) or rows.num_rows == 0:
+            return super().merge(schema, rows)
+        if not self._has_unique_key(schema, rows.name, rows.key):
+            return super().merge(schema, rows)
+        fresh = first_per_key(rows).data
+        conn = self._require()
+        ids_table = f"eventyard_ids_{next(_stage_ids)}"
+        target = self.qualified(schema, rows.name)
+        with conn.transaction():
+            conn.execute(f"CREATE TEMP TABLE {self.quote(ids_table)} (id text) ON COMMIT DROP")
+            self.copy_encoded(self.quote(ids_table), ["id"], self.encode_copy(["id"], fresh.select(["id"])))
+            sql = render("postgres", "existing_ids", target=target, ids=self.quote(ids_table))
+            existing = [row[0] for row in conn.execute(sql).fetchall()]
+            if existing:
+                keep = pc.invert(pc.is_in(fresh.column("id"), value_set=pa.array(existing, pa.string())))
+                fresh = fresh.filter(keep)
+            if fresh.num_rows:
+                columns = list(rows.columns)
+                self.copy_encoded(target, columns, self.encode_copy(columns, fresh))
+        return int(fresh.num_rows)
 
     def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
         conn = self._require()
