@@ -152,14 +152,16 @@ class SlotFlusher:
         }
 
     def flush(self, names: list[str], *, force: bool = False) -> FlushCounts:
-        """Flush the named segments in order; stop at the first failure and schedule a retry.
+        """Flush the named segments in order; on failure keep the segment and schedule a retry.
 
-        ``force`` ignores the backoff schedule (an operator's ``eventyard flush``).
+        An outage (store, control DB, disk) stops the round; any other error skips only the
+        segment that caused it. ``force`` ignores the backoff schedule (``eventyard flush``).
         """
         counts = FlushCounts()
         with self._lock:
             if not names or (not force and time.monotonic() < self._next_attempt):
                 return counts
+            failed = False
             for index, name in enumerate(names):
                 path = self.slot_dir / name
                 if not path.exists():
@@ -167,16 +169,20 @@ class SlotFlusher:
                 try:
                     counts.add(flush_segment(path, self.slot, self.lander))
                 except (StoreError, SQLAlchemyError, OSError) as exc:
-                    self._failures += 1
-                    self.counters["upload_failures"] += 1
-                    delay = backoff_delay(self._failures)
-                    self._next_attempt = time.monotonic() + delay
+                    # The store or the control DB is down: later segments would fail the same way.
+                    failed = True
                     counts.failed_segments += len(names) - index
-                    log.warning(
-                        "flush of %s failed (%s); %d segment(s) kept, retry in %.1fs",
-                        path, exc, len(names) - index, delay,
-                    )  # fmt: skip
+                    log.warning("flush of %s failed (%s); %d segment(s) kept", path, exc, len(names) - index)
                     break
+                except Exception:
+                    # Not an outage but this segment (or a bug): keep it, retry later, go on with the rest.
+                    failed = True
+                    counts.failed_segments += 1
+                    log.exception("flush of %s failed; segment kept for a later retry", path)
+            if failed:
+                self._failures += 1
+                self.counters["upload_failures"] += 1
+                self._next_attempt = time.monotonic() + backoff_delay(self._failures)
             else:
                 self._failures = 0
             self.counters["flushed_segments"] += counts.segments

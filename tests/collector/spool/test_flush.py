@@ -102,6 +102,32 @@ async def test_store_failure_backs_off_and_keeps_accepting(
     assert sorted(landed_ids(spool_settings)) == ["first", "second"]
 
 
+async def test_a_segment_that_cannot_be_converted_does_not_block_the_others(
+    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool.open(spool_settings)
+    await spool.append([record(message_id="poison")])
+    await spool.seal()
+    await spool.append([record(message_id="healthy")])
+    await spool.seal()
+    real_build = flusher_module.build_objects
+
+    def fail_on_poison(records: list[bytes], **kwargs: object) -> object:
+        if b"poison" in records[0]:
+            raise ValueError("cannot convert")
+        return real_build(records, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(flusher_module, "build_objects", fail_on_poison)
+    counts = spool.flusher.flush(spool.sealed_segments())
+    assert (counts.segments, counts.failed_segments) == (1, 1)
+    assert landed_ids(spool_settings) == ["healthy"]
+    assert len(spool.sealed_segments()) == 1  # kept, retried later
+    monkeypatch.undo()
+    assert flush_all(spool_settings)["rows"] == 1
+    assert sorted(landed_ids(spool_settings)) == ["healthy", "poison"]
+    await spool.close()
+
+
 def test_backoff_grows_and_is_capped() -> None:
     delays = [flusher_module.backoff_delay(n) for n in range(1, 30)]
     assert delays[0] <= flusher_module.BACKOFF_BASE_S
