@@ -27,7 +27,14 @@ from eventyard.destinations.base import SdkIntegration
 from eventyard.destinations.engine import DeliveryEngine, EngineStats, RetryPolicy
 from eventyard.destinations.http import make_client
 from eventyard.destinations.models import DeliveryPending
-from eventyard.destinations.prepare import VendorSetup, fates_for, prepare, read_batch_messages, setup_vendor
+from eventyard.destinations.prepare import (
+    Prepared,
+    VendorSetup,
+    fates_for,
+    prepare,
+    read_batch_messages,
+    setup_vendor,
+)
 from eventyard.destinations.registry import integration_classes
 from eventyard.settings import Settings
 
@@ -156,13 +163,19 @@ async def _deliver(
     client = None if isinstance(vendor, SdkIntegration) else make_client(settings.delivery_concurrency)
     started = time.monotonic()
     inline_deadline = started + policy.inline_budget_seconds  # in-process waiting, for the whole cycle
+    # Tens of thousands of acyclic dicts per batch: reference counting frees them, while the cyclic
+    # GC would re-scan every live object again and again (2x slower on a busy process).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    upcoming: asyncio.Future[Prepared] | None = None
     try:
         # Due retries first: they are the oldest events.
         with session_scope(engine) as session:
             rows = ledger.due_pending(session, setup.integration_id, clock(), PENDING_PER_CYCLE)
             messages = [(row.message_id, row.message) for row in rows]
         if rows:
-            fates, stats = await _send(setup, messages, client, settings, policy, inline_deadline)
+            prepared = prepare(setup, messages)
+            fates, stats = await _send(setup, prepared, client, settings, policy, inline_deadline)
             with session_scope(engine) as session:
                 rows = [session.merge(row) for row in rows]
                 tally = ledger.record_retries(
@@ -180,11 +193,20 @@ async def _deliver(
             batches = ledger.new_batches(
                 session, setup.integration_id, setup.source_id, settings.delivery_max_batches_per_cycle
             )
-        for batch in batches:
-            if time.monotonic() - started > CYCLE_SECONDS or not renew_lease():
+
+        def load(uri: str) -> Prepared:
+            return prepare(setup, read_batch_messages(settings, uri))
+
+        # Read and transform the next batch in a thread while this one's requests are in flight.
+        upcoming = asyncio.ensure_future(asyncio.to_thread(load, batches[0].uri)) if batches else None
+        for index, batch in enumerate(batches):
+            if upcoming is None or time.monotonic() - started > CYCLE_SECONDS or not renew_lease():
                 break  # the next cycle goes on; a lost lease means another worker took over
-            messages = read_batch_messages(settings, batch.uri)
-            fates, stats = await _send(setup, messages, client, settings, policy, inline_deadline)
+            prepared = await upcoming
+            upcoming = None
+            if index + 1 < len(batches):
+                upcoming = asyncio.ensure_future(asyncio.to_thread(load, batches[index + 1].uri))
+            fates, stats = await _send(setup, prepared, client, settings, policy, inline_deadline)
             with session_scope(engine) as session:
                 tally = ledger.record_batch(
                     session,
@@ -199,6 +221,10 @@ async def _deliver(
             report.batches += 1
             _add(report, tally, stats.requests, stats.retried_records)
     finally:
+        if upcoming is not None:  # a read-ahead that will not be used: let it finish, drop it
+            await asyncio.gather(upcoming, return_exceptions=True)
+        if gc_was_enabled:
+            gc.enable()
         if client is not None:
             await client.aclose()
         if isinstance(vendor, SdkIntegration):
@@ -207,27 +233,18 @@ async def _deliver(
 
 async def _send(
     setup: VendorSetup,
-    messages: list[tuple[str, str]],
+    prepared: Prepared,
     client: httpx.AsyncClient | None,
     settings: Settings,
     policy: RetryPolicy,
     inline_deadline: float,
 ) -> tuple[list[ledger.Fate], EngineStats]:
-    # Tens of thousands of acyclic dicts per batch: reference counting frees them, while the cyclic
-    # GC would re-scan every live object again and again (2x slower on a busy process).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        prepared = prepare(setup, messages)
-        concurrency = settings.delivery_concurrency
-        engine = DeliveryEngine(
-            setup.vendor, client, concurrency=concurrency, policy=policy, inline_deadline=inline_deadline
-        )
-        results = await engine.deliver(prepared.items)
-        return fates_for(prepared, results), engine.stats
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    concurrency = settings.delivery_concurrency
+    engine = DeliveryEngine(
+        setup.vendor, client, concurrency=concurrency, policy=policy, inline_deadline=inline_deadline
+    )
+    results = await engine.deliver(prepared.items)
+    return fates_for(prepared, results), engine.stats
 
 
 def _add(report: IntegrationReport, tally: ledger.Tally, requests: int, inline_retried: int) -> None:
