@@ -58,8 +58,12 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture
-def live_collector(tmp_path: Path) -> Iterator[LiveCollector]:
-    """``eventyard collector`` in a subprocess, flushing only when asked (flush_all)."""
+def live_collector(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveCollector]:
+    """``eventyard collector`` in a subprocess, flushing only when asked (flush_all).
+
+    Parametrize indirectly with a worker count to run ``--workers N``.
+    """
+    workers = int(getattr(request, "param", 1))
     home = tmp_path / "home"
     settings = make_settings(home, flush_interval_seconds=600.0)
     seed(settings)
@@ -75,7 +79,14 @@ def live_collector(tmp_path: Path) -> Iterator[LiveCollector]:
     log = tmp_path / "collector.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "eventyard"), "collector", "--port", str(port)],
+            [
+                str(Path(sys.executable).parent / "eventyard"),
+                "collector",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

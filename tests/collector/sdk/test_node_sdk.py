@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.collector.api.conftest import WK
@@ -17,7 +18,9 @@ SCRIPT = Path(__file__).with_name("send_node_events.js")
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("live_collector", [2], indirect=True, ids=["2-workers"])
 def test_every_node_sdk_event_lands_exactly_once(live_collector: LiveCollector) -> None:
+    """Two worker processes (two spool slots, flushed through their owners), as in production."""
     node = shutil.which("node")
     assert node is not None, "node is required (Debian package nodejs)"
     assert (NODE_MODULES / "@segment" / "analytics-node").is_dir(), "run `make setup` (npm ci)"
@@ -33,3 +36,7 @@ def test_every_node_sdk_event_lands_exactly_once(live_collector: LiveCollector) 
     landed = live_collector.landed_message_ids()
     assert set(landed) == {f"node-{i}" for i in range(EVENTS)}
     assert max(landed.values()) == 1
+    # Two spool slots, and /metrics on either worker aggregates both (multiprocess mode).
+    assert len(list(live_collector.settings.resolved_spool_dir.glob("slot-*"))) == 2
+    metrics = httpx.get(f"{live_collector.url}/metrics", timeout=10).text
+    assert f"eventyard_collector_events_accepted_total {float(EVENTS)}" in metrics
