@@ -56,3 +56,5 @@ def bench_collector(
             typer.echo(f"{'':<24}collector / echo = {entry['ratio']:.2f}")
     typer.echo(f"spool -> Parquet (zstd): {data['spool_to_parquet_rows_per_s']:,} rows/s")
     typer.echo(f"rows landed from the collector runs: {data['landed_rows']:,}")
+    load = data["load_average_before"]
+    typer.echo(f"machine: {data['cpus']} CPUs, 1-min load average before the run: {load}")

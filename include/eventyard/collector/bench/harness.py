@@ -70,6 +70,8 @@ class BenchReport:
     results: dict[str, dict[str, WrkResult]] = field(default_factory=dict)
     parquet_rows_per_s: float = 0.0
     landed_rows: int = 0
+    # Other processes on the machine skew every figure: the 1-minute load average before the run.
+    load_average: float = field(default_factory=lambda: os.getloadavg()[0])
 
     def as_dict(self) -> dict[str, Any]:
         """Plain numbers for JSON output, with collector/echo ratios."""
@@ -80,6 +82,8 @@ class BenchReport:
                 entry["ratio"] = round(by_app["collector"].requests_per_s / by_app["echo"].requests_per_s, 3)
             out["scenarios"][scenario] = entry
         out["landed_rows"] = self.landed_rows
+        out["load_average_before"] = round(self.load_average, 2)
+        out["cpus"] = os.cpu_count()
         return out
 
 
