@@ -189,3 +189,57 @@ CASES: list[Callable[[Warehouse, str], None]] = [
     case_22_reserved_and_colliding,
     case_23_types_and_discards,
 ]
+
+
+def hostile_names_case(
+    wh: Warehouse, schema: str, events: list[str] | None = None, *, reload: bool = True
+) -> None:
+    """The shared hostile-name corpus: no error, no injection, every value stored exactly once.
+
+    Every hostile property name is used; ``events`` narrows the event names (default: all);
+    ``reload`` also checks that loading the same messages again changes nothing.
+    """
+    from collections import Counter
+
+    from eventyard.warehouse.naming import table_name_for_event
+    from tests.warehouse.hostile_names import EVENT_NAMES, hostile_properties
+
+    names = EVENT_NAMES if events is None else events
+    props = hostile_properties()
+    messages = [
+        message("track", event=event, userId="u1", messageId=f"hostile-{i}", properties=props)
+        for i, event in enumerate(names)
+    ]
+    messages.append(message("identify", userId="u1", messageId="hostile-identify", traits=props))
+
+    wh.dialect.ensure_schema(schema)
+    wh.dialect.create_table(schema, "sentinel", {"id": "text"}, ("id",))
+    wh.load(schema, messages)
+    assert wh.rows(schema, "sentinel") == []  # an injected DROP TABLE would have removed it
+
+    expected = Counter(props.values())
+    discards = wh.rows(schema, "discards", order_by="row_id")
+
+    def account(table: str, row_id: str) -> Counter[str]:
+        (row,) = [r for r in wh.rows(schema, table) if r["id"] == row_id]
+        seen: Counter[str] = Counter(v for v in row.values() if isinstance(v, str) and v.startswith("value-"))
+        seen.update(
+            str(d["column_value"]) for d in discards if (d["table_name"], d["row_id"]) == (table, row_id)
+        )
+        return seen
+
+    for index, event in enumerate(names):
+        assert account(table_name_for_event(event, wh.dialect), f"hostile-{index}") == expected, event
+    assert account("identifies", "hostile-identify") == expected
+    assert account("users", "u1") == expected
+    assert sorted(r["event_text"] for r in wh.rows(schema, "tracks")) == sorted(names)
+    for hijacked in {"_users", "_tracks", "_identifies", "_discards", "_pages"} & {
+        table_name_for_event(e, wh.dialect) for e in names
+    }:
+        assert wh.columns(schema, hijacked) is not None
+    if not reload:
+        return
+    order = {"tracks": "id", "identifies": "id", "users": "id", "discards": "row_id"}
+    before = {t: sorted(map(repr, wh.rows(schema, t, o))) for t, o in order.items()}
+    wh.load(schema, messages)
+    assert {t: sorted(map(repr, wh.rows(schema, t, o))) for t, o in order.items()} == before

@@ -14,9 +14,10 @@ from eventyard.warehouse.dialects import get_dialect
 from eventyard.warehouse.dialects.bigquery import BigQueryDialect
 from eventyard.warehouse.naming import column_name, table_name_for_event
 from eventyard.warehouse.types import TableRows
-from tests.warehouse.ext.cases import CASES
+from tests.warehouse.ext.cases import CASES, hostile_names_case
 from tests.warehouse.ext.harness import LOADED_AT, Warehouse
 from tests.warehouse.factories import message
+from tests.warehouse.hostile_names import INJECTIONS
 
 pytestmark = pytest.mark.xdist_group("bigquery")
 
@@ -64,7 +65,7 @@ def test_identifier_rules(ext_settings: Settings) -> None:
     assert column_name(("2FA Enabled",), dialect) == "_2fa_enabled"  # must start with a letter or _
     assert column_name(("select",), dialect) == "_select"
     assert table_name_for_event("Order Completed", dialect) == "order_completed"
-    assert len(column_name(("y" * 400,), dialect)) <= 300
+    assert len(column_name(("y" * 400,), dialect)) <= 255
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
@@ -83,3 +84,11 @@ def test_loaded_at_and_reloading_leaves_identical_tables(bigquery: Warehouse, sc
     bigquery.load(schema, messages + messages[:2])
     after = {t: bigquery.rows(schema, t) for t in ("tracks", "moved", "users")}
     assert after == before and len(after["moved"]) == 6
+
+
+def test_hostile_names_on_the_emulator(bigquery: Warehouse, schema: str) -> None:
+    # Every hostile property name, and the event names that stress table names the most (each
+    # event is a table, and each table costs the emulator a handful of jobs). Reloading is
+    # covered by test_loaded_at_and_reloading_leaves_identical_tables.
+    events = [*INJECTIONS, "users", "名前", "x" * 300, "x" * 300 + "!", "1st Event"]
+    hostile_names_case(bigquery, schema, events, reload=False)

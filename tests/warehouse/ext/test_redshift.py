@@ -14,7 +14,7 @@ from eventyard.warehouse.dialects import get_dialect
 from eventyard.warehouse.dialects.redshift import RedshiftDialect
 from eventyard.warehouse.naming import column_name
 from eventyard.warehouse.types import TableRows
-from tests.warehouse.ext.cases import CASES
+from tests.warehouse.ext.cases import CASES, hostile_names_case
 from tests.warehouse.ext.harness import Warehouse
 from tests.warehouse.ext.redshift_pg import PostgresStagedRedshift
 from tests.warehouse.factories import message
@@ -162,3 +162,7 @@ def test_rows_travel_through_s3_parquet(
         Bucket="stage-bucket"
     )
     assert listed.get("KeyCount", 0) == 0  # staging files are removed after COPY
+
+
+def test_hostile_names_on_postgres(redshift_pg: Warehouse, schema: str) -> None:
+    hostile_names_case(redshift_pg, schema)
