@@ -202,12 +202,36 @@ def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
                         events_per_request=per_request,
                     )
                     report.results.setdefault(scenario, {})[app_name] = result
+                if app_name == "collector":
+                    report.results["/v1/t at half load"] = {
+                        app_name: _half_load(server.url, Path(tmp), write_key, config, report, progress)
+                    }
             finally:
                 server.stop()
         report.landed_rows = _landed_rows(env)
     progress(f"spool -> Parquet over {config.parquet_rows:,} rows ...")
     report.parquet_rows_per_s = measure_spool_to_parquet(config.parquet_rows)
     return report
+
+
+def _half_load(
+    url: str, tmp: Path, write_key: str, config: BenchConfig, report: BenchReport, progress: Any
+) -> WrkResult:
+    """/v1/t paced at half the saturated rate just measured, for the p99-at-half-load target."""
+    saturated = report.results["/v1/t (single)"]["collector"].requests_per_s
+    target = max(saturated / 2, 1.0)
+    script = post_script(
+        tmp, "collector-half-load", single_body(), write_key, delay_ms=config.connections * 1000 / target
+    )
+    progress(f"  collector /v1/t paced at ~{target:,.0f} req/s: wrk {config.seconds:g}s ...")
+    return run_wrk(
+        url + "/v1/t",
+        script,
+        seconds=config.seconds,
+        connections=config.connections,
+        threads=config.threads,
+        events_per_request=1,
+    )
 
 
 def _landed_rows(env: dict[str, str]) -> int:

@@ -69,8 +69,14 @@ def wrk_path() -> str:
     return path
 
 
-def post_script(directory: Path, name: str, body: bytes, write_key: str) -> Path:
-    """A wrk Lua script that POSTs ``body`` as JSON with Basic auth (write key as the user)."""
+def post_script(
+    directory: Path, name: str, body: bytes, write_key: str, *, delay_ms: float | None = None
+) -> Path:
+    """A wrk Lua script that POSTs ``body`` as JSON with Basic auth (write key as the user).
+
+    ``delay_ms`` makes every connection pause between requests (wrk's ``delay()`` hook), which
+    turns the closed loop into a roughly fixed request rate: connections x 1000 / delay_ms.
+    """
     token = base64.b64encode(f"{write_key}:".encode()).decode()
     lua_body = body.decode().replace("\\", "\\\\").replace("'", "\\'")
     script = directory / f"{name}.lua"
@@ -78,7 +84,9 @@ def post_script(directory: Path, name: str, body: bytes, write_key: str) -> Path
         "wrk.method = 'POST'\n"
         "wrk.headers['Content-Type'] = 'application/json'\n"
         f"wrk.headers['Authorization'] = 'Basic {token}'\n"
-        f"wrk.body = '{lua_body}'\n" + _DONE
+        f"wrk.body = '{lua_body}'\n"
+        + (f"delay = function() return {delay_ms:.3f} end\n" if delay_ms else "")
+        + _DONE
     )
     return script
 
