@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -99,12 +100,20 @@ def _drop_fresh_databases() -> Iterator[None]:
     admin = _pg_admin_engine()
     if admin is None:
         return
-    with admin.connect() as conn:
-        for url in _fresh_databases:
-            engine_for(url).dispose()
-            name = create_engine(url).url.database
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_url = admin.url
     admin.dispose()
+
+    def drop(url: str) -> None:
+        engine_for(url).dispose()
+        name = create_engine(url).url.database
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+    # Each DROP DATABASE waits for a checkpoint; concurrent drops share checkpoints (~4x faster).
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(drop, _fresh_databases))
 
 
 @pytest.fixture
