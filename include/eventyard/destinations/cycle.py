@@ -220,6 +220,8 @@ async def _deliver(
                 ledger.count_inline_retries(session, setup.integration_id, stats.retried_records)
             report.batches += 1
             _add(report, tally, stats.requests, stats.retried_records)
+            del fates, stats, prepared
+            gc.collect()  # between batches little is alive, so a full pass is cheap
     finally:
         if upcoming is not None:  # a read-ahead that will not be used: let it finish, drop it
             await asyncio.gather(upcoming, return_exceptions=True)
