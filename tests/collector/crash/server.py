@@ -32,14 +32,14 @@ def create_source(settings: Settings) -> str:
 class CollectorProcess:
     """``uvicorn --factory eventyard.collector.app:create_app`` on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
         command = [
             sys.executable, "-m", "uvicorn", "--factory", "eventyard.collector.app:create_app",
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--workers", str(workers),
         ]  # fmt: skip
         self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from eventyard.collector.flusher import flush_all
+from eventyard.collector.slots import slot_dirs, try_lock_slot
 from eventyard.settings import Settings
 
 from ..spool.helpers import batches, landed_ids
@@ -111,3 +112,35 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     # Events whose request failed may or may not have been spooled; anything else is foreign.
     assert set(landed) <= set(acked) | set(failed)
     assert sum(row.row_count for row in batches(settings)) == len(landed)
+
+
+@pytest.mark.slow
+def test_each_worker_process_owns_a_slot_and_everything_lands(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    write_key = create_source(sqlite_settings)
+    server = CollectorProcess(dict(os.environ), tmp_path / "collector.log", workers=2)
+    sender = Sender(server.url, write_key, itertools.count())
+    sender.wait_for(2000)
+    sender.stop()
+    owned = []
+    for _ in range(200):  # bounded wait until both workers have run their lifespan startup
+        owned = [d for _, d in slot_dirs(sqlite_settings.resolved_spool_dir) if _is_locked(d)]
+        if len(owned) == 2:
+            break
+        time.sleep(0.05)
+    assert len(owned) == 2, "each of the two workers holds its own spool slot"
+    assert flush_all(sqlite_settings)["unanswered_slots"] == 0  # both owners flush on request
+    server.stop()
+    flush_all(sqlite_settings)
+    landed = landed_ids(sqlite_settings)
+    assert len(landed) == len(set(landed))
+    assert set(sender.acked) <= set(landed)
+
+
+def _is_locked(slot_dir: Path) -> bool:
+    fd = try_lock_slot(slot_dir)
+    if fd is None:
+        return True
+    os.close(fd)
+    return False
