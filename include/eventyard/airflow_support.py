@@ -182,10 +182,17 @@ def load_integration_chunks(
     report of ``eventyard.warehouse.cycle.load_integration`` plus the integration's ``source_id``.
     """
     from eventyard.warehouse.cycle import load_integration
+    from eventyard.warehouse.dialects import dialect_class
+
+    code, source_id = _integration_of(settings, integration_id)
+    from eventyard.warehouse.dialects.s3_event_logs import load_event_logs
+
+    # S3 event logs write files of whole messages, not tables.
+    loader = load_integration if dialect_class(code).supports_tables else load_event_logs
 
     summary: dict[str, Any] = {
         "integration_id": integration_id,
-        "source_id": _source_of(settings, integration_id),
+        "source_id": source_id,
         "batches": 0,
         "batches_completed": 0,
         "remaining": 0,
@@ -193,7 +200,7 @@ def load_integration_chunks(
         "errors": {},
     }
     for _ in range(max_chunks):
-        report = load_integration(settings, integration_id, max_batches=settings.load_chunk_batches)
+        report = loader(settings, integration_id, max_batches=settings.load_chunk_batches)
         for key in ("integration_code", "schema"):
             summary[key] = report.get(key)
         summary["batches"] += report["batches"]
@@ -209,13 +216,16 @@ def load_integration_chunks(
     return summary
 
 
-def _source_of(settings: Settings, integration_id: str) -> str | None:
+def _integration_of(settings: Settings, integration_id: str) -> tuple[str, str]:
+    """An integration's catalog code and source id."""
     from eventyard.db.engine import get_engine, session_scope
     from eventyard.db.models import Integration
 
     with session_scope(get_engine(settings)) as session:
         integration = session.get(Integration, integration_id)
-        return integration.app_id if integration is not None else None
+        if integration is None:
+            raise LookupError(f"no integration {integration_id!r}")
+        return integration.integration_code, integration.app_id
 
 
 def summary_lines(summary: Mapping[str, Any]) -> list[str]:
