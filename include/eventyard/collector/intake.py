@@ -1,7 +1,8 @@
 """From a parsed request payload to spool records: key resolution, enrichment, validation.
 
 Kept apart from the HTTP layer so the whole per-request pipeline is one plain async call:
-``await build_records(...)`` returns the records to append and the response summary.
+``await single_records(...)`` or ``await batch_records(...)`` returns the records to append
+and the response summary.
 """
 
 from __future__ import annotations
