@@ -1,29 +1,37 @@
 """``eventyard bench load``: landed Parquet -> Postgres Segment tables, against a plain COPY.
 
-One million events of one 30-property track event are landed in memory as Parquet batches (not
-timed). The timed run is the real loading path: read Parquet, map (vectorized), stage with COPY,
-merge with dedupe on ``id`` into ``tracks`` and the event table. The ceiling is a plain COPY of
+One million events of one 30-property track event are landed as Parquet batches with their
+manifest, in a throw-away state dir (not timed). The timed run is the real loading path,
+``load_integration``: read Parquet, map (vectorized), COPY, dedupe on ``id`` into ``tracks`` and
+the event table, ledger. The ceiling is a plain COPY of
 the very same rows into plain tables of the same columns, in the same run on the same server.
 """
 
 from __future__ import annotations
 
+import secrets
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute
+from sqlalchemy import delete
 
+from eventyard.db.engine import get_engine, session_scope
 from eventyard.landing import ENVELOPE_SCHEMA, read_parquet, write_parquet
 from eventyard.settings import Settings
+from eventyard.warehouse.cycle import load_integration
 from eventyard.warehouse.dialects.postgres import PostgresDialect
 from eventyard.warehouse.evolve import concat_rows
 from eventyard.warehouse.fastmap import map_landed
-from eventyard.warehouse.loader import load_tables
+from eventyard.warehouse.models import WarehouseLoad
 from eventyard.warehouse.types import TableRows
 
 EVENT = "Game Move"
@@ -50,33 +58,31 @@ def event_properties(i: int) -> dict[str, Any]:
 
 
 def landed_batches(events: int, batch_size: int, source_id: str = "benchsource") -> list[bytes]:
-    """``events`` track messages as landed Parquet batches (what the collector's flusher writes)."""
+    """``events`` track messages as landed Parquet batches (what the collector's flusher writes).
+
+    Property values cycle through 1,000 variants (pre-serialized) so that generating a million
+    messages takes seconds; every message has its own id, user and timestamps.
+    """
+    context = orjson.dumps(
+        {
+            "library": {"name": "analytics.js", "version": "1.84.1"},
+            "ip": "203.0.113.9",
+            "userAgent": "Mozilla/5.0 (X11; Linux x86_64)",
+            "page": {"path": "/play", "url": "https://2048.example/play"},
+        }
+    ).decode()
+    variants = [orjson.dumps(event_properties(i)).decode() for i in range(1000)]
+    template = '{"type":"track","event":"%s","messageId":"%s","userId":"%s","properties":%s,"context":%s}'
     batches = []
-    context = {
-        "library": {"name": "analytics.js", "version": "1.84.1"},
-        "ip": "203.0.113.9",
-        "userAgent": "Mozilla/5.0 (X11; Linux x86_64)",
-        "page": {"path": "/play", "url": "https://2048.example/play"},
-    }
     for start in range(0, events, batch_size):
         n = min(batch_size, events - start)
-        ids = [f"{uuid.UUID(int=start + j)}" for j in range(n)]
-        received = [START + timedelta(milliseconds=start + j) for j in range(n)]
+        ids = [f"bench-{start + j:012d}" for j in range(n)]
         users = [f"player-{(start + j) % 5000}" for j in range(n)]
         messages = [
-            orjson.dumps(
-                {
-                    "type": "track",
-                    "event": EVENT,
-                    "messageId": ids[j],
-                    "userId": users[j],
-                    "properties": event_properties(start + j),
-                    "context": context,
-                }
-            ).decode()
-            for j in range(n)
+            template % (EVENT, ids[j], users[j], variants[(start + j) % 1000], context) for j in range(n)
         ]
-        ts = pa.array(received, type=pa.timestamp("us", tz="UTC"))
+        micros = pa.array(range(start * 1000, (start + n) * 1000, 1000), type=pa.int64())
+        ts = pa.compute.add(micros, int(START.timestamp() * 1_000_000)).cast(pa.timestamp("us", tz="UTC"))
         table = pa.table(
             {
                 "message_id": ids,
@@ -108,23 +114,16 @@ class BenchResult:
 
     events: int
     rows: int
-    map_seconds: float
-    load_seconds: float
+    total_seconds: float
     copy_seconds: float
     rerun_inserted: int
-
-    @property
-    def total_seconds(self) -> float:
-        """Parquet -> merged tables."""
-        return self.map_seconds + self.load_seconds
 
     def lines(self) -> list[str]:
         """Human-readable report."""
         total = self.total_seconds
         return [
             f"events                {self.events:,} ({self.rows:,} table rows: tracks + event table)",
-            f"eventyard load        {total:.2f} s"
-            f"  (map {self.map_seconds:.2f} s, stage+merge {self.load_seconds:.2f} s)",
+            f"eventyard load        {total:.2f} s  (Parquet -> map -> COPY -> dedupe -> ledger)",
             f"  events/s            {self.events / total:,.0f}",
             f"  table rows/s        {self.rows / total:,.0f}",
             f"plain COPY (ceiling)  {self.copy_seconds:.2f} s  ({self.rows / self.copy_seconds:,.0f} rows/s)",
@@ -136,7 +135,7 @@ class BenchResult:
 def run(
     admin_url: str, events: int, batch_size: int, say: Callable[[str], None] = print, rerun: bool = True
 ) -> BenchResult:
-    """Run the benchmark in a throw-away database on the server of ``admin_url``."""
+    """Run the benchmark: a throw-away state dir (control DB, landing) and Postgres database."""
     import psycopg
 
     from eventyard.warehouse.dialects.postgres import conninfo
@@ -146,51 +145,86 @@ def run(
     with psycopg.connect(admin_info, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
     try:
-        url = psycopg.conninfo.make_conninfo(admin_info, dbname=database)
-        say(f"landing {events:,} events in batches of {batch_size:,} (not timed) ...")
-        batches = landed_batches(events, batch_size)
-        dialect = PostgresDialect({"url": url}, Settings())
-        with dialect:
-            tables, map_seconds = _map(batches, dialect)
+        with tempfile.TemporaryDirectory(prefix="eventyard-bench-") as home:
+            url = psycopg.conninfo.make_conninfo(admin_info, dbname=database)
+            settings = Settings(
+                home=Path(home), secret_key=secrets.token_urlsafe(32), database_url=None, landing_url=None
+            )
+            say(f"landing {events:,} events in batches of {batch_size:,} (not timed) ...")
+            batches = landed_batches(events, batch_size)
+            integration_id = _provision(settings, url, batches)
             started = time.perf_counter()
-            results = load_tables(dialect, "bench", tables, datetime.now(UTC))
-            load_seconds = time.perf_counter() - started
-            errors = {n: r.error for n, r in results.items() if r.error}
-            if errors:
-                raise RuntimeError(f"load failed: {errors}")
-            copy_seconds = _plain_copy(dialect, tables)
+            report = load_integration(settings, integration_id, max_batches=len(batches))
+            elapsed = time.perf_counter() - started
+            if report["errors"] or report["batches_completed"] != len(batches):
+                raise RuntimeError(f"load failed: {report}")
+            dialect = PostgresDialect({"url": url}, settings)
+            with dialect:
+                copy_seconds = _plain_copy(dialect, _map(batches, dialect))
             rerun_inserted = -1
             if rerun:
-                again, _ = _map(batches, dialect)
-                rerun_inserted = sum(
-                    r.rows_loaded for r in load_tables(dialect, "bench", again, datetime.now(UTC)).values()
-                )
-        rows = sum(t.num_rows for t in tables.values())
-        return BenchResult(events, rows, map_seconds, load_seconds, copy_seconds, rerun_inserted)
+                with session_scope(get_engine(settings)) as session:
+                    session.execute(delete(WarehouseLoad))
+                again = load_integration(settings, integration_id, max_batches=len(batches))
+                rerun_inserted = sum(t["rows_loaded"] for t in again["tables"].values())
+            rows = sum(t["rows_loaded"] for t in report["tables"].values())
+            return BenchResult(events, rows, elapsed, copy_seconds, rerun_inserted)
     finally:
         with psycopg.connect(admin_info, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def _map(batches: list[bytes], dialect: PostgresDialect) -> tuple[dict[str, TableRows], float]:
-    started = time.perf_counter()
+def _provision(settings: Settings, url: str, batches: list[bytes]) -> str:
+    """Control DB, source, Postgres integration and the landed batches' manifest; the integration id."""
+    from eventyard.db.migrate import upgrade
+    from eventyard.db.models import Batch, Connection, Integration, Organization, Source
+    from eventyard.houston.crypto import encrypt_details
+    from eventyard.landing import batch_key, open_store
+
+    engine = get_engine(settings)
+    upgrade(engine)
+    store = open_store(settings.resolved_landing_url)
+    with session_scope(engine) as session:
+        org = Organization(name="Bench")
+        session.add(org)
+        session.flush()
+        source = Source(org_id=org.id, name="Game 2048", platform="analytics.js")
+        connection = Connection(
+            org_id=org.id, name="bench", integration_code="postgres", connection_prototype_id="postgres",
+            details_encrypted=encrypt_details(settings, {"url": url}),
+        )  # fmt: skip
+        session.add_all([source, connection])
+        session.flush()
+        integration = Integration(
+            org_id=org.id, app_id=source.id, connection_id=connection.id, integration_code="postgres",
+            name="bench warehouse", config={},
+        )  # fmt: skip
+        session.add(integration)
+        for index, data in enumerate(batches):
+            batch_id = f"bench-{index:04d}"
+            uri = store.put(batch_key(source.id, START, batch_id), data)
+            rows = read_parquet(data).num_rows
+            session.add(Batch(id=batch_id, source_id=source.id, uri=uri, row_count=rows, byte_size=len(data)))
+        session.flush()
+        return integration.id
+
+
+def _map(batches: list[bytes], dialect: PostgresDialect) -> dict[str, TableRows]:
     parts: dict[str, list[TableRows]] = {}
     for data in batches:
         for name, rows in map_landed(read_parquet(data), dialect).items():
             parts.setdefault(name, []).append(rows)
-    tables = {name: concat_rows(p) for name, p in parts.items()}
-    return tables, time.perf_counter() - started
+    return {name: concat_rows(p) for name, p in parts.items()}
 
 
 def _plain_copy(dialect: PostgresDialect, tables: dict[str, TableRows]) -> float:
     """COPY the same rows into plain tables (no key, no dedupe): the ceiling."""
     dialect.ensure_schema("bench_copy")
     elapsed = 0.0
+    now = pa.scalar(datetime.now(UTC), type=pa.timestamp("us", tz="UTC"))
     for name, rows in tables.items():
         columns = {**rows.columns, "uuid_ts": "timestamp"}
-        data = rows.data.append_column(
-            "uuid_ts", pa.array([datetime.now(UTC)] * rows.num_rows, pa.timestamp("us", tz="UTC"))
-        )
+        data = rows.data.append_column("uuid_ts", pa.repeat(now, rows.num_rows))
         definitions = ", ".join(f"{dialect.quote(c)} {dialect.type_for(t)}" for c, t in columns.items())  # type: ignore[arg-type]
         target = dialect.qualified("bench_copy", name)
         dialect.conn.execute(f"CREATE TABLE {target} ({definitions})")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,8 @@ from eventyard.warehouse.types import TableRows
 log = logging.getLogger(__name__)
 
 WAREHOUSE_KINDS = frozenset({"warehouse", "storage"})
+# Rows mapped and merged at a time within a chunk (see _slices).
+SLICE_ROWS = 100_000
 
 
 def _is_warehouse_code(code: str) -> bool:
@@ -111,29 +114,58 @@ def load_integration(
     groups: dict[frozenset[str], list[Batch]] = defaultdict(list)
     for batch in batches:
         groups[frozenset(done.get(batch.id, ()))].append(batch)
-    with dialect:
-        for skip, group in groups.items():
-            _load_group(settings, dialect, schema, config, group, skip, report)
+    work = [(skip, part) for skip, group in groups.items() for part in _slices(group)]
+    with dialect, ThreadPoolExecutor(1, thread_name_prefix="warehouse-map") as pool:
+        # Map the next slice while this one loads: Arrow parses on one core while the warehouse
+        # ingests on the other.
+        mapping = pool.submit(_map_slice, settings, dialect, work[0][1])
+        for index, (skip, _) in enumerate(work):
+            per_batch, read_errors = mapping.result()
+            if index + 1 < len(work):
+                mapping = pool.submit(_map_slice, settings, dialect, work[index + 1][1])
+            report["errors"].update(read_errors)
+            _load_slice(settings, dialect, schema, config, per_batch, skip, report)
     log.info("warehouse load %s: %s", integration_id, report)
     return report
 
 
-def _load_group(
-    settings: Settings,
-    dialect: Dialect,
-    schema: str,
-    config: dict[str, Any],
-    group: list[Batch],
-    skip: frozenset[str],
-    report: dict[str, Any],
-) -> None:
+def _slices(batches: list[Batch], rows: int = SLICE_ROWS) -> list[list[Batch]]:
+    """Consecutive runs of batches holding about ``rows`` rows: small batches load together (one
+    merge per table), big ones load one by one so mapping and loading can overlap."""
+    out: list[list[Batch]] = [[]]
+    count = 0
+    for batch in batches:
+        if out[-1] and count + batch.row_count > rows:
+            out.append([])
+            count = 0
+        out[-1].append(batch)
+        count += batch.row_count
+    return out
+
+
+def _map_slice(
+    settings: Settings, dialect: Dialect, batches: list[Batch]
+) -> tuple[dict[str, dict[str, TableRows]], dict[str, str]]:
     per_batch: dict[str, dict[str, TableRows]] = {}
-    for batch in group:
+    errors: dict[str, str] = {}
+    for batch in batches:
         try:
             per_batch[batch.id] = map_landed(read_batch(settings, batch), dialect)
         except Exception as exc:  # unreadable batch: reported, left pending, others go on
             log.exception("cannot read batch %s", batch.id)
-            report["errors"][f"batch {batch.id}"] = f"{type(exc).__name__}: {exc}"
+            errors[f"batch {batch.id}"] = f"{type(exc).__name__}: {exc}"
+    return per_batch, errors
+
+
+def _load_slice(
+    settings: Settings,
+    dialect: Dialect,
+    schema: str,
+    config: dict[str, Any],
+    per_batch: dict[str, dict[str, TableRows]],
+    skip: frozenset[str],
+    report: dict[str, Any],
+) -> None:
     dropped = set(skip)
     if config.get("skipUsersTable"):
         dropped.add("users")
