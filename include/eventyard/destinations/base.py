@@ -111,6 +111,11 @@ class Integration(abc.ABC):
     def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
         """Map one normalized Segment message to zero or more vendor records."""
 
+    def transform_landed(self, message: Mapping[str, Any], text: str) -> Sequence[VendorRecord]:
+        """``transform`` for a landed message, given also its JSON text (what the engine calls);
+        vendors that forward the message unchanged override it to reuse the text."""
+        return self.transform(message)
+
     @abc.abstractmethod
     def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
         """Build the HTTP request for a batch of records of one route."""

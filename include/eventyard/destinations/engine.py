@@ -54,6 +54,9 @@ class ItemResult:
     retry_in: float = 0.0
 
 
+DELIVERED = ItemResult()  # shared by every delivered item: never mutated
+
+
 @dataclass(frozen=True)
 class Item:
     """One message's vendor records, under a caller-chosen key."""
@@ -99,19 +102,19 @@ class DeliveryEngine:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._limiter = RateLimiter(integration.max_requests_per_second)
         self._deadline = 0.0
-        self._results: dict[int, ItemResult] = {}
+        self._failures: dict[int, ItemResult] = {}  # only items that did not simply succeed
 
     async def deliver(self, items: Sequence[Item]) -> dict[int, ItemResult]:
         """Send every item's records and return each item's result (by key)."""
         self._deadline = self.inline_deadline or time.monotonic() + self.policy.inline_budget_seconds
-        self._results = {item.key: ItemResult() for item in items}
+        self._failures = {}
         by_route: dict[str, list[_Ref]] = {}
         for item in items:
             for record in item.records:
                 by_route.setdefault(record.route, []).append(_Ref(item.key, record))
         chunks = [(route, chunk) for route, refs in by_route.items() for chunk in self._cut(route, refs)]
         await asyncio.gather(*(self._send_chunk(route, chunk, 1) for route, chunk in chunks))
-        return self._results
+        return {item.key: self._failures.get(item.key, DELIVERED) for item in items}
 
     def _cut(self, route: str, refs: list[_Ref]) -> list[list[_Ref]]:
         """Cut records into requests by event count and body bytes, whichever comes first."""
@@ -202,14 +205,14 @@ class DeliveryEngine:
         if retry_after is None:
             delay = max(delay, self.policy.backoff(attempt + 1))
         for ref in refs:
-            result = self._results[ref.key]
+            result = self._failures.setdefault(ref.key, ItemResult())
             if result.status != "dead":
                 result.status = "retry"
                 result.error = error
                 result.retry_in = max(result.retry_in, delay)
 
     def _dead(self, ref: _Ref, error: str) -> None:
-        result = self._results[ref.key]
+        result = self._failures.setdefault(ref.key, ItemResult())
         result.status = "dead"
         result.error = error or "rejected by the vendor"
         self.stats.errors.append(result.error)

@@ -25,6 +25,9 @@ from eventyard.destinations.registry import get_integration_class
 from eventyard.landing import open_store, read_parquet
 from eventyard.settings import Settings
 
+# Delivered messages only count in the ledger, so they share one fate.
+DELIVERED_FATE = Fate("", "", "delivered")
+
 
 @dataclass(frozen=True)
 class VendorSetup:
@@ -116,7 +119,7 @@ def _transform_one(
         reason = setup.filter.skip_reason(message)
         if reason:
             return Fate(message_id, text, "skipped", error=reason)
-        records = setup.vendor.transform(message)
+        records = setup.vendor.transform_landed(message, text)
     except SkipMessage as exc:
         return Fate(message_id, text, "skipped", error=str(exc))
     except (InvalidMessage, orjson.JSONDecodeError) as exc:
@@ -136,8 +139,11 @@ def fates_for(prepared: Prepared, results: Mapping[int, ItemResult]) -> list[Fat
     fates: list[Fate] = []
     for index, fate in enumerate(prepared.fates):
         if fate is None:
-            message_id, text = prepared.pending[index]
             result = results[index]
+            if result.status == "delivered":
+                fates.append(DELIVERED_FATE)
+                continue
+            message_id, text = prepared.pending[index]
             fate = Fate(
                 message_id,
                 text,

@@ -56,6 +56,13 @@ class Webhooks(Integration):
             raise InvalidMessage("message has no messageId")
         return [VendorRecord(message_id, orjson.dumps(message))]
 
+    def transform_landed(self, message: Mapping[str, Any], text: str) -> Sequence[VendorRecord]:
+        """The landed JSON text as it is (no second serialization)."""
+        message_id = message.get("messageId")
+        if not isinstance(message_id, str) or not message_id:
+            raise InvalidMessage("message has no messageId")
+        return [VendorRecord(message_id, text.encode())]
+
     def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
         """One message as a JSON object, or a batch as a JSON array; signed when a secret is set."""
         parts = [bytes(r.payload) for r in records]
