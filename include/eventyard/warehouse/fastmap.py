@@ -49,7 +49,7 @@ def map_landed(table: pa.Table, dialect: Dialect) -> dict[str, TableRows]:
         return {}
     try:
         return _ArrowMapper(table, dialect).run()
-    except (Fallback, pa.ArrowException) as exc:
+    except Exception as exc:  # Fallback, Arrow type conflicts, anything unforeseen: same result, slower
         log.debug("row-by-row mapping for this batch: %s", exc)
         return map_batch(messages_of_table(table), dialect)
 

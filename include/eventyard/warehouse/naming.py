@@ -44,10 +44,17 @@ class NameRules(NamedTuple):
 
 
 def rules_of(dialect: _HasRules) -> NameRules:
-    """The identifier rules of a dialect (class or instance)."""
-    return NameRules(
-        dialect.max_identifier_length, dialect.reserved_words, dialect.identifier_needs_leading_letter
-    )
+    """The identifier rules of a dialect (class or instance); computed once per dialect class."""
+    cls = dialect if isinstance(dialect, type) else type(dialect)
+    rules = _RULES.get(cls)
+    if rules is None:
+        rules = _RULES[cls] = NameRules(
+            dialect.max_identifier_length, dialect.reserved_words, dialect.identifier_needs_leading_letter
+        )
+    return rules
+
+
+_RULES: dict[type, NameRules] = {}
 
 
 def _is_lower(c: str) -> bool:
