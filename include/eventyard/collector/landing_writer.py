@@ -61,7 +61,7 @@ STRING_FIELDS = (
     ("channel", "channel"),
 )
 TIME_FIELDS = (("sent_at", "sentAt"), ("original_timestamp", "originalTimestamp"), ("timestamp", "timestamp"))
-_OUTER = '{"sourceId":"JSON","receivedAt":"JSON","message":"JSON","rejected":"JSON"}'
+_OUTER = '{"sourceId":"JSON","receivedAt":"VARCHAR","message":"JSON","rejected":"JSON"}'
 _TRANSFORM = orjson.dumps({key: "VARCHAR" for _, key in STRING_FIELDS + TIME_FIELDS}).decode()
 
 # One row per record: source, receivedAt, message text, why it is rejected (NULL if accepted),
@@ -71,16 +71,18 @@ _PARSE_SQL = f"""
 WITH raw AS (
     SELECT starts_with(line, '{{') AS is_object, line, json_transform(line, '{_OUTER}') AS r FROM lines
 ), parts AS (
+    -- Type checks look at the first character of the JSON text: parsing it again costs more.
     SELECT
         is_object,
-        CASE WHEN is_object AND json_type(r.sourceId) = 'VARCHAR'
+        CASE WHEN is_object AND starts_with(r.sourceId::VARCHAR, '"')
                   AND regexp_full_match(r.sourceId ->> '$', '{SOURCE_PATTERN}')
              THEN r.sourceId ->> '$' END AS source,
-        r.receivedAt ->> '$' AS received,
+        r.receivedAt AS received,
         CASE WHEN is_object THEN coalesce(r.message::VARCHAR, 'null') ELSE to_json(line)::VARCHAR END
             AS message,
-        CASE WHEN r.rejected IS NOT NULL AND json_type(r.rejected) <> 'NULL' THEN r.rejected END AS rej,
-        json_transform(CASE WHEN json_type(r.message) = 'OBJECT' THEN r.message END, '{_TRANSFORM}') AS env
+        CASE WHEN r.rejected IS NOT NULL AND r.rejected::VARCHAR <> 'null' THEN r.rejected END AS rej,
+        json_transform(CASE WHEN starts_with(r.message::VARCHAR, '{{') THEN r.message END, '{_TRANSFORM}')
+            AS env
     FROM raw
 )
 SELECT
