@@ -233,13 +233,13 @@ def build_objects(records: list[bytes], *, batch_prefix: str, created: datetime)
     objects: list[LandingObject] = []
     for group in sorted(groups, key=lambda g: (not g["accepted"], g["source_id"], g["hour_text"])):
         is_accepted, source, text = group["accepted"], group["source_id"], group["hour_text"]
-        mask = pc.and_(
-            pc.and_(
-                pc.equal(keyed.column("accepted"), is_accepted), pc.equal(keyed.column("source_id"), source)
-            ),
-            pc.equal(keyed.column("hour_text"), text),
-        )
-        part = keyed.filter(mask)
+        if len(groups) == 1:
+            part = keyed  # the common case (one source, one hour): no copy
+        else:
+            same_kind = pc.equal(keyed.column("accepted"), is_accepted)
+            same_source = pc.equal(keyed.column("source_id"), source)
+            same_hour = pc.equal(keyed.column("hour_text"), text)
+            part = keyed.filter(pc.and_(pc.and_(same_kind, same_source), same_hour))
         table = envelope_table(part, created) if is_accepted else rejected_table(part, created)
         first = table.column("received_at")[0].as_py()
         hour = first.replace(minute=0, second=0, microsecond=0)
