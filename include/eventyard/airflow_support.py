@@ -67,6 +67,10 @@ def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> di
         env.setdefault(key, value)
     # Tasks run in Airflow's worker processes: they must find the same Eventyard state.
     env["EVENTYARD_HOME"] = str(settings.home.resolve())
+    # `airflow standalone` starts its services as `airflow <command>`: this venv's one.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in env.get("PATH", "").split(os.pathsep):
+        env["PATH"] = os.pathsep.join(p for p in (bin_dir, env.get("PATH", "")) if p)
     return env
 
 

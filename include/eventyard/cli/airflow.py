@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 
 def airflow(
-    port: int = typer.Option(8793, help="Port of Airflow's UI / API server (on 127.0.0.1)."),
+    port: int = typer.Option(8280, help="Port of Airflow's UI / API server (on 127.0.0.1)."),
     migrate_only: bool = typer.Option(
         False, "--migrate-only", help="Create/upgrade the metadata DB and exit."
     ),
