@@ -22,6 +22,7 @@ from eventyard.houston.app import create_app
 from eventyard.houston.gql.schema import build_schema
 from eventyard.settings import Settings
 from tests.conftest import _fresh_pg_database
+from tests.destinations.pipeline import add_integration
 from tests.houston.conftest import PASSWORD, Api, make_account, make_org
 from tests.houston.world import OrgWorld, build_org
 
@@ -43,9 +44,13 @@ class Case:
     names: str = ""
 
 
-def cases(w: OrgWorld) -> list[Case]:
+def cases(w: OrgWorld, warehouse_id: str) -> list[Case]:
     """Every mutation, aimed at a real organization by its Owner, with bad input."""
     o, app, conn, integ, key = w.id, w.app_id, w.connection_id, w.integration_id, w.api_key_id
+    replay_doc = (
+        "mutation($i: ID!, $m: [String!], $s: DateTime) { replayDeadLetters(integrationId: $i, "
+        f"messageIds: $m, since: $s) {S} }}"
+    )
     conn_doc = (
         "mutation($c: String!, $d: JSON!, $n: String!, $o: ID!, $p: String!) { createConnection("
         f"integrationCode: $c, details: $d, name: $n, orgId: $o, connectionPrototypeId: $p) {S} }}"
@@ -369,6 +374,14 @@ def cases(w: OrgWorld) -> list[Case]:
         Case("revokeApiKey", f"mutation {{ revokeApiKey(id: {{a: 1}}) {S} }}", {}, VALIDATION),
         Case("deleteConnection", f'mutation {{ deleteConnection(id: "{conn}") {S} }}', {}, "IN_USE", "id"),
         Case("revokeApiKey", f'mutation {{ revokeApiKey(id: "{key}", extra: 1) {S} }}', {}, VALIDATION),
+        Case("replayDeadLetters", replay_doc, {"i": UNKNOWN}, "NOT_FOUND", "integration"),
+        Case("replayDeadLetters", replay_doc, {"i": BIG}, "INVALID_INPUT", "integrationId"),
+        Case("replayDeadLetters", replay_doc, {"i": warehouse_id}, "INVALID_INPUT", "integrationId"),
+        Case("replayDeadLetters", replay_doc, {"i": integ, "m": []}, "INVALID_INPUT", "messageIds"),
+        Case("replayDeadLetters", replay_doc, {"i": integ, "m": [BIG]}, "INVALID_INPUT", "messageIds"),
+        Case("replayDeadLetters", replay_doc, {"i": integ, "m": [""]}, "INVALID_INPUT", "messageIds"),
+        Case("replayDeadLetters", replay_doc, {"i": integ, "s": "last tuesday"}, VALIDATION),
+        Case("replayDeadLetters", f"mutation {{ replayDeadLetters {S} }}", {}, VALIDATION),
     ]
 
 
@@ -377,6 +390,7 @@ class World:
     api: Api
     settings: Settings
     org: OrgWorld
+    warehouse_id: str  # a DuckDB integration of ``org``: loaded, never delivered
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -389,8 +403,11 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     settings = Settings(home=home, database_url=url, secret_key="bad-input-secret-" + "z" * 32)
     upgrade(get_engine(settings))
     org = build_org(settings, "A")
+    warehouse_id = add_integration(
+        settings, org.id, org.app_id, "duckdb", {"path": str(home / "warehouse.duckdb")}
+    )
     with TestClient(create_app(settings)) as client:
-        yield World(Api(client), settings, org)
+        yield World(Api(client), settings, org, warehouse_id)
 
 
 def _all_rows(settings: Settings) -> dict[str, list[tuple[str, ...]]]:
@@ -424,6 +441,7 @@ MUTATIONS = [
     "deleteIntegration",
     "createApiKey",
     "revokeApiKey",
+    "replayDeadLetters",
 ]
 
 
@@ -431,14 +449,14 @@ def test_every_mutation_has_bad_input_cases(world: World) -> None:
     result = build_schema(world.settings).execute_sync("{ __schema { mutationType { fields { name } } } }")
     assert result.data is not None
     assert {f["name"] for f in result.data["__schema"]["mutationType"]["fields"]} == set(MUTATIONS)
-    assert {c.mutation for c in cases(world.org)} == set(MUTATIONS)
+    assert {c.mutation for c in cases(world.org, world.warehouse_id)} == set(MUTATIONS)
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS)
 def test_bad_input_is_refused_clearly_and_changes_nothing(world: World, mutation: str) -> None:
     before = _all_rows(world.settings)
     auth = {"token": world.org.owner.token, "org": world.org.id}
-    for case in [c for c in cases(world.org) if c.mutation == mutation]:
+    for case in [c for c in cases(world.org, world.warehouse_id) if c.mutation == mutation]:
         body = world.api.raw(case.document, case.variables, **auth)
         if case.code == VALIDATION:
             assert body.get("data") is None and body["errors"], (case, body)
@@ -449,6 +467,32 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(world: World, mutation
             assert (payload["success"], payload["code"]) == (False, case.code), (case, payload)
             assert case.names in payload["message"], (case, payload)
         assert _all_rows(world.settings) == before, case
+
+
+def test_delivery_queries_refuse_bad_input(world: World) -> None:
+    auth = {"token": world.org.owner.token, "org": world.org.id}
+    letters = "query($i: ID!, $l: Int!) { deadLetters(integrationId: $i, limit: $l) { messageId } }"
+    metrics = "query($i: ID) { deliveryMetrics(integrationId: $i) { integrationId } }"
+    integ = world.org.integration_id
+    refused = [
+        (letters, {"i": integ, "l": 0}, "INVALID_INPUT", "limit"),
+        (letters, {"i": integ, "l": 1001}, "INVALID_INPUT", "limit"),
+        (letters, {"i": UNKNOWN, "l": 10}, "NOT_FOUND", "integration"),
+        (letters, {"i": BIG, "l": 10}, "INVALID_INPUT", "integrationId"),
+        (letters, {"i": world.warehouse_id, "l": 10}, "INVALID_INPUT", "warehouse"),
+        (metrics, {"i": BIG}, "INVALID_INPUT", "integrationId"),
+    ]
+    for document, variables, code, names in refused:
+        body = world.api.raw(document, variables, **auth)
+        (error,) = body["errors"]
+        assert (error["extensions"]["code"], body["data"]) == (code, None), (variables, body)
+        assert names in error["message"], body
+    body = world.api.raw(letters, {"i": integ, "l": "ten"}, **auth)
+    assert body.get("data") is None and body["errors"][0]["message"] != "Unexpected error.", body
+    # A filter naming a warehouse integration or an unknown id finds nothing, like `integrations(appId)`.
+    assert world.api.one(metrics, {"i": world.warehouse_id}, **auth) == []
+    assert world.api.one(metrics, {"i": UNKNOWN}, **auth) == []
+    assert world.api.one(metrics, {}, **auth) == [{"integrationId": integ}]
 
 
 def test_platform_matrix_is_enforced(api: Api, settings: Settings) -> None:

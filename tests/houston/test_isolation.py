@@ -76,6 +76,18 @@ OPS = [
         (lambda a, b: {"o": b.id, "a": b.app_id}, lambda a, b: {"o": None, "a": b.app_id}),
     ),
     Op("apiKeys", "{ apiKeys { id name prefix } }", owner_only=True),
+    Op(
+        "deliveryMetrics",
+        "query($i: ID) { deliveryMetrics(integrationId: $i) "
+        "{ integrationId name delivered deadLettered lastError lagSeconds } }",
+        (lambda a, b: {"i": b.integration_id}, lambda a, b: {}),
+    ),
+    Op(
+        "deadLetters",
+        "query($i: ID!) { deadLetters(integrationId: $i, includeReplayed: true) "
+        "{ id messageId batchId error } }",
+        (lambda a, b: {"i": b.integration_id},),
+    ),
     Op("clickstreamPrototypes", '{ clickstreamPrototypes(integrationCode: "webhooks") { integrationCode } }'),
     Op(
         "createToken",
@@ -179,6 +191,12 @@ OPS = [
         "deleteIntegration",
         f"mutation($i: ID!) {{ deleteIntegration(id: $i) {STATUS} }}",
         (lambda a, b: {"i": b.integration_id},),
+    ),
+    Op(
+        "replayDeadLetters",
+        "mutation($i: ID!, $m: [String!]) { replayDeadLetters(integrationId: $i, messageIds: $m) "
+        "{ success message code id count } }",
+        (lambda a, b: {"i": b.integration_id}, lambda a, b: {"i": b.integration_id, "m": ["msg-B-marker"]}),
     ),
     Op(
         "createApiKey",

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from eventyard.db.engine import get_engine, session_scope
-from eventyard.db.models import ApiKey, Connection, Integration, Role, Source
+from eventyard.db.models import ApiKey, Connection, Integration, Role, Source, utcnow
+from eventyard.destinations.models import DeliveryDeadLetter, DeliveryStats
 from eventyard.houston import security
 from eventyard.houston.crypto import encrypt_details
 from eventyard.settings import Settings
@@ -67,6 +68,32 @@ def build_org(settings: Settings, tag: str) -> OrgWorld:
         )
         session.add_all([integ, api_key])
         session.flush()
+        # A dead letter and counters, so delivery queries and replay have something to leak or change.
+        session.add_all(
+            [
+                DeliveryDeadLetter(
+                    org_id=org_id,
+                    integration_id=integ.id,
+                    batch_id=f"batch-{tag}-marker",
+                    message_id=f"msg-{tag}-marker",
+                    message=f'{{"messageId": "msg-{tag}-marker"}}',
+                    reason="rejected",
+                    error=f"DeadError-{tag}-marker",
+                    attempts=1,
+                    first_failed_at=utcnow(),
+                ),
+                DeliveryStats(
+                    integration_id=integ.id,
+                    delivered=1,
+                    retried=0,
+                    dead_lettered=1,
+                    skipped=0,
+                    replayed=0,
+                    last_error=f"LastError-{tag}-marker",
+                    last_error_at=utcnow(),
+                ),
+            ]
+        )
         ids = (source.id, conn.id, integ.id, api_key.id)
     world = OrgWorld(name, org_id, owner, user, *ids, api_key=key.plaintext, secret=secret)
     world.markers = {
@@ -81,6 +108,10 @@ def build_org(settings: Settings, tag: str) -> OrgWorld:
         f"Conn-{tag}-marker",
         f"Integ-{tag}-marker",
         f"Key-{tag}-marker",
+        f"batch-{tag}-marker",
+        f"msg-{tag}-marker",
+        f"DeadError-{tag}-marker",
+        f"LastError-{tag}-marker",
         key.prefix,
         key.plaintext,
         secret,
@@ -106,6 +137,12 @@ def snapshot(engine: Engine, org: OrgWorld) -> dict[str, Any]:
                             ORDER BY "id\"""",
         "api_keys": f"""SELECT "id", "name", "prefix", "key_hash", "role", "revoked_at" FROM "api_keys"
                         WHERE {in_org} ORDER BY "id\"""",
+        "delivery_dead_letters": f'SELECT * FROM "delivery_dead_letters" WHERE {in_org} ORDER BY "id"',
+        **{
+            table: f"""SELECT * FROM "{table}" WHERE "integration_id" IN
+                       (SELECT "id" FROM "integrations" WHERE {in_org}) ORDER BY 1"""
+            for table in ("delivery_pending", "delivery_stats", "delivery_ledger")
+        },
     }
     params = {"o": org.id, "owner": org.owner.user_id, "user": org.user.user_id}
     with engine.connect() as conn:

@@ -9,13 +9,14 @@ from eventyard.catalog import UnknownDestination, load_catalog
 from eventyard.houston.gql.api_key import ApiKey
 from eventyard.houston.gql.application import Application
 from eventyard.houston.gql.connection import Connection
+from eventyard.houston.gql.delivery import DeadLetter, DeliveryMetrics
 from eventyard.houston.gql.integration import Integration
 from eventyard.houston.gql.organization import Organization
 from eventyard.houston.gql.permissions import Guard, IsAuthenticated, IsMember, IsOwner
 from eventyard.houston.gql.prototype import ClickstreamPrototype
 from eventyard.houston.gql.resolve import query
 from eventyard.houston.gql.user import User
-from eventyard.houston.services import accounts, api_keys, connections, integrations, orgs, sources
+from eventyard.houston.services import accounts, api_keys, connections, delivery, integrations, orgs, sources
 
 
 @strawberry.type
@@ -51,6 +52,22 @@ class Query:
     ) -> list[Integration]:
         rows = await query(info, integrations.list_integrations, org_id, app_id)
         return [Integration.from_model(r) for r in rows]
+
+    @strawberry.field(
+        extensions=[Guard(IsMember())], description="Delivery counters, last error and lag per integration."
+    )
+    async def delivery_metrics(
+        self, info: Info, integration_id: strawberry.ID | None = None
+    ) -> list[DeliveryMetrics]:
+        rows = await query(info, delivery.list_delivery_metrics, integration_id)
+        return [DeliveryMetrics.from_metrics(r) for r in rows]
+
+    @strawberry.field(extensions=[Guard(IsMember())], description="An integration's recent dead letters.")
+    async def dead_letters(
+        self, info: Info, integration_id: strawberry.ID, limit: int = 100, include_replayed: bool = False
+    ) -> list[DeadLetter]:
+        views = await query(info, delivery.list_dead_letters, str(integration_id), limit, include_replayed)
+        return [DeadLetter.from_view(v) for v in views]
 
     @strawberry.field(extensions=[Guard(IsOwner())], description="The organization's API keys (Owners).")
     async def api_keys(self, info: Info) -> list[ApiKey]:

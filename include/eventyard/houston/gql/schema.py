@@ -15,19 +15,24 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from eventyard.houston.codes import Code
 from eventyard.houston.gql.account_mutation import AccountMutation
 from eventyard.houston.gql.api_key_mutation import ApiKeyMutation
+from eventyard.houston.gql.delivery import SCALARS
+from eventyard.houston.gql.delivery_mutation import DeliveryMutation
 from eventyard.houston.gql.organization_mutation import OrganizationMutation
 from eventyard.houston.gql.permissions import CodedGraphQLError
 from eventyard.houston.gql.pipeline_mutation import PipelineMutation
 from eventyard.houston.gql.query import Query
 from eventyard.settings import Settings
 
-Mutation = merge_types("Mutation", (AccountMutation, OrganizationMutation, PipelineMutation, ApiKeyMutation))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, OrganizationMutation, PipelineMutation, ApiKeyMutation, DeliveryMutation)
+)
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -70,4 +75,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return HoustonSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return HoustonSchema(
+        query=Query, mutation=Mutation, extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS)
+    )
