@@ -108,8 +108,8 @@ _local = threading.local()
 def _duckdb() -> duckdb.DuckDBPyConnection:
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is None:
-        con = duckdb.connect()
-        con.execute("SET threads = 2")
+        con = duckdb.connect(config={"threads": 2})
+        con.execute("SET enable_progress_bar = false")  # it would draw on the collector's stdout
         _local.con = con
     return con
 
