@@ -129,7 +129,14 @@ def _batches() -> dict[str, list[dict[str, Any]]]:
         message("track", event="Clash", userId="u", properties={"v": 1}),
         message("track", event="Clash", userId="u", properties={"v": "one"}),
     ]
+    cross_event = [
+        message("track", event="A", userId="u", properties={"value": 1, "tags": ["x"]}),
+        message("identify", userId="u", traits={"value": True}),
+        message("track", event="B", userId="u", properties={"value": "one", "tags": "x"}),
+        message("track", event="A", userId="u", properties={"value": 2.5}, context={"extra": 1}),
+    ]
     return {
+        "cross_event": cross_event,
         "clean": clean,
         "others": others,
         "mixed": mixed,
@@ -138,7 +145,7 @@ def _batches() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-@pytest.mark.parametrize("batch", ["clean", "others", "mixed", "conflicting", "hostile"])
+@pytest.mark.parametrize("batch", ["clean", "others", "mixed", "conflicting", "hostile", "cross_event"])
 def test_vectorized_mapper_matches_row_mapper(batch: str, dialects: dict[str, Any]) -> None:
     messages = _batches()[batch]
     for dialect in dialects.values():
@@ -146,7 +153,7 @@ def test_vectorized_mapper_matches_row_mapper(batch: str, dialects: dict[str, An
         assert _normalized(map_landed(landed_table("src", messages), dialect)) == expected
 
 
-@pytest.mark.parametrize("batch", ["clean", "others", "mixed"])
+@pytest.mark.parametrize("batch", ["clean", "others", "mixed", "cross_event"])
 def test_vectorized_mapper_needs_no_fallback(
     batch: str, dialects: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -178,3 +185,21 @@ def test_first_occurrence_of_a_key_wins(dialects: dict[str, Any]) -> None:
     ]
     table = map_batch(messages, dialects["duckdb"])["e"]
     assert [(r["id"], r["n"]) for r in first_per_key(table).rows()] == [("a", 0), ("b", 1), ("c", 3)]
+
+
+def test_only_the_conflicting_group_is_mapped_row_by_row(
+    dialects: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    real = fastmap.map_batch
+
+    def spy(messages: list[dict[str, Any]], dialect: Any) -> dict[str, TableRows]:
+        calls.append(len(messages))
+        return real(messages, dialect)
+
+    monkeypatch.setattr(fastmap, "map_batch", spy)
+    clean = [message("track", event="Fine", userId="u", properties={"n": i}) for i in range(10)]
+    batch = _batches()["conflicting"] + clean
+    tables = map_landed(landed_table("src", batch), dialects["postgres"])
+    assert calls == [2]
+    assert _normalized(tables) == _normalized(real(batch, dialects["postgres"]))

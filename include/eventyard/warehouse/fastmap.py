@@ -20,6 +20,7 @@ import pyarrow.json as pj
 
 from eventyard.warehouse.batches import messages_of_table
 from eventyard.warehouse.columns import build_column, discard_text
+from eventyard.warehouse.combine import combine_parts
 from eventyard.warehouse.flatten import ENVELOPE_TYPES
 from eventyard.warehouse.naming import column_name, snake_case, table_name_for_event
 from eventyard.warehouse.schema_map import COMMON, LOADER_COLUMNS, RENAMED, TABLE_ENVELOPE, map_batch
@@ -44,14 +45,44 @@ class Fallback(Exception):
 
 
 def map_landed(table: pa.Table, dialect: Dialect) -> dict[str, TableRows]:
-    """Map a landed batch (envelope schema) to per-table rows, vectorized when possible."""
+    """Map a landed batch (envelope schema) to per-table rows, vectorized when possible.
+
+    Each event (and each other call type) is parsed on its own, so a property that is a number
+    in one event and a string in another costs nothing; only a group whose own values conflict
+    is mapped row by row. ``tracks`` (and event tables shared by two spellings of a name) are
+    put back together in batch order.
+    """
     if table.num_rows == 0:
         return {}
     try:
-        return _ArrowMapper(table, dialect).run()
-    except Exception as exc:  # Fallback, Arrow type conflicts, anything unforeseen: same result, slower
+        return _map_groups(table, dialect)
+    except Exception as exc:  # a context type differing between groups, or anything unforeseen
         log.debug("row-by-row mapping for this batch: %s", exc)
         return map_batch(messages_of_table(table), dialect)
+
+
+def _map_groups(table: pa.Table, dialect: Dialect) -> dict[str, TableRows]:
+    types = table.column("type")
+    events = pc.fill_null(table.column("event"), "")
+    keys = pc.if_else(pc.equal(types, "track"), pc.binary_join_element_wise("track", events, "\x1f"), types)
+    parts: dict[str, list[tuple[pa.Array, TableRows]]] = {}
+    for key in pc.unique(keys).to_pylist():  # in order of first appearance
+        mask = pc.equal(keys, key)
+        positions = pc.indices_nonzero(mask)
+        group = table.filter(mask)
+        try:
+            tables = _ArrowMapper(group, dialect).run()
+        except Exception as exc:  # values of one property disagree within the group
+            log.debug("row-by-row mapping for group %r: %s", key, exc)
+            tables = map_batch(messages_of_table(group), dialect)
+        for name, rows in tables.items():
+            part_positions = positions if name != "users" else pc.filter(positions, _has_user(group))
+            parts.setdefault(name, []).append((part_positions, rows))
+    return {name: combine_parts(p) for name, p in parts.items()}
+
+
+def _has_user(group: pa.Table) -> pa.Array:
+    return pc.is_valid(group.column("user_id")).combine_chunks()
 
 
 def _ndjson(messages: pa.ChunkedArray) -> pa.Buffer:
