@@ -65,6 +65,10 @@ def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> di
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
+    conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    if conn.startswith("postgresql+psycopg://"):
+        # psycopg 3 is sync and async in one driver: Airflow's async engine needs no asyncpg then.
+        env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", conn)
     # Tasks run in Airflow's worker processes: they must find the same Eventyard state.
     env["EVENTYARD_HOME"] = str(settings.home.resolve())
     # `airflow standalone` starts its services as `airflow <command>`: this venv's one.
