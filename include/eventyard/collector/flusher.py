@@ -219,20 +219,33 @@ def flush_orphans(settings: Settings, flushers: dict[Path, SlotFlusher], lander:
     return counts
 
 
-def _ask_owner(slot_dir: Path, timeout: float) -> FlushCounts:
-    """Ask the process that owns a slot to seal and flush it, and wait for its answer."""
+def _ask_owner(slot_dir: Path, slot: int, settings: Settings, lander: Lander, timeout: float) -> FlushCounts:
+    """Ask the process that owns a slot to seal and flush it, and wait for its answer.
+
+    Should the owner die meanwhile (its lock becomes free), flush the slot here instead.
+    """
     request = slot_dir / f"{uuid.uuid4().hex}{REQUEST_SUFFIX}"
     answer = request.with_suffix(ANSWER_SUFFIX)
     request.write_bytes(b"")
     deadline = time.monotonic() + timeout
+    polls = 0
     while time.monotonic() < deadline:
         if answer.exists():
             counts = FlushCounts()
             counts.add(orjson.loads(answer.read_bytes()))
             answer.unlink(missing_ok=True)
             return counts
-        if not request.exists() and not answer.exists():
-            break  # the owner died and someone flushed the orphan
+        polls += 1
+        if polls % 10 == 0 or not request.exists():
+            fd = try_lock_slot(slot_dir)
+            if fd is not None:
+                try:
+                    request.unlink(missing_ok=True)
+                    answer.unlink(missing_ok=True)
+                    flusher = SlotFlusher(slot_dir, slot, settings, lander)
+                    return flush_locked_slot(slot_dir, slot, flusher, force=True)
+                finally:
+                    os.close(fd)
         time.sleep(0.05)
     request.unlink(missing_ok=True)
     return FlushCounts(unanswered_slots=1)
@@ -260,7 +273,7 @@ def flush_all(settings: Settings, *, owner_timeout: float = 60.0) -> dict[str, i
             continue
         fd = try_lock_slot(slot_dir)
         if fd is None:
-            totals.add(_ask_owner(slot_dir, owner_timeout))
+            totals.add(_ask_owner(slot_dir, slot, settings, lander, owner_timeout))
             continue
         try:
             flusher = SlotFlusher(slot_dir, slot, settings, lander)
