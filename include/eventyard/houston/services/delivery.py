@@ -172,7 +172,8 @@ def _scrubber(unit: Unit, integration: Integration) -> Scrub:
     secrets = {
         form
         for key in fields
-        if isinstance(value := details.get(key), str) and len(value) >= 4
+        for value in _strings(details.get(key))
+        if len(value) >= 4
         for form in (value, quote(value, safe=""), quote_plus(value))
     }
 
@@ -184,3 +185,14 @@ def _scrubber(unit: Unit, integration: Integration) -> Scrub:
         return text
 
     return scrub
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a setting's value (secret maps such as static headers hold them nested)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
