@@ -14,19 +14,17 @@ tests run it for real. The SQL lives in ``warehouse_sql/redshift/``.
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from eventyard.settings import Settings
 from eventyard.warehouse.common_sql import key_match
 from eventyard.warehouse.dialects.base import SQL_RESERVED, Dialect, WarehouseError
-from eventyard.warehouse.sql import render_statements as _render_statements
+from eventyard.warehouse.dialects.redshift_s3 import S3Staging, render_statements
 from eventyard.warehouse.sql import template
 from eventyard.warehouse.types import Logical, TableRows
 
@@ -46,22 +44,7 @@ REDSHIFT_RESERVED = SQL_RESERVED | frozenset(
 )
 
 
-def render_statements(dialect: str, name: str, **parts: str) -> list[str]:
-    """A template's statements, filled in, without their ``--`` comment lines (the SQL that runs)."""
-    return [
-        "\n".join(line for line in stmt.splitlines() if not line.lstrip().startswith("--")).strip()
-        for stmt in _render_statements(dialect, name, **parts)
-    ]
-
-
-def string_literal(value: str) -> str:
-    """A SQL string literal (quotes doubled); for the few places Redshift takes no parameters."""
-    if "\x00" in value:
-        raise ValueError("NUL in SQL literal")
-    return "'" + value.replace("'", "''") + "'"
-
-
-class RedshiftDialect(Dialect):
+class RedshiftDialect(S3Staging, Dialect):
     """Redshift over psycopg, staging through S3."""
 
     name = "amazon_redshift"
@@ -237,67 +220,6 @@ class RedshiftDialect(Dialect):
             yield stage
         finally:
             self._execute([f"DROP TABLE IF EXISTS {self.quote(stage)}"])
-
-    def load_stage(self, stage: str, data: pa.Table) -> None:
-        """Upload ``data`` as Parquet to the staging bucket and COPY it into ``stage``."""
-        key = self._staging_key(stage)
-        bucket = str(self.details["bucketName"])
-        sink = io.BytesIO()
-        pq.write_table(data, sink, compression="zstd")
-        s3 = self._s3_client()
-        try:
-            s3.put_object(Bucket=bucket, Key=key, Body=sink.getvalue(), **self._sse())
-        except Exception as exc:  # botocore raises many types; all mean "retry this table later"
-            raise WarehouseError(f"cannot stage s3://{bucket}/{key}: {exc}") from exc
-        try:
-            self._execute(self.copy_sql(stage, f"s3://{bucket}/{key}"))
-        finally:
-            try:
-                s3.delete_object(Bucket=bucket, Key=key)
-            except Exception:  # a leftover staging file is harmless; lifecycle rules can expire it
-                pass
-
-    def _staging_key(self, stage: str) -> str:
-        prefix = str(self.details.get("prefix") or "eventyard-staging").strip("/")
-        return f"{prefix}/{stage}.parquet"
-
-    def _sse(self) -> dict[str, str]:
-        return {"ServerSideEncryption": "AES256"} if self.details.get("enableSSE") else {}
-
-    def copy_sql(self, stage: str, s3_uri: str) -> list[str]:
-        """The COPY statement: IAM role if configured, else the access keys (exposed for golden tests)."""
-        d = self.details
-        if d.get("iamRoleARN"):
-            credentials = f"IAM_ROLE {string_literal(str(d['iamRoleARN']))}"
-        elif d.get("accessKeyID") and d.get("accessKey"):
-            credentials = (
-                f"ACCESS_KEY_ID {string_literal(str(d['accessKeyID']))} "
-                f"SECRET_ACCESS_KEY {string_literal(str(d['accessKey']))}"
-            )
-        else:
-            raise WarehouseError("Redshift COPY needs iamRoleARN or accessKeyID + accessKey")
-        return render_statements(
-            self.sql_dir,
-            "copy_stage",
-            stage=self.quote(stage),
-            s3_uri=string_literal(s3_uri),
-            credentials=credentials,
-        )
-
-    def _s3_client(self) -> Any:
-        if self._s3 is None:
-            import boto3
-
-            d = self.details
-            kwargs: dict[str, Any] = {
-                "region_name": str(d.get("region") or self.settings.s3_region),
-                "endpoint_url": d.get("endpointUrl") or self.settings.s3_endpoint_url,
-            }
-            if d.get("accessKeyID") and d.get("accessKey"):
-                kwargs["aws_access_key_id"] = str(d["accessKeyID"])
-                kwargs["aws_secret_access_key"] = str(d["accessKey"])
-            self._s3 = boto3.client("s3", **kwargs)
-        return self._s3
 
     def merge_sql(self, schema: str, rows: TableRows, stage: str) -> list[str]:
         """Insert-if-absent of the staged rows (exposed for golden tests)."""
