@@ -66,10 +66,11 @@ def _map_groups(table: pa.Table, dialect: Dialect) -> dict[str, TableRows]:
     events = pc.fill_null(table.column("event"), "")
     keys = pc.if_else(pc.equal(types, "track"), pc.binary_join_element_wise("track", events, "\x1f"), types)
     parts: dict[str, list[tuple[pa.Array, TableRows]]] = {}
-    for key in pc.unique(keys).to_pylist():  # in order of first appearance
+    unique = pc.unique(keys).to_pylist()  # in order of first appearance
+    for key in unique:
         mask = pc.equal(keys, key)
         positions = pc.indices_nonzero(mask)
-        group = table.filter(mask)
+        group = table if len(unique) == 1 else table.filter(mask)
         try:
             tables = _ArrowMapper(group, dialect).run()
         except Exception as exc:  # values of one property disagree within the group
@@ -150,21 +151,24 @@ class _ArrowMapper:
     def build(
         self, name: str, kind: TableKind, mask: Any, extra: dict[str, Any], payload: str | None
     ) -> TableRows:
+        # Groups are homogeneous, so the mask usually selects every row: then skip the copies.
+        if pc.all(mask).as_py():
+            mask = None
         envelope = TABLE_ENVELOPE[kind]
         reserved = frozenset((*envelope, *LOADER_COLUMNS, *(COMMON if kind == "users" else ())))
         columns: dict[str, Logical] = {}
         arrays: list[pa.Array] = []
         sources: dict[str, str] = {}
         discards: list[Discard] = []
-        ids = pc.filter(self.table.column("user_id" if kind == "users" else "message_id"), mask)
-        received = pc.filter(self.table.column("received_at"), mask)
+        ids = _select(self.table.column("user_id" if kind == "users" else "message_id"), mask)
+        received = _select(self.table.column("received_at"), mask)
         for column in envelope:
             source = extra.get(column)
             array = source if source is not None else self.table.column(_ENVELOPE_SOURCES[column])
-            arrays.append(pc.filter(array, mask).combine_chunks().cast(ARROW_TYPES[ENVELOPE_TYPES[column]]))
+            arrays.append(_select(array, mask).combine_chunks().cast(ARROW_TYPES[ENVELOPE_TYPES[column]]))
             columns[column] = ENVELOPE_TYPES[column]
             sources[column] = column
-        messages = pc.filter(self.table.column("message"), mask)
+        messages = _Lazy(lambda: _select(self.table.column("message"), mask))
         leaves = list(self._leaves(mask, "context", ("context",), ()))
         if payload:
             leaves += list(self._leaves(mask, payload, (), ()))
@@ -191,7 +195,7 @@ class _ArrowMapper:
         root = self.payload(field)
         if root is None:
             return
-        stack: list[tuple[tuple[str, ...], pa.Array]] = [((), pc.filter(root, mask).combine_chunks())]
+        stack: list[tuple[tuple[str, ...], pa.Array]] = [((), _select(root, mask).combine_chunks())]
         while stack:
             path, array = stack.pop(0)
             for index, child_field in enumerate(array.type):
@@ -236,7 +240,7 @@ class _ArrowMapper:
             if not ok:
                 out.append(None)
                 continue
-            value: Any = orjson.loads(messages[i].as_py())
+            value: Any = orjson.loads(messages()[i].as_py())
             for part in parts:
                 value = value[part]
             out.append(to_text(value))
@@ -259,6 +263,24 @@ class _ArrowMapper:
             for i, v in enumerate(values)
             if v is not None
         ]
+
+
+def _select(array: Any, mask: Any) -> Any:
+    """``array`` filtered by ``mask`` (None: every row)."""
+    return array if mask is None else pc.filter(array, mask)
+
+
+class _Lazy:
+    """A value computed on first call (the filtered messages are rarely needed)."""
+
+    def __init__(self, compute: Any) -> None:
+        self._compute = compute
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        if self._value is None:
+            self._value = self._compute()
+        return self._value
 
 
 def _lookup(values: pa.ChunkedArray, mapping: dict[str, str]) -> pa.ChunkedArray:
