@@ -260,5 +260,6 @@ def _report_lines(result: dict[str, Any]) -> list[str]:
         f"Done in {result['seconds']} s. "
         f"Houston login: {result['login']['email']} / {result['login']['password']}",
         f"Query the tables yourself: duckdb {result['warehouse']}",
+        f"See the DAG run in the Airflow UI: EVENTYARD_HOME={result['home']} eventyard airflow",
     ]
     return lines

@@ -92,3 +92,24 @@ def test_hostile_names_on_the_emulator(bigquery: Warehouse, schema: str) -> None
     # covered by test_loaded_at_and_reloading_leaves_identical_tables.
     events = [*INJECTIONS, "users", "名前", "x" * 300, "x" * 300 + "!", "1st Event"]
     hostile_names_case(bigquery, schema, events, reload=False)
+
+
+def test_users_merge_is_golden(ext_settings: Settings) -> None:
+    dialect = _dialect(ext_settings)
+    rows = TableRows(
+        "users", "users", {"id": "text", "received_at": "timestamp", "plan": "text"}, pa.table({})
+    )
+    target = {"id": "text", "received_at": "timestamp", "plan": "text", "email": "text"}
+    sql = dialect.users_sql("s", rows, "_stage", target)  # type: ignore[arg-type]
+    assert sql.startswith(
+        "MERGE `acme-prod`.`s`.`users` AS t\nUSING (\n    SELECT DISTINCT `id`, FIRST_VALUE("
+    )
+    assert "CAST(NULL AS STRING) AS `email`, 1 AS `__eventyard_src`" in sql
+    assert (
+        "WHEN MATCHED THEN UPDATE SET `received_at` = s.`received_at`, `plan` = s.`plan`, `email` = s.`email`"
+        in sql
+    )
+    assert sql.endswith(
+        "WHEN NOT MATCHED THEN INSERT (`id`, `received_at`, `plan`, `email`) "
+        "VALUES (s.`id`, s.`received_at`, s.`plan`, s.`email`)"
+    )

@@ -166,3 +166,31 @@ def test_rows_travel_through_s3_parquet(
 
 def test_hostile_names_on_postgres(redshift_pg: Warehouse, schema: str) -> None:
     hostile_names_case(redshift_pg, schema)
+
+
+def test_users_upsert_sql_is_golden(ext_settings: Settings) -> None:
+    dialect = _dialect(ext_settings)
+    rows = TableRows(
+        "users", "users", {"id": "text", "received_at": "timestamp", "plan": "text"}, pa.table({})
+    )
+    target = {"id": "text", "received_at": "timestamp", "plan": "text", "email": "text"}
+    create, delete, insert, drop = dialect.users_sql("s", rows, "stage_1", target)  # type: ignore[arg-type]
+    assert create.startswith(
+        'CREATE TEMP TABLE "stage_1_users" AS\nSELECT DISTINCT "id", FIRST_VALUE("received_at")'
+    )
+    assert (
+        'FIRST_VALUE("plan") OVER (PARTITION BY "id" ORDER BY CASE WHEN "plan" IS NULL THEN 1 ELSE 0 END, '
+        '"received_at" DESC NULLS LAST, "__eventyard_src", "__eventyard_row" DESC '
+        'ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS "plan"'
+    ) in create
+    # The stage lacks `email`: it is selected as a typed NULL so the stored value can win.
+    assert (
+        'SELECT "id", "received_at", "plan", CAST(NULL AS VARCHAR(65535)) AS "email", 1 AS "__eventyard_src"'
+        in create
+    )
+    assert delete == 'DELETE FROM "s"."users" WHERE "id" IN (SELECT "id" FROM "stage_1_users")'
+    assert insert == (
+        'INSERT INTO "s"."users" ("id", "received_at", "plan", "email") '
+        'SELECT "id", "received_at", "plan", "email" FROM "stage_1_users"'
+    )
+    assert drop == 'DROP TABLE "stage_1_users"'
