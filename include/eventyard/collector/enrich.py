@@ -9,45 +9,33 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from eventyard.collector.timestamps import (
+    EPOCH,
+    MAX_MS,
+    datetime_of,
+    format_millis,
+    millis_of,
+    to_millis,
+)
+
 # Library names that identify a mobile SDK (Segment, MetaRouter, RudderStack families).
 _MOBILE_LIBRARY_MARKERS = ("ios", "android", "react-native", "swift", "kotlin", "flutter", "xamarin")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Received = tuple[datetime, str]  # arrival time and its ISO-8601 text
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """An ISO-8601 string as an aware UTC datetime; ``None`` when absent or unparseable."""
-    parsed = _parse(value)
-    return parsed[0] if parsed is not None else None
-
-
-def _parse(value: Any) -> tuple[datetime, str] | None:
-    """(UTC datetime, canonical ISO text) of a timestamp string, or ``None``."""
-    if type(value) is not str or not value:
-        return None
-    return _parse_text(value)
-
-
-@lru_cache(maxsize=8192)
-def _parse_text(value: str) -> tuple[datetime, str] | None:
-    # Cached: a batch's items share sentAt, and SDKs stamp many events in the same millisecond.
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    # SDKs that omit the zone mean UTC (old analytics-python stamped naive UTC).
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return parsed, format_timestamp(parsed)
+    """An ISO-8601 string as an aware UTC datetime (millisecond precision), else ``None``."""
+    parsed = to_millis(value)
+    return datetime_of(parsed[0]) if parsed is not None else None
 
 
 def format_timestamp(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds and ``Z``: ``2024-01-01T00:00:05.000Z``."""
-    # isoformat is C code (strftime is ~5x slower); every datetime here is UTC ("+00:00").
-    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return format_millis(millis_of(moment))
 
 
 # Per-process random prefix + counter: unique across workers and restarts, and far cheaper
@@ -72,6 +60,7 @@ class RequestInfo:
         "client_ip",
         "received_at",
         "received_at_iso",
+        "received_ms",
         "source_id",
     )
 
@@ -89,6 +78,7 @@ class RequestInfo:
         if isinstance(received, datetime):
             received = (received, format_timestamp(received))
         self.received_at, self.received_at_iso = received
+        self.received_ms = millis_of(self.received_at)
         self.source_id = source_id
         self.channel = channel  # "server" (full-word routes), "client" (short routes, pixel)
         self.client_ip = client_ip
@@ -133,7 +123,7 @@ def normalize_sdk_quirks(message: dict[str, Any]) -> None:
             context.setdefault("groupId", group_id)
 
 
-def correct_clock_skew(message: dict[str, Any], received_at: datetime, received_at_iso: str) -> None:
+def correct_clock_skew(message: dict[str, Any], received_ms: int, received_at_iso: str) -> None:
     """Set ``originalTimestamp``, ``timestamp``, ``sentAt`` (normalized) from the client's clocks.
 
     ``timestamp = receivedAt - (sentAt - originalTimestamp)``; the client's own timestamp is
@@ -147,14 +137,14 @@ def correct_clock_skew(message: dict[str, Any], received_at: datetime, received_
     raw_sent = message.get("sentAt")
     invalid: dict[str, Any] = {}
 
-    original = _parse(raw_timestamp)
+    original = to_millis(raw_timestamp)
     if original is None:
         if raw_timestamp is not None:
             invalid["timestamp"] = raw_timestamp
-        original = _parse(raw_original)
+        original = to_millis(raw_original)
         if original is None and raw_original is not None:
             invalid["originalTimestamp"] = raw_original
-    sent = _parse(raw_sent)
+    sent = to_millis(raw_sent)
     if sent is None and raw_sent is not None:
         invalid["sentAt"] = raw_sent
 
@@ -170,17 +160,12 @@ def correct_clock_skew(message: dict[str, Any], received_at: datetime, received_
         if sent is None:
             message["timestamp"] = original[1]
         else:
-            message["timestamp"] = format_timestamp(_skew_corrected(received_at, sent[0], original[0]))
+            corrected = received_ms - (sent[0] - original[0])
+            # Wildly wrong client clocks: keep what the client said rather than a nonsense date.
+            in_range = 0 <= corrected <= MAX_MS
+            message["timestamp"] = format_millis(corrected) if in_range else original[1]
     if invalid:
         message["invalidTimestamps"] = invalid
-
-
-def _skew_corrected(received_at: datetime, sent: datetime, original: datetime) -> datetime:
-    try:
-        return max(received_at - (sent - original), _EPOCH)
-    except OverflowError:
-        # Wildly wrong client clocks must not push the result outside what datetime can hold.
-        return original
 
 
 def derive_channel(message: dict[str, Any], route_channel: str) -> str:
@@ -225,7 +210,7 @@ def enrich(message: dict[str, Any], info: RequestInfo) -> dict[str, Any]:
     _stringify_id(message, "userId")
     _stringify_id(message, "anonymousId")
     normalize_sdk_quirks(message)
-    correct_clock_skew(message, info.received_at, info.received_at_iso)
+    correct_clock_skew(message, info.received_ms, info.received_at_iso)
     message["receivedAt"] = info.received_at_iso
 
     context = message.get("context")
@@ -242,7 +227,7 @@ def enrich(message: dict[str, Any], info: RequestInfo) -> dict[str, Any]:
     return message
 
 
-_last_received: tuple[int, Received] = (-1, (_EPOCH, ""))
+_last_received: tuple[int, Received] = (-1, (EPOCH, ""))
 
 
 def received_now() -> Received:
@@ -250,6 +235,5 @@ def received_now() -> Received:
     global _last_received
     millis = time.time_ns() // 1_000_000
     if millis != _last_received[0]:
-        moment = datetime.fromtimestamp(millis // 1000, UTC).replace(microsecond=millis % 1000 * 1000)
-        _last_received = (millis, (moment, format_timestamp(moment)))
+        _last_received = (millis, (datetime_of(millis), format_millis(millis)))
     return _last_received[1]

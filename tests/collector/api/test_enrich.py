@@ -18,6 +18,7 @@ from eventyard.collector.enrich import (
     parse_timestamp,
     received_now,
 )
+from eventyard.collector.timestamps import MAX_MS, MIN_MS, format_millis, millis_of, to_millis
 
 RA = datetime(2015, 12, 12, 19, 11, 1, 266000, tzinfo=UTC)
 
@@ -29,7 +30,7 @@ def info(**kw: Any) -> RequestInfo:
 
 
 def skew(message: dict[str, Any]) -> dict[str, Any]:
-    correct_clock_skew(message, RA, format_timestamp(RA))
+    correct_clock_skew(message, millis_of(RA), format_timestamp(RA))
     return message
 
 
@@ -149,3 +150,46 @@ def test_parse_and_received_now() -> None:
     assert parse_timestamp(None) is None and parse_timestamp("nope") is None
     moment, text = received_now()
     assert moment.microsecond % 1000 == 0 and text == format_timestamp(moment) and text.endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-02-29T23:59:59.999Z", "2024-02-29T23:59:59.999Z"),  # fast path, canonical already
+        ("2024-02-29T23:59:59Z", "2024-02-29T23:59:59.000Z"),
+        ("2024-02-29T23:59:59.1234567Z", "2024-02-29T23:59:59.123Z"),
+        ("2024-03-01T01:59:59.999+02:00", "2024-02-29T23:59:59.999Z"),
+        ("2024-02-29T23:59:59.999", "2024-02-29T23:59:59.999Z"),  # no zone means UTC
+        ("1969-12-31T23:59:59.999Z", "1969-12-31T23:59:59.999Z"),
+        ("0001-01-01T00:00:00.000Z", "0001-01-01T00:00:00.000Z"),
+        ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+    ],
+)
+def test_timestamp_text_round_trips_through_milliseconds(text: str, expected: str) -> None:
+    parsed = to_millis(text)
+    assert parsed is not None and parsed[1] == expected
+    assert format_millis(parsed[0]) == expected
+    moment = datetime.fromisoformat(expected)
+    assert parsed[0] == round((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1000)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-13-01T00:00:00.000Z",
+        "2024-01-01T24:00:00.000Z",
+        "2024-01-01T00:00:00.0a0Z",
+        "2024-01-01T00:00:00.\u0661\u0662\u0663Z",  # Arabic-Indic digits are digits, not ASCII
+        "",
+        "soon",
+        "2024-01-01 00:00:00.000X",
+    ],
+)
+def test_malformed_timestamps_are_refused(text: str) -> None:
+    assert to_millis(text) is None
+
+
+def test_millisecond_range_limits() -> None:
+    assert format_millis(MIN_MS) == "0001-01-01T00:00:00.000Z"
+    assert format_millis(MAX_MS) == "9999-12-31T23:59:59.999Z"
+    assert to_millis(1700000000000) is None  # numbers are not ISO-8601 strings
