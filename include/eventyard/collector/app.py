@@ -49,7 +49,10 @@ class CollectorApp:
         )
         self._spool_factory = spool_factory
         self._run_flusher = run_flusher
-        self.web = Starlette(routes=[*routes_web.ROUTES, *routes_debugger.ROUTES])
+        self.web = Starlette(
+            routes=[*routes_web.ROUTES, *routes_debugger.ROUTES],
+            exception_handlers={404: routes_web.not_found, 405: routes_web.method_not_allowed},
+        )
         self.web.state.runtime = self.runtime
         self._background: list[asyncio.Task[None]] = []
 

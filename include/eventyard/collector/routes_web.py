@@ -183,6 +183,16 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(body, media_type=content_type)
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    """JSON 404, in the same shape as every other collector error."""
+    return _error(404, "not_found", f"no route {request.url.path}")
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """JSON 405, in the same shape as every other collector error."""
+    return _error(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}")
+
+
 ROUTES = [
     Route("/v1/projects/{write_key}/settings", project_settings, methods=["GET"]),
     Route("/analytics.js/v1/{write_key}/{filename}", analytics_bundle, methods=["GET"]),

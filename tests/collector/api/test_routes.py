@@ -151,3 +151,10 @@ def test_pixel_with_data_and_write_key_in_the_query(col: Collector) -> None:
 def test_pixel_without_any_key_is_refused(col: Collector) -> None:
     response = col.client.get("/v1/pixel/track", params={"userId": "u", "event": "Opened"})
     assert response.status_code == 401 and response.json()["code"] == "missing_write_key"
+
+
+def test_unknown_paths_and_methods_get_json_errors(col: Collector) -> None:
+    missing = col.client.post("/v1/nope", json={})
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    wrong = col.client.post(f"/v1/projects/{WK}/settings")
+    assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed"
