@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from eventyard.warehouse.naming import column_name
+from eventyard.warehouse.naming import column_name, rules_of
 from eventyard.warehouse.types import Logical
 from eventyard.warehouse.values import parse_timestamp
 
@@ -112,21 +112,33 @@ def flatten(
     Nested objects are joined with ``_``; arrays are leaves (stored as JSON text); empty objects
     produce nothing. An explicit stack keeps hostile nesting depths from overflowing recursion.
     """
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         return []
     label = source_prefix if source_prefix is not None else ".".join(prefix)
+    rules = rules_of(dialect)
+    cache = _NAMES.setdefault((rules, label, prefix), {})
+    if len(cache) > _NAMES_PER_PREFIX:  # hostile inputs with endless distinct keys
+        cache.clear()
     out: list[tuple[str, str, Any]] = []
+    append = out.append
     stack: list[tuple[tuple[str, ...], Iterator[tuple[str, Any]]]] = [(prefix, iter(obj.items()))]
     while stack:
         path, items = stack[-1]
         for key, value in items:
-            key = str(key)
-            if isinstance(value, dict):
-                stack.append(((*path, key), iter(value.items())))
+            if type(value) is dict:
+                stack.append(((*path, str(key)), iter(value.items())))
                 break
-            parts = (*path, key)
-            source = ".".join((label, *parts[len(prefix) :])) if label else ".".join(parts)
-            out.append((column_name(parts, dialect), source, value))
+            parts = (*path, str(key))
+            names = cache.get(parts)
+            if names is None:
+                source = ".".join((label, *parts[len(prefix) :])) if label else ".".join(parts)
+                names = cache[parts] = (column_name(parts, dialect), source)
+            append((names[0], names[1], value))
         else:
             stack.pop()
     return out
+
+
+# (rules, label, prefix) -> leaf path -> (column, source): names repeat in every message.
+_NAMES: dict[tuple[Any, str, tuple[str, ...]], dict[tuple[str, ...], tuple[str, str]]] = {}
+_NAMES_PER_PREFIX = 100_000

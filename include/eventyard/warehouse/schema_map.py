@@ -68,18 +68,23 @@ class _TableBuilder:
         self.order: dict[str, None] = dict.fromkeys(self.envelope)
         self.sources: dict[str, str] = {c: c for c in self.envelope}
         self.discards: list[Discard] = []
+        # (column, source) -> whether a payload value collides with the envelope and is dropped.
+        self._dropped: dict[tuple[str, str], bool] = {}
 
     def add(self, env: Envelope, fixed: dict[str, Any], leaves: list[tuple[str, str, Any]]) -> None:
         """One row: envelope values plus (column, source path, value) leaves, context first."""
         row = dict(fixed)
         owner: dict[str, str] = {}
+        dropped = self._dropped
         for column, source, value in leaves:
             if value is None:
                 continue
-            if column in self.reserved and not source.startswith("context."):
-                self._discard(env, column, value, f"envelope column: {source} is dropped")
-                continue
-            if column.startswith("context_") and not source.startswith("context."):
+            drop = dropped.get((column, source))
+            if drop is None:
+                drop = dropped[(column, source)] = not source.startswith("context.") and (
+                    column in self.reserved or column.startswith("context_")
+                )
+            if drop:
                 self._discard(env, column, value, f"envelope column: {source} is dropped")
                 continue
             previous = owner.get(column)
