@@ -68,7 +68,6 @@ async def project_settings(request: Request) -> Response:
                 "maybeBundledConfigIds": {},
             }
         },
-        "plan": {"track": {"__default": {"enabled": True, "integrations": {}}}},
         "enabledMiddleware": {},
         "metrics": {"host": api_host, "sampleRate": 0},
         "remotePlugins": [],
