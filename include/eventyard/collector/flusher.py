@@ -10,8 +10,6 @@ exponential backoff and jitter; appends never wait for the flusher.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -21,7 +19,6 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy import Engine
@@ -34,9 +31,6 @@ from eventyard.collector.slots import LIVE_SPOOLS, repair_slot, slot_dirs, try_l
 from eventyard.db.engine import engine_for
 from eventyard.landing import ObjectStore, StoreError, open_store
 from eventyard.settings import Settings
-
-if TYPE_CHECKING:
-    from eventyard.collector.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -281,35 +275,3 @@ def flush_all(settings: Settings, *, owner_timeout: float = 60.0) -> dict[str, i
         finally:
             os.close(fd)
     return totals.as_dict()
-
-
-async def run_flusher(spool: Spool, wake: asyncio.Event) -> None:
-    """The background loop of a live spool: seal by age and size, flush, serve flush requests."""
-    settings = spool.settings
-    interval = settings.flush_interval_seconds
-    tick = min(0.25, interval / 2)
-    orphan_every = max(interval, 5.0)
-    next_orphan_scan = time.monotonic() + min(orphan_every, 1.0)
-    orphan_flushers: dict[Path, SlotFlusher] = {}
-    while True:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), tick)
-        wake.clear()
-        try:
-            requests = sorted(spool.slot_dir.glob(f"*{REQUEST_SUFFIX}"))
-            if requests or spool.active_age() >= interval:
-                await spool.seal()
-            sealed = spool.sealed_segments()
-            if sealed or requests:
-                counts = await asyncio.to_thread(spool.flusher.flush, sealed, force=bool(requests))
-                if requests:
-                    answer_requests(requests, counts)
-            if not spool.healthy():
-                await spool.probe()
-            if time.monotonic() >= next_orphan_scan:
-                next_orphan_scan = time.monotonic() + orphan_every
-                await asyncio.to_thread(flush_orphans, settings, orphan_flushers, spool.flusher.lander)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the flusher must outlive any single failure; the segments stay
-            log.exception("spool slot %d: flusher iteration failed", spool.slot)

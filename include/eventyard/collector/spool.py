@@ -273,7 +273,7 @@ class Spool:
 
     async def start_flusher(self) -> None:
         """Start the background flusher (seal by age/size, land, record, delete)."""
-        from eventyard.collector.flusher import run_flusher
+        from eventyard.collector.flush_loop import run_flusher
 
         if self._flusher_task is not None:
             return
