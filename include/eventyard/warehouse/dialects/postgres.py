@@ -227,6 +227,9 @@ class PostgresDialect(Dialect):
         with conn.transaction():
             conn.execute(f"CREATE TEMP TABLE {self.quote(ids_table)} (id text) ON COMMIT DROP")
             self.copy_encoded(self.quote(ids_table), ["id"], self.encode_copy(["id"], fresh.select(["id"])))
+            # Probe the primary key per id: a hash join would read the whole (wide) target each load.
+            conn.execute("SET LOCAL enable_hashjoin = off")
+            conn.execute("SET LOCAL enable_mergejoin = off")
             sql = render("postgres", "existing_ids", target=target, ids=self.quote(ids_table))
             existing = [row[0] for row in conn.execute(sql).fetchall()]
             if existing:
