@@ -89,13 +89,12 @@ class Lander:
 def flush_segment(path: Path, slot: int, lander: Lander) -> FlushCounts:
     """Land one sealed segment, record its batches, then delete it (idempotent if repeated)."""
     counts = FlushCounts()
-    parsed = segment.read_segment(path)
-    if parsed.torn_bytes:
+    data = path.read_bytes()
+    parsed = segment.parse(data)
+    if parsed.torn_bytes and not parsed.zero_tail:
         # Only possible when the tail could not be truncated after a failed write: those
         # bytes were never acknowledged. Keep them for inspection all the same.
-        kept = path.parent / "corrupt" / f"{path.stem}-at-{parsed.good_end}.bin"
-        kept.parent.mkdir(exist_ok=True)
-        kept.write_bytes(path.read_bytes()[parsed.good_end :])
+        segment.keep_tail(path, data, parsed.good_end, path.parent / "corrupt")
     created = datetime.fromtimestamp((segment.segment_ns(path.name) or 0) / 1e9, tz=UTC)
     objects = build_objects(parsed.records, batch_prefix=f"{path.stem[4:]}-s{slot}", created=created)
     for obj in objects:

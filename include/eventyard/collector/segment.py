@@ -1,9 +1,12 @@
 """Spool segment files: append-only, length-prefixed, checksummed records.
 
-A segment is ``MAGIC`` followed by frames ``<u32 length><u32 crc32c(payload)><payload>``
-(little-endian).  A frame is complete only when its whole payload is present and its
-checksum matches, so a record torn by a crash or a failed write is recognised and cut off
-instead of being mistaken for data.  Segment names sort in creation order.
+A segment is ``MAGIC`` followed by frames ``<u32 length><u32 crc><payload>`` (little-endian),
+where ``crc`` is the CRC32C of the length bytes and the payload.  A frame is complete only
+when its whole payload is present and its checksum matches, so a record torn by a crash or a
+failed write is recognised and cut off instead of being mistaken for data.  Because the
+length is checksummed too, an all-zero header is never a valid frame: the spool pre-fills
+the space ahead of its writes with zeros (so an fsync need not commit a file-size change),
+and those zeros read as "end of data".  Segment names sort in creation order.
 """
 
 from __future__ import annotations
@@ -29,17 +32,25 @@ SEGMENT_SUFFIX = ".log"
 _NAME_RE = re.compile(r"^seg-(\d{20})-([0-9a-f]{8})\.log$")
 
 
+_LENGTH = struct.Struct("<I")
+
+
+def _checksum(length: int, payload: bytes | memoryview) -> int:
+    return google_crc32c.extend(google_crc32c.value(_LENGTH.pack(length)), payload)
+
+
 def frame(payload: bytes) -> bytes:
-    """One record as it is stored: length, CRC32C, payload."""
-    return HEADER.pack(len(payload), google_crc32c.value(payload)) + payload
+    """One record as it is stored: length, CRC32C of length and payload, payload."""
+    return HEADER.pack(len(payload), _checksum(len(payload), payload)) + payload
 
 
 def frame_many(payloads: list[bytes] | tuple[bytes, ...]) -> bytes:
     """Several records framed back to back, ready for a single write."""
-    pack, crc = HEADER.pack, google_crc32c.value
+    pack, checksum = HEADER.pack, _checksum
     parts: list[bytes] = []
     for payload in payloads:
-        parts.append(pack(len(payload), crc(payload)))
+        length = len(payload)
+        parts.append(pack(length, checksum(length, payload)))
         parts.append(payload)
     return b"".join(parts)
 
@@ -52,9 +63,11 @@ class ParsedSegment:
     good_end: int
     total: int
 
+    zero_tail: bool = False
+
     @property
     def torn_bytes(self) -> int:
-        """Bytes after the last complete record (a torn or corrupt tail)."""
+        """Bytes after the last complete record (zero fill, or a torn or corrupt tail)."""
         return self.total - self.good_end
 
 
@@ -62,24 +75,24 @@ def parse(data: bytes) -> ParsedSegment:
     """Split segment bytes into complete records, stopping at the first incomplete or corrupt one."""
     total = len(data)
     if total < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
-        return ParsedSegment([], 0, total)
+        return ParsedSegment([], 0, total, zero_tail=data.count(0) == total)
     view = memoryview(data)
-    unpack, crc = HEADER.unpack_from, google_crc32c.value
+    unpack, checksum = HEADER.unpack_from, _checksum
     pos = len(MAGIC)
     records: list[bytes] = []
     header_size = HEADER.size
     while pos + header_size <= total:
-        length, checksum = unpack(data, pos)
+        length, crc = unpack(data, pos)
         start = pos + header_size
         end = start + length
         if length > MAX_RECORD_BYTES or end > total:
             break
         payload = bytes(view[start:end])
-        if crc(payload) != checksum:
+        if checksum(length, payload) != crc:
             break
         records.append(payload)
         pos = end
-    return ParsedSegment(records, pos, total)
+    return ParsedSegment(records, pos, total, zero_tail=data.count(0, pos) == total - pos)
 
 
 def read_segment(path: Path) -> ParsedSegment:
@@ -92,15 +105,13 @@ def repair(path: Path, corrupt_dir: Path) -> ParsedSegment:
 
     A segment with no complete record is removed. The cut bytes were never acknowledged when
     they are a torn final write; they are still copied to ``corrupt_dir`` so that an operator
-    can look at real corruption instead of it vanishing.
+    can look at real corruption instead of it vanishing (zero fill written ahead is dropped).
     """
     data = path.read_bytes()
     parsed = parse(data)
     if parsed.torn_bytes:
-        corrupt_dir.mkdir(parents=True, exist_ok=True)
-        kept = corrupt_dir / f"{path.stem}-at-{parsed.good_end}.bin"
-        kept.write_bytes(data[parsed.good_end :])
-        log.warning("spool segment %s: cut %d torn bytes (kept in %s)", path, parsed.torn_bytes, kept)
+        if not parsed.zero_tail:
+            keep_tail(path, data, parsed.good_end, corrupt_dir)
         if parsed.good_end > 0:
             with open(path, "r+b") as fh:
                 fh.truncate(parsed.good_end)
@@ -109,6 +120,14 @@ def repair(path: Path, corrupt_dir: Path) -> ParsedSegment:
     if not parsed.records:
         path.unlink(missing_ok=True)
     return parsed
+
+
+def keep_tail(path: Path, data: bytes, good_end: int, corrupt_dir: Path) -> None:
+    """Copy the bytes after the last complete record aside, for an operator to inspect."""
+    corrupt_dir.mkdir(parents=True, exist_ok=True)
+    kept = corrupt_dir / f"{path.stem}-at-{good_end}.bin"
+    kept.write_bytes(data[good_end:])
+    log.warning("spool segment %s: cut %d torn bytes (kept in %s)", path, len(data) - good_end, kept)
 
 
 def new_segment_name(after_ns: int) -> tuple[str, int]:
@@ -136,12 +155,13 @@ def list_segments(slot_dir: Path) -> list[str]:
     return sorted(n for n in names if _NAME_RE.match(n))
 
 
-def write_all(fd: int, data: bytes) -> None:
-    """Write every byte (``os.write`` may write less than asked)."""
+def write_at(fd: int, data: bytes, offset: int) -> None:
+    """Write every byte at ``offset`` (``os.pwrite`` may write less than asked)."""
     view = memoryview(data)
     while view:
-        written = os.write(fd, view)
+        written = os.pwrite(fd, view, offset)
         view = view[written:]
+        offset += written
 
 
 def fsync_dir(path: Path) -> None:

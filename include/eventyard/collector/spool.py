@@ -47,6 +47,9 @@ class Spool:
         self._fd: int | None = None
         self._active_name: str | None = None
         self._active_size = 0
+        self._allocated = 0  # bytes of the active segment already on disk (data + zero fill)
+        # Zero-fill in steps of at most 4 MiB, never much beyond the seal-by-size threshold.
+        self._prealloc = max(64 * 1024, min(4 * 1024 * 1024, settings.flush_max_bytes))
         self._active_opened = 0.0
         self._last_ns = 0
         self._pending: list[tuple[bytes, int, asyncio.Future[None]]] = []
@@ -151,10 +154,17 @@ class Spool:
         if self._fd is None:
             self._open_segment()
         assert self._fd is not None
-        fd, fresh = self._fd, self._active_size == 0
+        fd, offset = self._fd, self._active_size
+        fresh = offset == 0
         payload = segment.MAGIC + data if fresh else data
+        end = offset + len(payload)
         try:
-            segment.write_all(fd, payload)
+            if end > self._allocated:
+                # Zero-fill ahead: fsyncs of writes inside the file need no size (journal) commit.
+                grow_to = max(end, self._allocated + self._prealloc)
+                segment.write_at(fd, bytes(grow_to - self._allocated), self._allocated)
+                self._allocated = grow_to
+            segment.write_at(fd, payload, offset)
             os.fdatasync(fd)
             if fresh:
                 segment.fsync_dir(self.slot_dir)
@@ -162,17 +172,17 @@ class Spool:
             self._abandon_segment()
             raise
         self.counters["fsyncs"] += 1
-        self._active_size += len(payload)
-        if self._active_size >= self._max_bytes:
+        self._active_size = end
+        if end >= self._max_bytes:
             self._close_segment()
             self._wake_flusher()
 
     def _open_segment(self) -> None:
         name, ns = segment.new_segment_name(self._last_ns)
         with self._seg_lock:
-            fd = os.open(self.slot_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            fd = os.open(self.slot_dir / name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
             self._fd, self._active_name, self._last_ns = fd, name, ns
-            self._active_size = 0
+            self._active_size = self._allocated = 0
             self._active_opened = time.monotonic()
 
     def _abandon_segment(self) -> None:
@@ -183,6 +193,7 @@ class Spool:
                 os.ftruncate(fd, size)
             except OSError:
                 pass  # the reader stops at the torn frame; those records were never acknowledged
+            self._allocated = size
         self._close_segment()
         if size == 0 and name is not None:
             try:
@@ -195,10 +206,17 @@ class Spool:
         with self._seg_lock:
             if self._fd is not None:
                 try:
+                    if self._allocated > self._active_size:
+                        # Drop the zero fill. Not fsync'd: if a crash loses this, readers stop
+                        # at the zeros anyway.
+                        os.ftruncate(self._fd, self._active_size)
+                except OSError:
+                    pass
+                try:
                     os.close(self._fd)
                 except OSError:
                     pass
-            self._fd, self._active_name, self._active_size = None, None, 0
+            self._fd, self._active_name, self._active_size, self._allocated = None, None, 0, 0
 
     def _wake_flusher(self) -> None:
         if self._loop is not None and self._wake is not None:
@@ -236,7 +254,7 @@ class Spool:
             path = self.slot_dir / ".probe"
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
-                segment.write_all(fd, b"probe")
+                segment.write_at(fd, b"probe", 0)
                 os.fdatasync(fd)
             finally:
                 os.close(fd)
@@ -252,11 +270,14 @@ class Spool:
     def stats(self) -> dict[str, float]:
         """Gauges and counters for metrics: spool size, segment count and age, flush results."""
         now_ns = time.time_ns()
-        names = segment.list_segments(self.slot_dir)
+        with self._seg_lock:
+            names = segment.list_segments(self.slot_dir)
+            active, active_size = self._active_name, self._active_size
         size = 0
         for name in names:
             try:
-                size += (self.slot_dir / name).stat().st_size
+                # The active segment's file also holds zero fill: count only its data.
+                size += active_size if name == active else (self.slot_dir / name).stat().st_size
             except OSError:
                 pass
         oldest = segment.segment_ns(names[0]) if names else None

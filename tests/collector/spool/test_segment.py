@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from eventyard.collector import segment
+from eventyard.collector import segment, slots
 from eventyard.collector.flusher import flush_all
 from eventyard.collector.spool import Spool
 from eventyard.settings import Settings
@@ -82,3 +84,30 @@ async def test_a_segment_with_only_a_torn_header_is_removed(spool_settings: Sett
     reopened = Spool.open(spool_settings)
     assert segment.list_segments(slot_dir) == []
     await reopened.close()
+
+
+def test_zero_fill_is_the_end_of_data_not_a_record() -> None:
+    data = segment.MAGIC + segment.frame(b"x") + bytes(4096)
+    parsed = segment.parse(data)
+    assert parsed.records == [b"x"]
+    assert parsed.zero_tail and parsed.torn_bytes == 4096
+    assert not segment.parse(data + b"\x01").zero_tail
+
+
+async def test_zero_fill_left_by_a_crash_is_dropped_quietly(spool_settings: Settings) -> None:
+    spool = Spool.open(spool_settings)
+    await spool.append([record(message_id=f"m-{i}") for i in range(3)])
+    [name] = segment.list_segments(spool.slot_dir)
+    path = spool.slot_dir / name
+    logical = spool.stats()["spool_bytes"]
+    assert path.stat().st_size > logical, "the active segment is zero-filled ahead of its data"
+    # "Crash": the process vanishes without sealing; the kernel releases its lock.
+    os.close(spool._lock_fd)
+    slots.LIVE_SPOOLS.pop(spool.slot_dir)
+
+    reopened = Spool.open(spool_settings)
+    assert reopened.slot_dir == spool.slot_dir
+    assert path.stat().st_size == logical
+    assert not (spool.slot_dir / "corrupt").exists()
+    await reopened.close()
+    assert flush_all(spool_settings)["rows"] == 3

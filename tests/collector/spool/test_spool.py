@@ -106,19 +106,19 @@ async def test_disk_errors_refuse_the_append_and_recover(
         await spool.seal()  # the next append must create a segment, which fails
     with monkeypatch.context() as patch:
         if target == "write":
-            patch.setattr(segment, "write_all", _raise(code))
+            patch.setattr(segment, "write_at", _raise(code))
         elif target == "fsync":
             patch.setattr(os, "fdatasync", _raise(code))
         elif target == "open":
             patch.setattr(os, "open", _raise(code))
         else:
-            real_write_all = segment.write_all
+            real_write_at = segment.write_at
 
-            def half_then_fail(fd: int, data: bytes) -> None:
-                real_write_all(fd, data[: len(data) // 2])
+            def half_then_fail(fd: int, data: bytes, offset: int) -> None:
+                real_write_at(fd, data[: len(data) // 2], offset)
                 raise OSError(code, os.strerror(code))
 
-            patch.setattr(segment, "write_all", half_then_fail)
+            patch.setattr(segment, "write_at", half_then_fail)
         with pytest.raises(SpoolUnavailable):
             await spool.append([record(message_id="refused")])
         assert not spool.healthy()
@@ -135,7 +135,7 @@ async def test_probe_restores_health_without_traffic(
 ) -> None:
     spool = Spool.open(spool_settings)
     with monkeypatch.context() as patch:
-        patch.setattr(segment, "write_all", _raise(errno.ENOSPC))
+        patch.setattr(segment, "write_at", _raise(errno.ENOSPC))
         with pytest.raises(SpoolUnavailable):
             await spool.append([record()])
         await spool.probe()
