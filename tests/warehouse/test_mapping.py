@@ -203,3 +203,21 @@ def test_only_the_conflicting_group_is_mapped_row_by_row(
     tables = map_landed(landed_table("src", batch), dialects["postgres"])
     assert calls == [2]
     assert _normalized(tables) == _normalized(real(batch, dialects["postgres"]))
+
+
+def test_sampled_types_never_change_the_result(
+    dialects: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full parse gets the types inferred from the first rows; later rows that disagree
+    (int then float, string then number, null first, date then date-time) change nothing."""
+    from eventyard.warehouse import arrow_json
+
+    monkeypatch.setattr(arrow_json, "SAMPLE_ROWS", 3)
+    first = {"n": 1, "s": "x", "z": None, "d": "1990-01-01", "o": {"k": 1}, "l": []}
+    later = {"n": 2.5, "s": 5, "z": 7, "d": "1990-01-01T10:00:00.5Z", "o": {"k": 2, "j": "y"}, "l": [1]}
+    batch = [message("track", event="E", userId="u", properties=first) for _ in range(4)]
+    batch += [message("track", event="E", userId="u", properties=later)]
+    batch += [message("track", event="F", userId="u", properties={"n": i}) for i in range(5)]
+    for dialect in dialects.values():
+        expected = _normalized(map_batch(batch, dialect))
+        assert _normalized(map_landed(landed_table("src", batch), dialect)) == expected

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 
+from eventyard.warehouse.arrow_json import read_json
 from eventyard.warehouse.batches import messages_of_table
 from eventyard.warehouse.columns import build_column, discard_text
 from eventyard.warehouse.combine import combine_parts
@@ -86,28 +86,11 @@ def _has_user(group: pa.Table) -> pa.Array:
     return pc.is_valid(group.column("user_id")).combine_chunks()
 
 
-def _ndjson(messages: pa.ChunkedArray) -> pa.Buffer:
-    """All messages as one newline-delimited buffer, built in C++.
-
-    A message holding a raw newline (JSON whitespace) splits into lines that fail to parse or
-    change the row count; both send the batch to the row mapper, so no check is needed here.
-    """
-    joined = pc.binary_join_element_wise(messages, pa.scalar(""), "\n").combine_chunks()
-    offsets = joined.buffers()[1]
-    first, last = (
-        int.from_bytes(offsets[i * 4 : i * 4 + 4].to_pybytes(), "little", signed=True)
-        for i in (joined.offset, joined.offset + len(joined))
-    )
-    data = joined.buffers()[2]
-    assert data is not None
-    return data.slice(first, last - first)
-
-
 class _ArrowMapper:
     def __init__(self, table: pa.Table, dialect: Dialect) -> None:
         self.table = table
         self.dialect = dialect
-        parsed = pj.read_json(pa.BufferReader(_ndjson(table.column("message"))))
+        parsed = read_json(table.column("message"))
         if parsed.num_rows != table.num_rows:
             raise Fallback("message count differs after parsing")
         self.parsed = parsed
