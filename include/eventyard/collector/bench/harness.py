@@ -202,6 +202,8 @@ def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
                         events_per_request=per_request,
                     )
                     report.results.setdefault(scenario, {})[app_name] = result
+                    if app_name == "collector":
+                        _wait_for_empty_spool(home / "spool", progress)
                 if app_name == "collector":
                     report.results["/v1/t at half load"] = {
                         app_name: _half_load(server.url, Path(tmp), write_key, config, report, progress)
@@ -212,6 +214,19 @@ def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
     progress(f"spool -> Parquet over {config.parquet_rows:,} rows ...")
     report.parquet_rows_per_s = measure_spool_to_parquet(config.parquet_rows)
     return report
+
+
+def _wait_for_empty_spool(spool_dir: Path, progress: Any, timeout: float = 120.0) -> None:
+    """Let the collector land what a scenario spooled, so the next one starts on an idle machine."""
+    from eventyard.collector.segment import list_segments
+    from eventyard.collector.slots import slot_dirs
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(list_segments(d) for _, d in slot_dirs(spool_dir)):
+            return
+        time.sleep(0.2)
+    progress(f"  (the spool did not drain within {timeout:.0f}s; the next scenario shares the CPU with it)")
 
 
 def _half_load(
