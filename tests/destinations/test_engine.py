@@ -115,3 +115,18 @@ def test_service_refuses_other_organizations(sqlite_settings: Settings) -> None:
         assert delivery_metrics(session, "no-such-org") == []
         with pytest.raises(ReplayError):
             replay_dead_letters(session, "no-such-org", "no-such-integration")
+
+
+@pytest.mark.parametrize(("code", "legacy_key"), [("heap", "Heap"), ("braze", "Appboy"), ("keen", "Keen IO")])
+def test_segment_legacy_integration_names_switch_vendors_off(code: str, legacy_key: str) -> None:
+    from eventyard.destinations.prepare import catalog_entry, integrations_keys
+    from eventyard.destinations.registry import get_integration_class
+
+    cls = get_integration_class(code)
+    names, _ = catalog_entry(code)
+    f = MessageFilter.build(names=integrations_keys(cls, names), vendor_call_types={"track"}, config={})
+    assert f.skip_reason({"type": "track", "event": "A", "integrations": {legacy_key: False}})
+    assert (
+        f.skip_reason({"type": "track", "event": "A", "integrations": {"All": False, legacy_key: True}})
+        is None
+    )

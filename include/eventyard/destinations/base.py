@@ -95,6 +95,9 @@ class Integration(abc.ABC):
     ``transform``, ``build_request`` and (usually) ``classify``."""
 
     code: ClassVar[str]  # catalog code, e.g. "amplitude"
+    # Other keys SDKs use for this destination in a message's ``integrations`` object, besides the
+    # catalog name and code (Segment's historical names, e.g. "Appboy" for Braze).
+    integration_aliases: ClassVar[tuple[str, ...]] = ()
     call_types: ClassVar[frozenset[str]] = CALL_TYPES
     max_batch_events: ClassVar[int] = 100
     max_batch_bytes: ClassVar[int] = 1_000_000

@@ -72,6 +72,11 @@ def catalog_entry(code: str) -> tuple[list[str], dict[str, Any]]:
     return [destination.name, destination.code], destination.config_defaults()
 
 
+def integrations_keys(cls: type[Integration], catalog_names: list[str]) -> list[str]:
+    """Keys that address this destination in a message's ``integrations`` object."""
+    return [*catalog_names, *cls.integration_aliases]
+
+
 def setup_vendor(settings: Settings, integration_id: str) -> VendorSetup:
     """Build the vendor object of an integration (raises if it cannot be built)."""
     with session_scope(get_engine(settings)) as session:
@@ -87,7 +92,9 @@ def setup_vendor(settings: Settings, integration_id: str) -> VendorSetup:
     names, defaults = catalog_entry(code)
     config = {**defaults, **config}
     vendor = cls(details, config)
-    message_filter = MessageFilter.build(names=names, vendor_call_types=cls.call_types, config=config)
+    message_filter = MessageFilter.build(
+        names=integrations_keys(cls, names), vendor_call_types=cls.call_types, config=config
+    )
     return VendorSetup(integration_id, org_id, source_id, code, vendor, message_filter)
 
 

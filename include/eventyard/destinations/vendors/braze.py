@@ -54,6 +54,7 @@ class Braze(Integration):
     """Braze user profiles, custom events and purchases."""
 
     code = "braze"
+    integration_aliases = ("Appboy",)
     max_batch_events = 75  # objects per /users/track request
     max_batch_bytes = 4_000_000
     max_requests_per_second = 1000.0  # /users/track: 3,000 requests per 3 s per workspace

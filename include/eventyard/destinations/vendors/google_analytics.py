@@ -109,6 +109,7 @@ class GoogleAnalytics(Integration):
     """GA4 Measurement Protocol."""
 
     code = "google_analytics"
+    integration_aliases = ("Google Analytics 4",)
     max_batch_events = MAX_EVENTS
     max_batch_bytes = 120_000  # the body must stay under 130 kB
     secret_settings = frozenset({"apiSecret"})

@@ -27,6 +27,7 @@ class Heap(Integration):
     """Heap events and user properties."""
 
     code = "heap"
+    integration_aliases = ("Heap",)
     call_types = frozenset({"track", "identify", "page", "screen"})
     max_batch_events = 1000  # bulk events/users per request
     max_batch_bytes = 1_000_000

@@ -36,6 +36,7 @@ class Keen(Integration):
     """Keen event collections."""
 
     code = "keen"
+    integration_aliases = ("Keen IO",)
     call_types = frozenset({"track", "page"})
     max_batch_events = 1000
     max_batch_bytes = 9_000_000  # bulk payloads are capped at 10 MB
