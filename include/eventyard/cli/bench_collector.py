@@ -16,7 +16,7 @@ def bench_collector(
     seconds: float = typer.Option(10.0, min=1, max=300, help="wrk duration per scenario and app."),
     connections: int = typer.Option(64, min=1, max=1024, help="Concurrent wrk connections."),
     threads: int = typer.Option(1, min=1, max=8, help="wrk threads."),
-    workers: int = typer.Option(1, min=1, max=16, help="uvicorn workers (each with its own spool slot)."),
+    workers: int = typer.Option(2, min=1, max=16, help="uvicorn workers (each with its own spool slot)."),
     parquet_rows: int = typer.Option(200_000, min=1000, help="Rows for the spool -> Parquet measurement."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON only."),
 ) -> None:

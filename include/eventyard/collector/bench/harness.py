@@ -59,7 +59,7 @@ class BenchConfig:
     seconds: float = 10.0
     connections: int = 64
     threads: int = 1
-    workers: int = 1
+    workers: int = 2
     parquet_rows: int = 200_000
 
 
