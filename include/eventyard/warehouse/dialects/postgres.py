@@ -210,20 +210,31 @@ class PostgresDialect(Dialect):
         return found.fetchone() is not None
 
     def merge(self, schema: str, rows: TableRows) -> int:
-        """Event tables keyed on ``id`` with a unique index: COPY the new rows straight into the
-        target (one write instead of stage + INSERT ... SELECT); everything else: stage and merge.
+        """Event tables keyed on ``id`` with a unique index: COPY the rows straight into the target
+        (one write instead of stage + INSERT ... SELECT); everything else: stage and merge.
 
-        Which ids are new is asked of the target's primary key inside the same transaction, while
-        the table lock keeps other loaders out, so the COPY cannot hit a duplicate.
+        New batches hold new messages, so the COPY is first tried as is: the primary key refuses
+        it (and the transaction rolls back) if any id is already there or repeats. Only then are
+        the new ids asked of the primary key and just those rows COPYed — still in one
+        transaction, under the table lock, so nothing can slip in between.
         """
         if rows.kind in ("users", "discards") or rows.key != ("id",) or rows.num_rows == 0:
             return super().merge(schema, rows)
         if not self._has_unique_key(schema, rows.name, rows.key):
             return super().merge(schema, rows)
-        fresh = first_per_key(rows).data
+        import psycopg
+
         conn = self._require()
-        ids_table = f"eventyard_ids_{next(_stage_ids)}"
         target = self.qualified(schema, rows.name)
+        columns = list(rows.columns)
+        try:
+            with conn.transaction():
+                self.copy_encoded(target, columns, self.encode_copy(columns, rows.data))
+            return rows.num_rows
+        except psycopg.errors.UniqueViolation:
+            pass  # a re-delivered message or a re-run: take the careful path
+        fresh = first_per_key(rows).data
+        ids_table = f"eventyard_ids_{next(_stage_ids)}"
         with conn.transaction():
             conn.execute(f"CREATE TEMP TABLE {self.quote(ids_table)} (id text) ON COMMIT DROP")
             self.copy_encoded(self.quote(ids_table), ["id"], self.encode_copy(["id"], fresh.select(["id"])))
@@ -236,7 +247,6 @@ class PostgresDialect(Dialect):
                 keep = pc.invert(pc.is_in(fresh.column("id"), value_set=pa.array(existing, pa.string())))
                 fresh = fresh.filter(keep)
             if fresh.num_rows:
-                columns = list(rows.columns)
                 self.copy_encoded(target, columns, self.encode_copy(columns, fresh))
         return int(fresh.num_rows)
 
