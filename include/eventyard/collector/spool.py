@@ -161,7 +161,9 @@ class Spool:
         try:
             if end > self._allocated:
                 # Zero-fill ahead: fsyncs of writes inside the file need no size (journal) commit.
-                grow_to = max(end, self._allocated + self._prealloc)
+                # Doubling steps (64 KiB up to the cap) keep a trickle of events from writing MiBs.
+                step = min(self._prealloc, max(64 * 1024, self._allocated))
+                grow_to = max(end, self._allocated + step)
                 segment.write_at(fd, bytes(grow_to - self._allocated), self._allocated)
                 self._allocated = grow_to
             segment.write_at(fd, payload, offset)
