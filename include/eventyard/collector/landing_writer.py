@@ -116,9 +116,10 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
 
 def _lines(records: list[bytes]) -> pa.Table:
     """The records as one Arrow string column, built from a single joined buffer (no per-item objects)."""
-    offsets = array.array("i", [0])
+    offsets = array.array("q", [0])  # 64-bit offsets: a segment may exceed 2 GiB
     offsets.extend(itertools.accumulate(map(len, records)))
-    column = pa.StringArray.from_buffers(len(records), pa.py_buffer(offsets), pa.py_buffer(b"".join(records)))
+    data = pa.py_buffer(b"".join(records))
+    column = pa.LargeStringArray.from_buffers(len(records), pa.py_buffer(offsets), data)
     return pa.table({"line": column})
 
 
