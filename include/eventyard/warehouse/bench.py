@@ -241,7 +241,7 @@ def _plain_copy(dialect: PostgresDialect, tables: dict[str, TableRows], schema: 
         definitions = ", ".join(f"{dialect.quote(c)} {dialect.type_for(t)}" for c, t in columns.items())  # type: ignore[arg-type]
         target = dialect.qualified(schema, name)
         dialect.conn.execute(f"CREATE TABLE {target} ({definitions})")
-        encoded = dialect.encode_copy(list(columns), data)
+        encoded = list(dialect.encode_copy(list(columns), data))
         started = time.perf_counter()
         dialect.copy_encoded(target, list(columns), encoded)
         elapsed += time.perf_counter() - started

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -178,19 +178,20 @@ class PostgresDialect(Dialect):
         finally:
             conn.execute(f"DROP TABLE IF EXISTS {self.quote(name)}")
 
-    def encode_copy(self, columns: list[str], data: pa.Table) -> list[bytes]:
+    def encode_copy(self, columns: list[str], data: pa.Table) -> Iterator[bytes]:
         """The rows in Postgres' binary COPY format, encoded from Arrow in Rust (pgpq): no text
-        formatting or parsing of numbers and timestamps on either side."""
+        formatting or parsing of numbers and timestamps on either side. Lazy, so that the server
+        ingests one part while the next is encoded."""
         from pgpq import ArrowToPostgresBinaryEncoder
 
         table = _without_nul(data.select(columns))
         encoder = ArrowToPostgresBinaryEncoder(table.schema)
-        parts = [encoder.write_header()]
-        parts.extend(encoder.write_batch(batch) for batch in table.to_batches(max_chunksize=65536))
-        parts.append(encoder.finish())
-        return parts
+        yield encoder.write_header()
+        for batch in table.to_batches(max_chunksize=16384):
+            yield encoder.write_batch(batch)
+        yield encoder.finish()
 
-    def copy_encoded(self, target: str, columns: list[str], payload: list[bytes]) -> None:
+    def copy_encoded(self, target: str, columns: list[str], payload: Iterable[bytes]) -> None:
         """COPY encoded rows into ``target`` (an already quoted, possibly qualified name)."""
         statement = f"COPY {target} ({column_list(self.quote, columns)}) FROM STDIN (FORMAT binary)"
         with self._require().cursor() as cur, cur.copy(statement) as copy:
