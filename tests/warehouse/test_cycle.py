@@ -184,3 +184,12 @@ def test_concurrent_loads_of_one_table_never_race(warehouse: Warehouse) -> None:
     twin.load()
     ids = [r["id"] for r in warehouse.rows("e")]
     assert len(ids) == len(set(ids)) == 200
+
+
+def test_huge_names_in_discards_do_not_break_the_key(warehouse: Warehouse) -> None:
+    huge = "context_" + "x" * 5_000 + "ü" * 5_000  # dropped (envelope prefix); the reason names it
+    warehouse.land([message("track", event="E", userId="u", messageId="m" * 3000, properties={huge: "v"})])
+    report = warehouse.load()
+    assert report["errors"] == {}
+    [discard] = warehouse.rows("discards", order="row_id")
+    assert len(discard["reason"]) <= 200 and len(discard["row_id"]) <= 200 and discard["column_value"] == "v"

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from eventyard.warehouse.dialects.base import Dialect
 from eventyard.warehouse.evolve import reconcile
+from eventyard.warehouse.naming import short_hash
 from eventyard.warehouse.types import (
     ARROW_TYPES,
     DISCARD_COLUMNS,
@@ -53,10 +54,25 @@ def discard_rows(discards: list[Discard]) -> TableRows:
     """The discards of one load as rows of the ``discards`` table."""
     fields = ("table_name", "row_id", "column_name", "column_value", "reason", "received_at")
     data = pa.table(
-        {f: pa.array([getattr(d, f) for d in discards], type=ARROW_TYPES[DISCARD_COLUMNS[f]]) for f in fields}
+        {
+            f: pa.array([_capped(f, getattr(d, f)) for d in discards], type=ARROW_TYPES[DISCARD_COLUMNS[f]])
+            for f in fields
+        }
     )
     columns = {f: DISCARD_COLUMNS[f] for f in fields}
     return TableRows(DISCARDS_TABLE, "discards", columns, data, DISCARD_KEY)
+
+
+# Key columns of `discards` stay well under index-entry limits (Postgres btree: ~2,700 bytes for
+# the whole key, up to 4 bytes a character), whatever a hostile 10,000-character property name
+# does to the reason text; the hash keeps two long values distinct.
+KEY_TEXT_LIMIT = 200
+
+
+def _capped(field: str, value: object) -> object:
+    if field in DISCARD_KEY and isinstance(value, str) and len(value) > KEY_TEXT_LIMIT:
+        return value[: KEY_TEXT_LIMIT - 12] + "…" + short_hash(value)
+    return value
 
 
 def load_table(dialect: Dialect, schema: str, rows: TableRows, loaded_at: datetime) -> TableResult:
