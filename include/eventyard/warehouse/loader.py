@@ -65,12 +65,13 @@ def discard_rows(discards: list[Discard]) -> TableRows:
 
 # Key columns of `discards` stay well under index-entry limits (Postgres btree: ~2,700 bytes for
 # the whole key, up to 4 bytes a character), whatever a hostile 10,000-character property name
-# does to the reason text; the hash keeps two long values distinct.
+# does to the reason text (table and column names are bounded by the dialect already); the hash
+# keeps two long values distinct.
 KEY_TEXT_LIMIT = 200
 
 
 def _capped(field: str, value: object) -> object:
-    if field in DISCARD_KEY and isinstance(value, str) and len(value) > KEY_TEXT_LIMIT:
+    if field in ("row_id", "reason") and isinstance(value, str) and len(value) > KEY_TEXT_LIMIT:
         return value[: KEY_TEXT_LIMIT - 12] + "…" + short_hash(value)
     return value
 
