@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eventyard.collector.flusher import REQUEST_SUFFIX, SlotFlusher, answer_requests, flush_orphans
+from eventyard.collector.landing_writer import run_in_background
 
 if TYPE_CHECKING:
     from eventyard.collector.spool import Spool
@@ -30,8 +31,9 @@ FLUSH_NICENESS = 10
 def _lower_priority() -> None:
     """Make the calling thread yield the CPU to request handling (Linux niceness is per thread).
 
-    DuckDB's worker threads are created from this thread and inherit its niceness.
+    DuckDB runs single-threaded here; Arrow's pool threads started from here inherit the niceness.
     """
+    run_in_background()
     with contextlib.suppress(OSError, AttributeError):
         tid = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + FLUSH_NICENESS))

@@ -105,10 +105,19 @@ FROM parts
 _local = threading.local()
 
 
+def run_in_background() -> None:
+    """Mark the calling thread as a background flusher: DuckDB gets one thread, not two.
+
+    Inside a collector, landing then takes at most one (low-priority) core from request
+    handling; ``eventyard flush`` and the benchmark keep both.
+    """
+    _local.threads = 1
+
+
 def _duckdb() -> duckdb.DuckDBPyConnection:
     con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
     if con is None:
-        con = duckdb.connect(config={"threads": 2})
+        con = duckdb.connect(config={"threads": getattr(_local, "threads", 2)})
         con.execute("SET enable_progress_bar = false")  # it would draw on the collector's stdout
         _local.con = con
     return con
