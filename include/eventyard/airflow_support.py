@@ -190,13 +190,8 @@ def load_integration_chunks(
     report of ``eventyard.warehouse.cycle.load_integration`` plus the integration's ``source_id``.
     """
     from eventyard.warehouse.cycle import load_integration
-    from eventyard.warehouse.dialects import dialect_class
 
-    code, source_id = _integration_of(settings, integration_id)
-    from eventyard.warehouse.dialects.s3_event_logs import load_event_logs
-
-    # S3 event logs write files of whole messages, not tables.
-    loader = load_integration if dialect_class(code).supports_tables else load_event_logs
+    _, source_id = _integration_of(settings, integration_id)
 
     summary: dict[str, Any] = {
         "integration_id": integration_id,
@@ -208,7 +203,7 @@ def load_integration_chunks(
         "errors": {},
     }
     for _ in range(max_chunks):
-        report = loader(settings, integration_id, max_batches=settings.load_chunk_batches)
+        report = load_integration(settings, integration_id, max_batches=settings.load_chunk_batches)
         for key in ("integration_code", "schema"):
             summary[key] = report.get(key)
         summary["batches"] += report["batches"]

@@ -28,7 +28,7 @@ from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch, Connection, Integration, Source
 from eventyard.settings import Settings
 from eventyard.warehouse.batches import pending_batches, read_batch
-from eventyard.warehouse.dialects import DIALECTS, Dialect, get_dialect
+from eventyard.warehouse.dialects import DIALECTS, Dialect, dialect_class, get_dialect
 from eventyard.warehouse.evolve import concat_rows
 from eventyard.warehouse.fastmap import map_landed
 from eventyard.warehouse.ledger import loaded_tables, record_results
@@ -89,8 +89,16 @@ def schema_for(integration: Integration, source: Source, dialect: Dialect) -> st
 def load_integration(
     settings: Settings, integration_id: str, *, max_batches: int | None = None
 ) -> dict[str, Any]:
-    """Load up to ``max_batches`` (default ``settings.load_chunk_batches``) new batches; see module doc."""
+    """Load up to ``max_batches`` (default ``settings.load_chunk_batches``) new batches; see module doc.
+
+    S3 event-log integrations write files of whole messages rather than tables; they are routed
+    to their own writer here, so every caller (CLI, DAG, demo) handles every warehouse kind.
+    """
     integration, source, details = _integration_context(settings, integration_id)
+    if not dialect_class(integration.integration_code).supports_tables:
+        from eventyard.warehouse.dialects.s3_event_logs import load_event_logs
+
+        return load_event_logs(settings, integration_id, max_batches=max_batches)
     dialect = get_dialect(integration.integration_code, details, settings)
     schema = schema_for(integration, source, dialect)
     config = integration.config or {}

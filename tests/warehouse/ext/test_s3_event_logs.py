@@ -86,6 +86,21 @@ def test_batches_land_as_gzip_json_lines_per_received_day(
     assert _objects(s3, "event-logs") == objects
 
 
+def test_load_once_routes_event_log_integrations(sqlite_settings: Settings, moto_endpoint: str) -> None:
+    """`eventyard load --once` runs the same cycle: event-log integrations get files, not errors."""
+    from eventyard.warehouse.cycle import load_once
+
+    boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(Bucket="logs")
+    details = {"bucketName": "logs", "endpointUrl": moto_endpoint, "accessKeyID": "t", "accessKey": "t"}
+    source_id, integration_id = make_integration(sqlite_settings, "s3_event_logs", details)
+    batch = land_batch(sqlite_settings, source_id, [message("track", event="A", userId="u")])
+    [report] = load_once(sqlite_settings)
+    assert report["integration_id"] == integration_id and report["errors"] == {}
+    assert report["batches_completed"] == 1
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    assert [k for k in _objects(s3, "logs")] == [f"segment-logs/{source_id}/{DAY_1}/{batch}.gz"]
+
+
 def test_missing_bucket_is_reported_and_retried(sqlite_settings: Settings, moto_endpoint: str) -> None:
     details = {"bucketName": "not-there", "endpointUrl": moto_endpoint, "accessKeyID": "t", "accessKey": "t"}
     source_id, integration_id = make_integration(sqlite_settings, "s3_event_logs", details)
