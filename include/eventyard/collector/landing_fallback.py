@@ -13,7 +13,8 @@ import orjson
 import pyarrow as pa
 
 _SOURCE_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_ENVELOPE_KEYS = (
+# Envelope string columns and the message key each one comes from (shared with landing_writer).
+STRING_FIELDS = (
     ("message_id", "messageId"),
     ("type", "type"),
     ("user_id", "userId"),
@@ -24,10 +25,9 @@ _ENVELOPE_KEYS = (
     ("group_id", "groupId"),
     ("previous_id", "previousId"),
     ("channel", "channel"),
-    ("sent_at", "sentAt"),
-    ("original_timestamp", "originalTimestamp"),
-    ("timestamp", "timestamp"),
 )
+TIME_FIELDS = (("sent_at", "sentAt"), ("original_timestamp", "originalTimestamp"), ("timestamp", "timestamp"))
+_ENVELOPE_KEYS = STRING_FIELDS + TIME_FIELDS
 COLUMNS = (
     "source_id",
     "received",

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from eventyard.collector.landing_fallback import python_parse
+from eventyard.collector.landing_fallback import STRING_FIELDS, TIME_FIELDS, python_parse
 from eventyard.landing import ENVELOPE_SCHEMA, batch_key, write_parquet
 
 log = logging.getLogger(__name__)
@@ -47,20 +47,6 @@ REJECTED_SCHEMA = pa.schema(
     metadata={"eventyard.rejected.version": "1"},
 )
 
-# Envelope string columns and the message key each one comes from.
-STRING_FIELDS = (
-    ("message_id", "messageId"),
-    ("type", "type"),
-    ("user_id", "userId"),
-    ("anonymous_id", "anonymousId"),
-    ("event", "event"),
-    ("name", "name"),
-    ("category", "category"),
-    ("group_id", "groupId"),
-    ("previous_id", "previousId"),
-    ("channel", "channel"),
-)
-TIME_FIELDS = (("sent_at", "sentAt"), ("original_timestamp", "originalTimestamp"), ("timestamp", "timestamp"))
 _OUTER = '{"sourceId":"JSON","receivedAt":"VARCHAR","message":"JSON","rejected":"JSON"}'
 _TRANSFORM = orjson.dumps({key: "VARCHAR" for _, key in STRING_FIELDS + TIME_FIELDS}).decode()
 
