@@ -103,3 +103,21 @@ def live_collector(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[L
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def run_node_sender(script: Path, package: str, collector: LiveCollector, events: int) -> None:
+    """Run a Node sender script (from node_modules' ``package``) against the collector; fail on error."""
+    import shutil
+
+    node = shutil.which("node")
+    assert node is not None, "node is required (Debian package nodejs)"
+    assert (NODE_MODULES / package).is_dir(), "run `make setup` (npm ci)"
+    result = subprocess.run(
+        [node, str(script), collector.url, WK, str(events)],
+        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
