@@ -186,7 +186,7 @@ class SdkIntegration(Integration):
 
     def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
         """Not used: SDK vendors send through ``send``."""
-        raise NotImplementedError(f"{type(self).__name__} sends through its SDK")
+        raise TypeError(f"{type(self).__name__} sends through its SDK, not HTTP requests")
 
     @abc.abstractmethod
     async def send(self, route: str, records: Sequence[VendorRecord]) -> Classification:

@@ -6,6 +6,7 @@ permission never touches the database again.
 
 from __future__ import annotations
 
+import abc
 import inspect
 from typing import Any
 
@@ -37,9 +38,9 @@ class CodedGraphQLError(GraphQLError):
 class HoustonPermission(BasePermission):
     """A permission whose refusal has a code; subclasses implement :meth:`denial`."""
 
+    @abc.abstractmethod
     def denial(self, context: HoustonContext) -> Denial | None:
         """Why the caller may not use the field, or ``None``."""
-        raise NotImplementedError
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         """True when :meth:`denial` finds nothing."""
