@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
 
 
 def airflow(
-    port: int = typer.Option(8280, help="Port of Airflow's UI / API server (on 127.0.0.1)."),
+    host: str = typer.Option("127.0.0.1", help="Interface of Airflow's UI / API server."),
+    port: int = typer.Option(8280, help="Port of Airflow's UI / API server."),
     migrate_only: bool = typer.Option(
         False, "--migrate-only", help="Create/upgrade the metadata DB and exit."
     ),
@@ -36,14 +37,16 @@ def airflow(
     settings = get_settings()
     init_quietly()
     env = airflow_env(settings)
-    env.setdefault("AIRFLOW__API__PORT", str(port))
+    # Explicit options win over the embedded defaults; operators' AIRFLOW__API__* variables win over both.
+    env["AIRFLOW__API__HOST"] = os.environ.get("AIRFLOW__API__HOST", host)
+    env["AIRFLOW__API__PORT"] = os.environ.get("AIRFLOW__API__PORT", str(port))
     migrate_metadata_db(settings, env=env)
     typer.echo(
         json.dumps(
             {
                 "airflow_home": env["AIRFLOW_HOME"],
                 "dags_folder": env["AIRFLOW__CORE__DAGS_FOLDER"],
-                "ui": f"http://127.0.0.1:{env['AIRFLOW__API__PORT']}",
+                "ui": f"http://{env['AIRFLOW__API__HOST']}:{env['AIRFLOW__API__PORT']}",
             }
         )
     )
