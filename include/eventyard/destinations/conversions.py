@@ -108,3 +108,8 @@ def quantity(product: Mapping[str, Any]) -> int:
     """A product's quantity (at least 1)."""
     value = product.get("quantity")
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value >= 1 else 1
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (for reading vendor bodies)."""
+    return value if isinstance(value, dict) else {}
