@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from eventyard.destinations.base import Integration, InvalidMessage, SkipMessage
+from eventyard.destinations.base import Classification, Integration, InvalidMessage, Outcome, SkipMessage
 from eventyard.destinations.vendors import _message as m
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -113,3 +113,18 @@ def quantity(product: Mapping[str, Any]) -> int:
 def obj(value: Any) -> dict[str, Any]:
     """``value`` if it is a JSON object, else an empty one (for reading vendor bodies)."""
     return value if isinstance(value, dict) else {}
+
+
+def per_row_verdict(vendor: str, dead: dict[int, str], transient: dict[int, str]) -> Classification:
+    """The verdict of a 2xx answer listing each row's fate: rows at fault (``dead``) are
+    dead-lettered and the transiently failed ones resent at once (next time they are all that is
+    left); when only transient failures remain they are retried with backoff."""
+    if dead:
+        return Classification(
+            Outcome.PARTIAL, error=f"{vendor} rejected rows", failed=dead, resend=tuple(transient)
+        )
+    if transient:
+        return Classification(
+            Outcome.PARTIAL, error=f"{vendor} failed rows", failed=transient, retry_failed=True
+        )
+    return Classification(Outcome.SUCCESS)

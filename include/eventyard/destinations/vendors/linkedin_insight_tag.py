@@ -23,7 +23,6 @@ from eventyard.destinations.base import (
     HttpRequest,
     HttpResponse,
     InvalidMessage,
-    Outcome,
     VendorRecord,
     default_classification,
 )
@@ -119,15 +118,7 @@ class LinkedInConversions(OAuthIntegration):
                     error = element.get("error") if isinstance(element.get("error"), dict) else {}
                     text = f"LinkedIn {status}: {error.get('message', '')}".strip()
                     (transient if status == 429 or status >= 500 else dead)[index] = text
-            if dead:  # the transient ones go again at once; next time they are all that is left
-                return Classification(
-                    Outcome.PARTIAL, error="LinkedIn rejected events", failed=dead, resend=tuple(transient)
-                )
-            if transient:
-                return Classification(
-                    Outcome.PARTIAL, error="LinkedIn failed events", failed=transient, retry_failed=True
-                )
-            return Classification(Outcome.SUCCESS)
+            return conv.per_row_verdict("LinkedIn", dead, transient)
         verdict = default_classification(response)
         if body.get("message"):
             text = f"LinkedIn {response.status} {body.get('code', '')}: {body['message']}"
