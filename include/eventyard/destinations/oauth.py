@@ -155,6 +155,13 @@ class OAuthIntegration(SdkIntegration):
     ) -> HttpRequest:
         """The HTTP request for a batch, carrying ``access_token``."""
 
+    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+        """The request with the static ``accessToken`` (refresh-token grants need ``send``)."""
+        token = m.text(m.setting(self, "accessToken"))
+        if self.refresh_grant() is not None or not token:
+            raise TypeError(f"{type(self).__name__} fetches its access token in send()")
+        return self.build_authorized_request(route, records, token)
+
     def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
         """The default policy (vendors with partial-failure bodies override it)."""
         return default_classification(response)
