@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import phonenumbers
 
@@ -177,3 +178,20 @@ def scrub(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _has_email(value: Any) -> bool:
     return isinstance(value, str) and EMAIL_IN_TEXT.search(value) is not None
+
+
+def scrub_url(url: Any) -> str | None:
+    """A page URL without query parameters that carry personal data (a form sent with GET puts
+    ``?email=…`` in the address bar): PII-named parameters and values holding an email are cut."""
+    text = m.text(url)
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if not parts.query:
+        return text
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not is_pii_key(k) and not _has_email(v)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(kept)))

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eventyard.destinations import conversions as conv
+from eventyard.destinations import hashing
 from eventyard.destinations.base import (
     Classification,
     HttpRequest,
@@ -57,7 +58,9 @@ class TheTradeDesk(Integration):
             "adv": m.required_setting(self, "advertiserId"),
             "tracker_id": tracker,
             "event_name": event,
-            "referrer_url": m.properties(message).get("url") if kind == "page" else page.get("url"),
+            "referrer_url": hashing.scrub_url(
+                m.properties(message).get("url") if kind == "page" else page.get("url")
+            ),
             "client_ip": m.text(ctx.get("ip")),
             "td1": m.message_id(message),
         }

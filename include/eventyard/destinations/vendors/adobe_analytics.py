@@ -74,13 +74,17 @@ class AdobeAnalytics(Integration):
                 m.text(message.get("name")) or m.text(props.get("name")) or m.page_name(message, kind.title())
             )
             hit.append(("pageName", name))
-            hit.append(("pageURL", str(props.get("url") or page.get("url") or "")))
-            hit.append(("referrer", str(props.get("referrer") or page.get("referrer") or "")))
+            hit.append(("pageURL", hashing.scrub_url(props.get("url") or page.get("url")) or ""))
+            hit.append(("referrer", hashing.scrub_url(props.get("referrer") or page.get("referrer")) or ""))
         else:
             event = str(message.get("event") or "")
             if not event:
                 raise InvalidMessage("a track call needs an event name")
-            hit += [("linkType", "o"), ("linkName", event), ("pageURL", str(page.get("url") or ""))]
+            hit += [
+                ("linkType", "o"),
+                ("linkName", event),
+                ("pageURL", hashing.scrub_url(page.get("url")) or ""),
+            ]
             hit += self._commerce(message, event)
         hit += self._variables(props)
         hit += [("ipaddress", str(ctx.get("ip") or "")), ("userAgent", str(ctx.get("userAgent") or ""))]

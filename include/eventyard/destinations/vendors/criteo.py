@@ -73,8 +73,10 @@ class Criteo(Integration):
             "retailer_visitor_id": m.user_id(message) or m.anonymous_id(message),
             "ip": m.text(ctx.get("ip")),
             "useragent": m.text(ctx.get("userAgent")),
-            "full_url": m.properties(message).get("url") if kind == "page" else page.get("url"),
-            "previous_url": page.get("referrer"),
+            "full_url": hashing.scrub_url(
+                m.properties(message).get("url") if kind == "page" else page.get("url")
+            ),
+            "previous_url": hashing.scrub_url(page.get("referrer")),
             "events": [event],
         }
         return [VendorRecord(m.message_id(message), {k: v for k, v in body.items() if v not in (None, "")})]

@@ -62,8 +62,10 @@ class MicrosoftAds(Integration):
             "eventType": "pageLoad" if kind == "page" else "custom",
             "eventId": m.message_id(message),
             "eventTime": m.unix_seconds(when),
-            "eventSourceUrl": props.get("url") if kind == "page" else page.get("url"),
-            "referrerUrl": props.get("referrer") if kind == "page" else page.get("referrer"),
+            "eventSourceUrl": hashing.scrub_url(props.get("url") if kind == "page" else page.get("url")),
+            "referrerUrl": hashing.scrub_url(
+                props.get("referrer") if kind == "page" else page.get("referrer")
+            ),
             "pageTitle": props.get("title") if kind == "page" else page.get("title"),
             "userData": self._user_data(message, ctx),
         }

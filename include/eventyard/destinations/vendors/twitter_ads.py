@@ -36,8 +36,8 @@ SKIP_REASONS = {
     "identify": "X takes conversions only; hashed identifiers ride on each conversion",
     "page": "page views are not conversions: map the track event that converts",
     "screen": "web conversions only: app conversions come from the mobile measurement partner",
-    "group": "X has no group call",
-    "alias": "X has no alias call",
+    "group": "the X Conversions API has no group call",
+    "alias": "the X Conversions API has no alias call",
 }
 OAUTH_SETTINGS = ("consumerKey", "consumerSecret", "accessToken", "accessTokenSecret")
 
