@@ -76,6 +76,12 @@ def currency(message: Mapping[str, Any], default: str | None = None) -> str | No
     return code
 
 
+def value_and_currency(message: Mapping[str, Any]) -> tuple[float, str] | None:
+    """(value, currency) of a conversion that has a value; the currency defaults to USD."""
+    value = conversion_value(message)
+    return None if value is None else (value, currency(message, "USD") or "USD")
+
+
 def order_id(message: Mapping[str, Any]) -> str | None:
     """``properties.order_id`` (or ``orderId``), as text."""
     props = m.properties(message)

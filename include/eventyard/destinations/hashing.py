@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -128,31 +128,22 @@ def hashed_email(
 ) -> str | None:
     """SHA-256 of the message's normalized email. With ``prehashed`` the source value must already
     be a SHA-256 digest (customers that hash before sending); anything else is dropped."""
-    raw = message_email(message)
+    return _hashed(message_email(message), prehashed, lambda raw: normalize_email(raw, gmail_dots=gmail_dots))
+
+
+def hashed_phone(message: Mapping[str, Any], *, prehashed: bool = False) -> str | None:
+    """SHA-256 of the message's phone in E.164 (``+14155550132``). None when there is no phone or
+    it is not a valid number."""
+    return _hashed(message_phone(message), prehashed, lambda raw: normalize_phone(raw, user_region(message)))
+
+
+def _hashed(raw: str | None, prehashed: bool, normalize: Callable[[str], str | None]) -> str | None:
     if raw is None:
         return None
     if is_sha256(raw):
         return raw.strip().lower()
-    if prehashed:
-        return None
-    normalized = normalize_email(raw, gmail_dots=gmail_dots)
+    normalized = None if prehashed else normalize(raw)
     return sha256_hex(normalized) if normalized else None
-
-
-def hashed_phone(message: Mapping[str, Any], *, plus: bool = True, prehashed: bool = False) -> str | None:
-    """SHA-256 of the message's phone in E.164 (``plus=False``: the digits without the ``+``, as
-    Microsoft wants them). None when there is no phone or it is not a valid number."""
-    raw = message_phone(message)
-    if raw is None:
-        return None
-    if is_sha256(raw):
-        return raw.strip().lower()
-    if prehashed:
-        return None
-    e164 = normalize_phone(raw, user_region(message))
-    if not e164:
-        return None
-    return sha256_hex(e164 if plus else e164.lstrip("+"))
 
 
 def is_pii_key(key: str) -> bool:

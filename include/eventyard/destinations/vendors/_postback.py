@@ -16,6 +16,17 @@ from eventyard.destinations.click_ids import click_id
 from eventyard.destinations.vendors import _message as m
 
 
+def skip_reasons(vendor: str) -> dict[str, str]:
+    """Why a click-id postback vendor takes only track calls."""
+    return {
+        "identify": f"{vendor} S2S takes conversions keyed by click id only",
+        "page": f"page views are counted by {vendor}'s pixel; S2S takes conversions",
+        "screen": f"{vendor} S2S takes web conversions keyed by click id",
+        "group": f"{vendor} has no group call",
+        "alias": f"{vendor} has no alias call",
+    }
+
+
 def postback_record(
     integration: Integration,
     message: Mapping[str, Any],
@@ -35,10 +46,9 @@ def postback_record(
     if not name:
         raise SkipMessage("a conversion needs an event name")
     params: dict[str, str] = {names[0]: clicked, names[1]: name}
-    value = conv.conversion_value(message)
-    if value is not None and "value" in extra:
-        params[extra["value"]] = f"{value:g}"
-        params[extra["currency"]] = conv.currency(message, "USD") or "USD"
+    priced = conv.value_and_currency(message)
+    if priced and "value" in extra:
+        params[extra["value"]], params[extra["currency"]] = f"{priced[0]:g}", priced[1]
     order = conv.order_id(message)
     if order and "order" in extra:
         params[extra["order"]] = order

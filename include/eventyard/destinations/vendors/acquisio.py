@@ -65,10 +65,9 @@ class TheTradeDesk(Integration):
             "td1": m.message_id(message),
         }
         if kind == "track":
-            value = conv.conversion_value(message)
-            if value is not None:
-                record["value"] = f"{value:.2f}"
-                record["currency"] = conv.currency(message, "USD")
+            priced = conv.value_and_currency(message)
+            if priced:
+                record["value"], record["currency"] = f"{priced[0]:.2f}", priced[1]
             record["order_id"] = conv.order_id(message)
             items = [
                 {"item_code": conv.product_id(p), "qty": conv.quantity(p), "price": p.get("price")}

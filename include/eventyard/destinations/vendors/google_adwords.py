@@ -97,10 +97,9 @@ class GoogleAds(OAuthIntegration):
             conversion["userIdentifiers"] = identifiers
         if not click and not identifiers:
             raise SkipMessage("no Google click id (gclid/gbraid/wbraid) and no email or phone to match")
-        value = conv.conversion_value(message)
-        if value is not None:
-            conversion["conversionValue"] = value
-            conversion["currencyCode"] = conv.currency(message, "USD")
+        priced = conv.value_and_currency(message)
+        if priced:
+            conversion["conversionValue"], conversion["currencyCode"] = priced
         variables = self._custom_variables(message)
         if variables:
             conversion["customVariables"] = variables

@@ -77,9 +77,9 @@ class LinkedInConversions(OAuthIntegration):
             "eventId": self._event_id(message),
             "user": {"userIds": user_ids},
         }
-        value = conv.conversion_value(message)
-        if value is not None:
-            event["conversionValue"] = {"currencyCode": conv.currency(message, "USD"), "amount": f"{value:g}"}
+        priced = conv.value_and_currency(message)
+        if priced:
+            event["conversionValue"] = {"currencyCode": priced[1], "amount": f"{priced[0]:g}"}
         message_id = m.message_id(message)
         return [
             VendorRecord(message_id, {"conversion": f"urn:lla:llaPartnerConversion:{rule}", **event})

@@ -99,10 +99,9 @@ class MicrosoftAds(Integration):
 
     def _custom_data(self, message: Mapping[str, Any]) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        value = conv.conversion_value(message)
-        if value is not None:
-            data["value"] = value
-            data["currency"] = conv.currency(message, "USD")
+        priced = conv.value_and_currency(message)
+        if priced:
+            data["value"], data["currency"] = priced
         order = conv.order_id(message)
         if order:
             data["transactionId"] = order

@@ -14,15 +14,9 @@ from typing import Any
 
 from eventyard.destinations.base import HttpRequest, Integration, VendorRecord
 from eventyard.destinations.vendors import _message as m
-from eventyard.destinations.vendors._postback import postback_record, postback_request
+from eventyard.destinations.vendors._postback import postback_record, postback_request, skip_reasons
 
-SKIP_REASONS = {
-    "identify": "Outbrain S2S takes conversions keyed by click id only",
-    "page": "page views are counted by Outbrain's pixel; S2S takes conversions",
-    "screen": "Outbrain S2S takes web conversions keyed by click id",
-    "group": "Outbrain has no group call",
-    "alias": "Outbrain has no alias call",
-}
+SKIP_REASONS = skip_reasons("Outbrain")
 
 
 class Outbrain(Integration):

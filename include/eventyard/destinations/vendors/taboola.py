@@ -14,15 +14,9 @@ from typing import Any
 
 from eventyard.destinations.base import HttpRequest, Integration, VendorRecord
 from eventyard.destinations.vendors import _message as m
-from eventyard.destinations.vendors._postback import postback_record, postback_request
+from eventyard.destinations.vendors._postback import postback_record, postback_request, skip_reasons
 
-SKIP_REASONS = {
-    "identify": "Taboola S2S takes conversions keyed by click id only",
-    "page": "page views are counted by Taboola's pixel; S2S takes conversions",
-    "screen": "Taboola S2S takes web conversions keyed by click id",
-    "group": "Taboola has no group call",
-    "alias": "Taboola has no alias call",
-}
+SKIP_REASONS = skip_reasons("Taboola")
 
 
 class Taboola(Integration):

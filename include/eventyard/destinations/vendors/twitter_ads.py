@@ -76,10 +76,9 @@ class TwitterAds(Integration):
             "identifiers": identifiers,
             "conversion_id": m.message_id(message),
         }
-        value = conv.conversion_value(message)
-        if value is not None:
-            conversion["value"] = value
-            conversion["price_currency"] = conv.currency(message, "USD")
+        priced = conv.value_and_currency(message)
+        if priced:
+            conversion["value"], conversion["price_currency"] = priced
         items = conv.products(message)
         if items:
             conversion["number_items"] = sum(conv.quantity(p) for p in items)
