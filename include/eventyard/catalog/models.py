@@ -48,6 +48,11 @@ class Field:
     default: Any = dataclasses.field(default=None, hash=False)
     options: tuple[str, ...] = ()
     description: str = ""
+    # The value decides which server receives the connection's requests (and so its secrets):
+    # a host, URL, endpoint, region or data center. Changing it needs the secrets entered again.
+    routing: bool = False
+    # Other names accepted for this field on input (the seed document's spellings), never stored.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,10 +83,17 @@ class Destination:
     connection_fields: tuple[Field, ...]
     config_fields: tuple[Field, ...]
     docs_url: str = ""
+    # Alternative sets of connection fields (e.g. Postgres: ``url`` or ``host``/``port``/...): the
+    # details use the fields of exactly one set, and ``required`` applies within the set used.
+    connection_one_of: tuple[tuple[str, ...], ...] = ()
 
     def secret_connection_fields(self) -> frozenset[str]:
         """Property names of the connection fields that must be encrypted and never shown to Users."""
         return frozenset(f.property_name for f in self.connection_fields if f.secret)
+
+    def routing_connection_fields(self) -> frozenset[str]:
+        """Property names of the connection fields that decide where data and secrets are sent."""
+        return frozenset(f.property_name for f in self.connection_fields if f.routing)
 
     def config_defaults(self) -> dict[str, Any]:
         """The declared default of every config field that has one (copies, safe to mutate)."""
