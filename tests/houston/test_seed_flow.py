@@ -157,13 +157,15 @@ def test_update_and_delete_follow_the_create_and_update_pattern(api: Api, settin
         {"i": integ_id},
         **auth,
     )["success"]
-    # Sending back the redacted secret keeps it; only the URL changes.
-    assert api.one(
-        f"""mutation($i: ID!) {{ updateConnection(id: $i, name: "Hook 2",
-             details: {{webhookUrl: "https://hooks.example.com/v2", sharedSecret: "********"}}) {ok} }}""",
-        {"i": conn_id},
-        **auth,
-    )["success"]
+    # A new URL does not inherit the stored secret: it must be entered again.
+    repoint = """mutation($i: ID!, $s: String!) { updateConnection(id: $i, name: "Hook 2",
+             details: {webhookUrl: "https://hooks.example.com/v2", sharedSecret: $s}) { success code message } }"""
+    refused = api.one(repoint, {"i": conn_id, "s": "********"}, **auth)
+    assert (refused["success"], refused["code"]) == (False, "INVALID_INPUT")
+    assert "webhookUrl changed, so the stored sharedSecret cannot follow" in refused["message"]
+    assert api.one(repoint, {"i": conn_id, "s": "s3cret"}, **auth)["success"]
+    # With the route unchanged, sending back the redacted secret keeps it.
+    assert api.one(repoint, {"i": conn_id, "s": "********"}, **auth)["success"]
     state = api.data(
         """{ applications { name enabled } integrations { enabled configPayload }
              connections(includeSecrets: true) { name details } }""",
