@@ -64,9 +64,10 @@ def test_seed_flow_from_sign_up_to_integration(api: Api, settings: Settings) -> 
     assert proto["support"] == {"client": True, "server": False, "mobile": False}
     assert [f["propertyName"] for f in proto["connectionPrototype"]["fields"]] == ["advertiserId"]
 
+    # The seed's own spellings: `apiKey` (our advertiserId) and `events` (our eventAllowList).
     connection = api.one(
         """mutation($o: ID!, $p: String!) { createConnection(integrationCode: "acquisio",
-             details: { advertiserId: "123" }, name: "Friendly Connection Name", orgId: $o,
+             details: { apiKey: "123" }, name: "Friendly Connection Name", orgId: $o,
              connectionPrototypeId: $p) { success message id code } }""",
         {"o": org_id, "p": proto["connectionPrototype"]["id"]},
         token=token,
@@ -76,7 +77,7 @@ def test_seed_flow_from_sign_up_to_integration(api: Api, settings: Settings) -> 
 
     integration = api.one(
         """mutation($a: ID!, $c: ID!) { createIntegration(appId: $a, integrationCode: "acquisio",
-             configPayload: { eventAllowList: ["fvsbvsdfbsdfb"] }, connectionId: $c,
+             configPayload: { events: ["fvsbvsdfbsdfb"] }, connectionId: $c,
              name: "Friendly Application Name") { success message id code } }""",
         {"a": app["id"], "c": connection["id"]},
         token=token,
