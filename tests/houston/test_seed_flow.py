@@ -160,7 +160,8 @@ def test_update_and_delete_follow_the_create_and_update_pattern(api: Api, settin
     )["success"]
     # A new URL does not inherit the stored secret: it must be entered again.
     repoint = """mutation($i: ID!, $s: String!) { updateConnection(id: $i, name: "Hook 2",
-             details: {webhookUrl: "https://hooks.example.com/v2", sharedSecret: $s}) { success code message } }"""
+             details: {webhookUrl: "https://hooks.example.com/v2", sharedSecret: $s})
+             { success code message } }"""
     refused = api.one(repoint, {"i": conn_id, "s": "********"}, **auth)
     assert (refused["success"], refused["code"]) == (False, "INVALID_INPUT")
     assert "webhookUrl changed, so the stored sharedSecret cannot follow" in refused["message"]
