@@ -41,7 +41,7 @@ def resolve_aliases(fields: Iterable[Field], values: Any, what: str) -> tuple[An
     resolved: dict[str, Any] = {}
     errors: list[str] = []
     for key, value in values.items():
-        name = canonical.get(key, key)
+        name = canonical[key] if key in canonical else str(key)
         if name != key and not _is_empty(values.get(name)):
             errors.append(f"{key!r} is another name for {name!r} in {what}: give one of them, not both")
             continue

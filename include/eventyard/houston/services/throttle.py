@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 
-from sqlalchemy import Engine, case, delete
+from sqlalchemy import Engine, Table, case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,14 @@ from eventyard.houston.codes import Code, HoustonError
 from eventyard.houston.security import sha256_hex
 from eventyard.settings import Settings
 
-_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+def _insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can become an upsert (both control-DB backends speak ON CONFLICT)."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"login throttling needs PostgreSQL or SQLite, not {dialect}")
 
 
 def client_key(address: str | None) -> str:
@@ -60,11 +67,8 @@ def count_attempt(engine: Engine, settings: Settings, email: str, address: str |
     window_start = now - timedelta(seconds=settings.login_lockout_seconds)
     table = LoginThrottle.__table__
     expired = table.c.window_started_at < window_start
-    upsert = _UPSERTS.get(engine.dialect.name)
-    if upsert is None:
-        raise RuntimeError(f"login throttling needs PostgreSQL or SQLite, not {engine.dialect.name}")
     statement = (
-        upsert(table)
+        _insert(engine.dialect.name, table)
         .values(
             key_hash=_key(email, address), email_hash=_name_hash(email), failures=1, window_started_at=now
         )
