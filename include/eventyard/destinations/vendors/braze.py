@@ -166,8 +166,8 @@ class Braze(Integration):
                 log.info("Braze accepted a request with a non-fatal error: %.500s", error)
                 continue
             array = str(error.get("input_array", "")) if route == TRACK else ""
-            index = error.get("index")
-            position = positions.get((array, index)) if isinstance(index, int) else None
+            at = error.get("index")
+            position = positions.get((array, at)) if isinstance(at, int) else None
             if position is not None:
                 failed[position] = f"Braze: {error.get('type', 'invalid object')}"
         if not failed:
