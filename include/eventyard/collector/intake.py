@@ -19,6 +19,7 @@ from eventyard.collector.auth import body_write_key
 from eventyard.collector.enrich import Received, RequestInfo, apply_batch_defaults, enrich, new_message_id
 from eventyard.collector.parsing import RequestError
 from eventyard.collector.writekeys import SourceKey, WriteKeyCache
+from eventyard.json_nesting import depth
 
 _KEY_ERRORS = {
     "unknown": ("invalid_write_key", "unknown write key"),
@@ -70,7 +71,7 @@ def _record(source_id: str, received_iso: str, message: Any, code: str | None) -
 
 def _too_deep(item: Any) -> bool:
     """Whether serializing failed because of nesting (anything else is a bug of ours: re-raised)."""
-    return validate.depth(item) > validate.MAX_EVENT_DEPTH
+    return depth(item) > validate.MAX_EVENT_DEPTH
 
 
 def _process_one(

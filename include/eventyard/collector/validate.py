@@ -85,18 +85,6 @@ def rejection(code: str) -> dict[str, str]:
     return {"code": code, "reason": REASONS[code]}
 
 
-def depth(value: Any) -> int:
-    """How many objects/arrays nest at the deepest point (an explicit stack: events may be hostile)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        children = item.values() if type(item) is dict else item if type(item) is list else None
-        if children is not None:
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
 def cut(value: Any, levels: int = KEPT_DEPTH) -> Any:
     """A copy of ``value`` whose objects/arrays below ``levels`` are replaced by a marker string."""
     if type(value) not in (dict, list):

@@ -10,31 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
 
 from cross_web import HTTPException
 from strawberry.fastapi import GraphQLRouter
 
+from eventyard import json_nesting
+
 log = logging.getLogger(__name__)
 
 MAX_JSON_DEPTH = 64  # objects and arrays inside one another; real GraphQL variables use a handful
-
-
-def json_depth(value: object) -> int:
-    """How many objects/arrays nest at the deepest point (an explicit stack, never recursion)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children: Iterable[object]
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 class HoustonRouter(GraphQLRouter):
@@ -47,7 +31,7 @@ class HoustonRouter(GraphQLRouter):
         except RecursionError:
             value, depth = None, None
         else:
-            depth = json_depth(value)
+            depth = json_nesting.depth(value)
             if depth <= MAX_JSON_DEPTH:
                 return value
         nesting = depth or f"more than {MAX_JSON_DEPTH} (past the parser's recursion limit)"
