@@ -4,7 +4,7 @@ counts idempotency keys) or dead-lettered with a reason; replay delivers the dea
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -76,7 +76,9 @@ def test_outage_retries_across_cycles_then_dead_letters_then_replays(
     settings = settings.model_copy(update={"delivery_retry_window_seconds": 600})
     org_id, source_id = org_source
     integration_id = webhook_integration(settings, org_source, webhook_receiver.url, enableBatching=True)
-    clock = Clock(NOW)
+    # From now, not from when the module was imported: batches are stamped with the real time, and
+    # the lag check below must not depend on how long the suite ran before this test.
+    clock = Clock(datetime.now(UTC))
 
     # Down for a few minutes, back within the retry window: nothing lost, nothing doubled.
     webhook_receiver.down = True
