@@ -58,11 +58,15 @@ def test_seed_flow_from_sign_up_to_integration(api: Api, settings: Settings) -> 
         """{ clickstreamPrototypes(integrationCode: "acquisio") { integrationCode name kind
              support { client server mobile } status statusReason description
              connectionPrototype { id fields { ...F } } configPrototype { fields { ...F } } } }
-           fragment F on PrototypeField { propertyName label fieldType required secret default options }""",
+           fragment F on PrototypeField { propertyName label fieldType required secret routing aliases
+             default options }""",
         token=token,
     )
     assert proto["support"] == {"client": True, "server": False, "mobile": False}
     assert [f["propertyName"] for f in proto["connectionPrototype"]["fields"]] == ["advertiserId"]
+    assert proto["connectionPrototype"]["fields"][0]["aliases"] == ["apiKey"]
+    allow = next(f for f in proto["configPrototype"]["fields"] if f["propertyName"] == "eventAllowList")
+    assert (allow["aliases"], allow["routing"]) == (["events"], False)
 
     # The seed's own spellings: `apiKey` (our advertiserId) and `events` (our eventAllowList).
     connection = api.one(
