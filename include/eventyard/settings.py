@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     flush_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     writekey_cache_seconds: float = Field(default=5.0, ge=0)
     debugger_size: int = Field(default=200, ge=1)
+    collector_max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=8 * 1024,
+        description="Request line + headers; larger requests get 431. Room for a 32 KiB event in ?data=.",
+    )
+    collector_header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A request's headers must arrive within this; else 408 and close."
+    )
 
     # Loading and delivery
     load_chunk_batches: int = Field(default=50, ge=1)

@@ -192,8 +192,14 @@ def test_warehouse_connection_fields(catalog: Catalog) -> None:
         return {f.property_name: f.required for f in catalog.get(code).connection_fields}
 
     assert fields("postgres") == {
-        "host": True, "port": False, "database": True, "user": True, "password": False, "sslmode": False
+        "url": True, "host": True, "port": False, "database": True, "user": True, "password": False,
+        "sslmode": False,
     }  # fmt: skip
+    assert catalog.get("postgres").connection_one_of == (
+        ("url",),
+        ("host", "port", "database", "user", "password", "sslmode"),
+    )
+    assert {"url", "password"} <= catalog.get("postgres").secret_connection_fields()
     assert fields("duckdb") == {"path": False}
     assert {"host", "database", "user", "password", "bucketName"} <= set(fields("amazon_redshift"))
     assert {"project", "credentials", "bucketName"} <= set(fields("google_bigquery"))
@@ -256,3 +262,17 @@ def test_conversion_api_rows_take_server_sources_while_the_matrix_row_stays(
             and destination.delivery_support().mobile == row[2]
         )
     assert catalog.check_platform("hotjar", "analytics-python") is not None  # no server API: still refused
+
+
+def test_fields_that_pick_a_server_are_routing(catalog: Catalog) -> None:
+    routing = {d.code: d.routing_connection_fields() for d in catalog.all() if d.routing_connection_fields()}
+    assert routing["webhooks"] == {"webhookUrl"}
+    assert routing["postgres"] == {"url", "host", "port"}
+    assert routing["bloomreach"] == {"apiBaseUrl"}
+    assert {"endpointUrl", "region"} <= routing["amazon_kinesis"] and {"endpointUrl"} <= routing[
+        "s3_event_logs"
+    ]
+    assert {"host", "port", "sshHost", "sshPort"} <= routing["amazon_redshift"]
+    # Credentials issued by a vendor stay with that vendor: account ids are not routing.
+    assert "pixelId" not in catalog.get("facebook_pixel").routing_connection_fields()
+    assert all(not f.routing for d in catalog.all() for f in d.config_fields)

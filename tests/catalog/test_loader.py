@@ -119,9 +119,35 @@ def _duplicate_property_name(raw: Raw) -> None:
     entry(raw, "keen")["configPrototype"]["fields"].append(dict(field(raw, "keen", "projectID")))
 
 
+def _server_field_not_routing(raw: Raw) -> None:
+    del field(raw, "webhooks", "webhookUrl")["routing"]
+
+
+def _routing_in_config(raw: Raw) -> None:
+    entry(raw, "keen")["configPrototype"]["fields"].append(
+        {"propertyName": "apiHost", "label": "Host", "fieldType": "input", "required": False, "secret": False,
+         "routing": True}
+    )  # fmt: skip
+
+
+def _alias_clashes(raw: Raw) -> None:
+    field(raw, "amplitude", "apiSecret")["aliases"] = ["apiKey"]
+
+
+def _one_of_unknown_field(raw: Raw) -> None:
+    entry(raw, "postgres")["connectionPrototype"]["oneOf"] = [["url"], ["hostname"]]
+
+
 @pytest.mark.parametrize(
     ("corrupt", "message"),
     [
+        (
+            _server_field_not_routing,
+            "field 'webhookUrl': its name says it picks a server, so it must be routing",
+        ),
+        (_routing_in_config, "('keen'): configPrototype field 'apiHost' is routing"),
+        (_alias_clashes, "alias 'apiKey' of 'apiSecret' is another field's name or alias"),
+        (_one_of_unknown_field, "oneOf names 'hostname', which is not a connection field"),
         (_duplicate_code, "code 'amplitude' is used by more than one destination"),
         (_duplicate_prototype_id, "connectionPrototype id 'amplitude-v1' is used by more than one"),
         (_remove_destination, "destinations missing from the catalog: ['Woopra']"),

@@ -172,3 +172,31 @@ def test_server_api_is_checked(server_api: dict[str, str], kind: str, problem: s
     errors: list[str] = []
     assert parse_entry(entry, errors) is None
     assert any(problem in e for e in errors), errors
+
+
+def test_postgres_takes_a_url_or_the_separate_fields_but_not_both(catalog: Catalog) -> None:
+    assert catalog.validate_connection("postgres", {"url": "postgresql://u:p@db.example.com/app"}) == []
+    assert catalog.validate_connection("postgres", {"host": "h", "database": "d", "user": "u"}) == []
+    assert catalog.validate_connection("postgres", {"url": "postgresql://db/app", "host": "h"}) == [
+        "connection details mix url-style fields (url) and host-style fields (host, port, database, user, "
+        "password, sslmode): give url or host, database, user, not both"
+    ]
+    assert catalog.validate_connection("postgres", {}) == [
+        "connection details need url or host, database, user"
+    ]
+    assert catalog.validate_connection("postgres", {"host": "h"}) == [
+        "Database (database) is required",
+        "User (user) is required",
+    ]
+
+
+def test_the_seeds_spellings_are_aliases(catalog: Catalog) -> None:
+    assert catalog.canonical_config("keen", {"events": ["up"], "callTypes": ["track"]}) == (
+        {"eventAllowList": ["up"], "callTypes": ["track"]},
+        [],
+    )
+    assert catalog.canonical_connection("acquisio", {"apiKey": "123"}) == ({"advertiserId": "123"}, [])
+    _, conflict = catalog.canonical_config("keen", {"events": ["up"], "eventAllowList": ["down"]})
+    assert conflict == ["'events' is another name for 'eventAllowList' in config: give one of them, not both"]
+    # Warehouses have no event allow list, so no alias either.
+    assert catalog.canonical_config("postgres", {"events": ["up"]})[0] == {"events": ["up"]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,8 +28,15 @@ def invalid(description: str) -> None:
     reject(400, {"validationMessages": [{"description": description, "validationCode": "VALUE_INVALID"}]})
 
 
+IGNORED: list[dict[str, object]] = []  # events GA4 answered 2xx for but did not count (per test)
+ITEM_NUMBERS = ("price", "quantity", "index", "discount")
+
+
 def ga4_contract(request: Received) -> Reply:
-    """/mp/collect: api_secret + stream id in the query, one client per request, GA4's limits."""
+    """/mp/collect: api_secret + stream id in the query, one client per request, GA4's limits.
+
+    Like GA4, events older than 72 hours are answered 2xx and ignored (kept in ``IGNORED``, not
+    counted as accepted); items must name an id or a name and carry numbers as numbers."""
     if request.path not in ("/mp/collect", "/debug/mp/collect") or request.method != "POST":
         reject(404, "")
     if request.arg("api_secret") != SECRET:
@@ -54,19 +62,25 @@ def ga4_contract(request: Received) -> Reply:
             invalid("too many or invalid params")
         if any(isinstance(v, str) and len(v) > 100 for v in params.values()):
             invalid("param value longer than 100 characters")
-        if event.get("timestamp_micros", oldest + 1) < oldest:
-            invalid("timestamp older than 72 hours")
+        for item in params.get("items") or []:
+            if not (item.get("item_id") or item.get("item_name")):
+                invalid("items need item_id or item_name")
+            if any(k in item and not isinstance(item[k], int | float) for k in ITEM_NUMBERS):
+                invalid(f"item numbers must be numbers: {item}")
     for name, prop in (body.get("user_properties") or {}).items():
         if len(name) > 24 or (isinstance(prop["value"], str) and len(prop["value"]) > 36):
             invalid("user property too long")
     if request.path.startswith("/debug"):
         return Reply(200, {"validationMessages": []}, accepted_keys=[])
-    keys = [f"{client}:{e['params'].get('transaction_id') or e['name']}" for e in events]
+    counted = [e for e in events if e.get("timestamp_micros", oldest + 1) >= oldest]
+    IGNORED.extend(e for e in events if e not in counted)
+    keys = [f"{client}:{e['params'].get('transaction_id') or e['name']}" for e in counted]
     return Reply(204, b"", accepted_keys=keys)
 
 
 @pytest.fixture
 def receiver() -> Iterator[VendorReceiver]:
+    IGNORED.clear()
     with running(ga4_contract) as receiver:
         yield receiver
 
@@ -173,3 +187,57 @@ def test_throttling_honours_retry_after(receiver: VendorReceiver) -> None:
     receiver.faults.append(Reply(429, {"error": "quota"}, {"Retry-After": "90"}))
     later = run_engine(ga4(receiver), [message("page", 2)]).results["msg-page-000002"]
     assert later.status == "retry" and later.retry_in == 90
+
+
+def _ago(hours: float) -> str:
+    return (datetime.now(UTC) - timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+
+
+def test_events_older_than_72_hours_are_skipped_not_counted_as_delivered(receiver: VendorReceiver) -> None:
+    ages = {1: 1.0, 2: 71.0, 3: 73.0, 4: 24 * 400}  # a new integration replays the whole history
+    messages = [message("track", n, timestamp=_ago(hours), event=f"Clicked {n}") for n, hours in ages.items()]
+    run = run_engine(ga4(receiver), messages)
+    assert run.statuses() == {
+        "msg-track-000001": "delivered",
+        "msg-track-000002": "delivered",
+        "msg-track-000003": "skipped",
+        "msg-track-000004": "skipped",
+    }
+    assert "older than 72 hours" in run.skipped["msg-track-000003"]
+    assert IGNORED == [] and receiver.violations == []
+    assert sorted(e["name"] for r in receiver.accepted for e in r.json()["events"]) == [
+        "Clicked_1",
+        "Clicked_2",
+    ]
+
+
+def test_ecommerce_names_match_case_insensitively_and_items_keep_ga4s_fields(
+    receiver: VendorReceiver,
+) -> None:
+    products = [
+        {
+            "product_id": "sku-1", "name": "Tee", "price": "19.99", "quantity": "2", "position": "3",
+            "discount": "1.5", "affiliation": "Shop", "coupon": "SUMMER", "brand": "Acme", "variant": "red",
+            "category": "Apparel", "category2": "Adult", "category3": "Shirts", "category4": "Crew",
+            "category5": "Short sleeve", "list_id": "related", "list_name": "Related products",
+        },
+        {"sku": "sku-2", "price": 5, "quantity": 1.0},
+    ]  # fmt: skip
+    props = {"order_id": "o-9", "value": "44.98", "currency": "EUR", "products": products, "shipping": "3"}
+    names = ["order completed", "PRODUCT ADDED", "product  list viewed", "Order Completed"]
+    messages = [message("track", n, event=e, properties=props) for n, e in enumerate(names)]
+    run = run_engine(ga4(receiver), messages)
+    assert set(run.statuses().values()) == {"delivered"} and receiver.violations == []
+    events = [e for r in receiver.accepted for e in r.json()["events"]]
+    # Requests may arrive in any order (the engine sends concurrently): compare as multisets.
+    assert sorted(e["name"] for e in events) == ["add_to_cart", "purchase", "purchase", "view_item_list"]
+    purchase = next(e for e in events if e["name"] == "purchase")["params"]
+    assert (purchase["value"], purchase["shipping"], purchase["transaction_id"]) == (44.98, 3, "o-9")
+    assert purchase["items"][0] == {
+        "item_id": "sku-1", "item_name": "Tee", "affiliation": "Shop", "coupon": "SUMMER",
+        "item_brand": "Acme", "item_category": "Apparel", "item_category2": "Adult",
+        "item_category3": "Shirts", "item_category4": "Crew", "item_category5": "Short sleeve",
+        "item_list_id": "related", "item_list_name": "Related products", "item_variant": "red",
+        "price": 19.99, "discount": 1.5, "quantity": 2, "index": 3,
+    }  # fmt: skip
+    assert purchase["items"][1] == {"item_id": "sku-2", "price": 5, "quantity": 1}

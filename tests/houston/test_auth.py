@@ -193,3 +193,17 @@ def test_signing_up_again_before_confirming_resends_the_link_but_keeps_the_passw
         api.one(LOGIN, {"u": "late@example.com", "p": "attacker password"})["code"] == "INVALID_CREDENTIALS"
     )
     assert api.one(LOGIN, {"u": "late@example.com", "p": "first password"})["success"]
+
+
+def test_correctly_signed_tokens_living_longer_than_the_ttl_are_refused(
+    sqlite_api: Api, sqlite_settings: Settings
+) -> None:
+    api, settings = sqlite_api, sqlite_settings
+    owner = make_account(settings, "owner@example.com")
+    org = make_org(settings, "Acme", {owner.user_id: Role.OWNER})
+    # Same signing key, longer lifetime: a month-long token, and one issued (and expiring) in the future.
+    month = security.issue_token(settings.model_copy(update={"jwt_ttl_hours": 24 * 30}), owner.user_id, 0)
+    future = security.issue_token(settings, owner.user_id, 0, now=datetime.now(UTC) + timedelta(days=2))
+    for token in (month, future):
+        assert _code(api.raw(CREATE_APP, {"o": org}, token=token, org=org)) == "UNAUTHENTICATED"
+    assert api.one(CREATE_APP, {"o": org}, token=owner.token, org=org)["success"]

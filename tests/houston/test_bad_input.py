@@ -329,6 +329,13 @@ def cases(w: OrgWorld, warehouse_id: str) -> list[Case]:
         Case(
             "createIntegration", integ_doc, {**good_integ, "p": HUGE_JSON}, "INVALID_INPUT", "configPayload"
         ),
+        Case(  # the seed's `events` and our `eventAllowList` are one field: not both at once
+            "createIntegration",
+            integ_doc,
+            {**good_integ, "p": {"events": ["a"], "eventAllowList": ["b"]}},
+            "INVALID_INPUT",
+            "configPayload",
+        ),
         Case("createIntegration", integ_doc, {**good_integ, "n": BIG}, "INVALID_INPUT", "name"),
         Case(
             "updateIntegration",

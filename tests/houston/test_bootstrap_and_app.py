@@ -157,3 +157,60 @@ def test_oversized_request_bodies_are_refused_before_parsing(sqlite_settings: Se
         )
         assert streamed.status_code == 413
         assert client.get("/account/confirm?token=x").headers["referrer-policy"] == "no-referrer"
+
+
+MISTAKES = {  # a typo of every kind graphql-core would answer with "Did you mean ...?"
+    "field": ("{ connectio { id } }", None),
+    "argument": ("{ connections(orgid: null) { id } }", None),
+    "type": ("query($x: Strin) { me { id } }", None),
+    "enum value": ('mutation { createApiKey(orgId: "o", name: "k", role: OWNR) { success } }', None),
+    "input field": ('mutation { updateUser(profile: {firstNam: "x"}) { success } }', None),
+    "variable": (
+        "mutation($p: ProfileInput!) { updateUser(profile: $p) { success } }",
+        {"p": {"firstNam": "x"}},
+    ),
+}
+
+
+@pytest.mark.parametrize("introspection", [True, False])
+def test_field_suggestions_leak_nothing_when_introspection_is_off(
+    sqlite_settings: Settings, introspection: bool
+) -> None:
+    app = create_app(sqlite_settings.model_copy(update={"graphql_introspection": introspection}))
+    with TestClient(app) as client:
+        api = Api(client)
+        for kind, (document, variables) in MISTAKES.items():
+            body = api.raw(document, variables)
+            messages = " ".join(e["message"] for e in body["errors"])
+            assert ("Did you mean" in messages) is introspection, (kind, messages)
+            for secret in ("connections", "orgId", "String", "OWNER", "firstName"):
+                if not introspection and secret not in document:
+                    assert secret not in messages, (kind, messages)
+
+
+def test_bad_requests_are_400_or_warnings_never_500s_or_errors(
+    sqlite_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    tight = sqlite_settings.model_copy(update={"graphql_max_tokens": 60})
+    with TestClient(create_app(tight), raise_server_exceptions=False) as client:
+        caplog.set_level("DEBUG")
+        deep = '{"query": "{ me { id } }", "variables": {"v": ' + "[" * 1500 + "]" * 1500 + "}}"
+        for body in (deep, '{"query": "{ me { id } }", "variables": {"v": ' + "[" * 65 + "]" * 65 + "}}"):
+            response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
+            assert (response.status_code, response.text) == (400, "JSON nested deeper than 64 levels")
+        as_query = client.get(
+            "/graphql", params={"query": "{ me { id } }", "variables": "[" * 1500 + "]" * 1500}
+        )
+        assert as_query.status_code == 400
+        shallow = {"query": "{ me { id } }", "variables": {"v": [[[[1]]]]}}
+        assert client.post("/graphql", json=shallow).status_code == 200
+        tokens = client.post("/graphql", json={"query": "{ " + "me { id } " * 40 + "}"})
+        assert "more than 60 tokens" in tokens.json()["errors"][0]["message"]
+        assert client.post("/graphql", json={"query": "{ me { "}).json()["errors"]
+    levels = {
+        (r.levelname, r.getMessage().split(":")[0])
+        for r in caplog.records
+        if r.name.startswith(("eventyard", "strawberry"))
+    }
+    assert ("WARNING", "GraphQL request refused") in levels
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], caplog.text

@@ -6,6 +6,7 @@ The operation list is checked against the schema, so a new operation cannot be f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from eventyard.db.engine import get_engine
+from eventyard.catalog import Field, load_catalog
+from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.migrate import upgrade
+from eventyard.db.models import Connection
 from eventyard.houston.app import create_app
+from eventyard.houston.crypto import decrypt_details
 from eventyard.houston.gql.schema import build_schema
+from eventyard.houston.services.connections import REDACTED
 from eventyard.settings import Settings
 from tests.conftest import _fresh_pg_database
 from tests.houston.conftest import Api
@@ -295,3 +300,145 @@ def test_a_user_of_the_org_is_refused_owner_operations(world: World, op: Op) -> 
         assert codes == ["NOT_AN_OWNER"], body
         assert not any(s in str(body) for s in secrets), body
         assert snapshot(engine, world.b) == before
+
+
+# --- Re-pointing a connection never carries its stored secrets (docs/houston.md, "Connections") ---
+
+UPDATE_CONNECTION = f"mutation($i: ID!, $d: JSON!) {{ updateConnection(id: $i, details: $d) {STATUS} }}"
+CREATE_CONNECTION = (
+    "mutation($c: String!, $d: JSON!, $o: ID!, $p: String!) { createConnection(integrationCode: $c, "
+    f'details: $d, name: "Routing case", orgId: $o, connectionPrototypeId: $p) {STATUS} }}'
+)
+
+
+@dataclass(frozen=True)
+class RoutingCase:
+    """A connection of one catalog entry whose routing field ``field`` an attacker re-points."""
+
+    code: str
+    prototype_id: str
+    details: dict[str, Any]
+    field: str
+    evil: Any
+    secrets: tuple[str, ...]  # the secret fields set in ``details``, other than ``field``
+
+
+def _sample(field: Field, code: str) -> Any:
+    marker = f"SECRET-{code}-{field.property_name}"
+    if field.field_type == "map":
+        return {"Authorization": f"Bearer {marker}"}
+    if field.field_type == "json":
+        return {"private_key": marker}
+    if field.secret:
+        return marker
+    samples = {"number": 5439, "boolean": True, "array": ["suite-1"], "input": f"{field.property_name}-value"}
+    return field.options[0] if field.field_type == "select" else samples[field.field_type]
+
+
+def _evil(field: Field) -> Any:
+    if field.field_type == "select":
+        return field.options[-1]
+    if field.field_type == "number":
+        return 6666
+    if field.secret:  # a URL that carries its own password (Postgres `url`)
+        return "postgresql://mallory:own-password@evil.example.com:5432/loot"
+    return "https://evil.example.com/steal"
+
+
+def routing_cases() -> list[RoutingCase]:
+    """Every routing field of every active catalog entry, in each alternative field set: read from the
+    catalog's ``routing`` flags, so a new destination is covered without editing this list."""
+    cases = []
+    for dest in load_catalog().all():
+        if dest.status != "active" or not dest.routing_connection_fields():
+            continue
+        grouped = {n for group in dest.connection_one_of for n in group}
+        for group in dest.connection_one_of or ((),):
+            fields = [
+                f
+                for f in dest.connection_fields
+                if f.property_name in group or f.property_name not in grouped
+            ]
+            details = {f.property_name: _sample(f, dest.code) for f in fields}
+            for f in fields:
+                if not f.routing or (f.field_type == "select" and len(f.options) < 2):
+                    continue
+                secrets = tuple(sorted(s.property_name for s in fields if s.secret and s is not f))
+                cases.append(
+                    RoutingCase(
+                        dest.code, dest.connection_prototype_id, details, f.property_name, _evil(f), secrets
+                    )
+                )
+    return cases
+
+
+def _stored_details(world: World, connection_id: str) -> dict[str, Any]:
+    with session_scope(get_engine(world.settings)) as session:
+        row = session.get(Connection, connection_id)
+        assert row is not None
+        return decrypt_details(world.settings, row.details_encrypted)
+
+
+def test_every_routing_field_of_the_catalog_is_covered() -> None:
+    covered = {(case.code, case.field) for case in routing_cases()}
+    expected = {
+        (d.code, name)
+        for d in load_catalog().all()
+        if d.status == "active"
+        for name in d.routing_connection_fields()
+    }
+    assert covered == expected
+    must = {
+        ("webhooks", "webhookUrl"),
+        ("postgres", "url"),
+        ("postgres", "host"),
+        ("amazon_redshift", "host"),
+        ("amazon_kinesis", "endpointUrl"),
+        ("s3_event_logs", "endpointUrl"),
+        ("bloomreach", "apiBaseUrl"),
+    }
+    assert must <= covered
+
+
+@pytest.mark.parametrize("case", routing_cases(), ids=lambda c: f"{c.code}.{c.field}")
+def test_re_pointing_a_connection_needs_every_secret_again(world: World, case: RoutingCase) -> None:
+    b = world.b
+    created = world.api.one(
+        CREATE_CONNECTION,
+        {"c": case.code, "d": case.details, "o": b.id, "p": case.prototype_id},
+        token=b.owner.token,
+        org=b.id,
+    )
+    assert created["success"], created
+    connection_id = created["id"]
+    engine = get_engine(world.settings)
+    stored_secrets = {s: case.details[s] for s in case.secrets}
+    for who in (b.user, b.owner):  # a User can write connections; the rule binds Owners too
+        attack = {**case.details, case.field: case.evil, **dict.fromkeys(case.secrets, REDACTED)}
+        before = snapshot(engine, b)
+        body = world.api.raw(UPDATE_CONNECTION, {"i": connection_id, "d": attack}, token=who.token, org=b.id)
+        value = body["data"]["updateConnection"]
+        if case.secrets:
+            assert (value["success"], value["code"]) == (False, "INVALID_INPUT"), body
+            assert case.field in value["message"] and all(s in value["message"] for s in case.secrets)
+            assert snapshot(engine, b) == before
+            assert _stored_details(world, connection_id) == case.details
+        else:  # nothing secret to carry: the change is just a change
+            assert value["success"], body
+        assert not any(str(secret) in json.dumps(body) for secret in stored_secrets.values())
+    # Re-entering the secrets (here: new ones) is how a re-pointed connection gets credentials.
+    fields = {f.property_name: f for f in load_catalog().get(case.code).connection_fields}
+    fresh = {s: _sample(fields[s], "fresh") for s in case.secrets}
+    repointed = {**case.details, case.field: case.evil, **fresh}
+    body = world.api.raw(
+        UPDATE_CONNECTION, {"i": connection_id, "d": repointed}, token=b.user.token, org=b.id
+    )
+    assert body["data"]["updateConnection"]["success"], body
+    assert _stored_details(world, connection_id) == repointed
+    # The route unchanged, "********" still keeps the stored secrets.
+    same_route = {**repointed, **dict.fromkeys(case.secrets, REDACTED)}
+    body = world.api.raw(
+        UPDATE_CONNECTION, {"i": connection_id, "d": same_route}, token=b.user.token, org=b.id
+    )
+    assert body["data"]["updateConnection"]["success"], body
+    assert _stored_details(world, connection_id) == repointed

@@ -59,7 +59,8 @@ def test_seed_flow_from_sign_up_to_integration(api: Api, settings: Settings) -> 
              support { client server mobile } deliverySupport { client server mobile } serverApi
              status statusReason description
              connectionPrototype { id fields { ...F } } configPrototype { fields { ...F } } } }
-           fragment F on PrototypeField { propertyName label fieldType required secret default options }""",
+           fragment F on PrototypeField { propertyName label fieldType required secret routing aliases
+             default options }""",
         token=token,
     )
     assert proto["support"] == {"client": True, "server": False, "mobile": False}
@@ -67,10 +68,14 @@ def test_seed_flow_from_sign_up_to_integration(api: Api, settings: Settings) -> 
     assert proto["deliverySupport"] == {"client": True, "server": True, "mobile": False}
     assert proto["serverApi"] == "The Trade Desk Real-Time Conversions API"
     assert [f["propertyName"] for f in proto["connectionPrototype"]["fields"]] == ["advertiserId"]
+    assert proto["connectionPrototype"]["fields"][0]["aliases"] == ["apiKey"]
+    allow = next(f for f in proto["configPrototype"]["fields"] if f["propertyName"] == "eventAllowList")
+    assert (allow["aliases"], allow["routing"]) == (["events"], False)
 
+    # The seed's own spellings: `apiKey` (our advertiserId) and `events` (our eventAllowList).
     connection = api.one(
         """mutation($o: ID!, $p: String!) { createConnection(integrationCode: "acquisio",
-             details: { advertiserId: "123" }, name: "Friendly Connection Name", orgId: $o,
+             details: { apiKey: "123" }, name: "Friendly Connection Name", orgId: $o,
              connectionPrototypeId: $p) { success message id code } }""",
         {"o": org_id, "p": proto["connectionPrototype"]["id"]},
         token=token,
@@ -80,7 +85,7 @@ def test_seed_flow_from_sign_up_to_integration(api: Api, settings: Settings) -> 
 
     integration = api.one(
         """mutation($a: ID!, $c: ID!) { createIntegration(appId: $a, integrationCode: "acquisio",
-             configPayload: { eventAllowList: ["fvsbvsdfbsdfb"] }, connectionId: $c,
+             configPayload: { events: ["fvsbvsdfbsdfb"] }, connectionId: $c,
              name: "Friendly Application Name") { success message id code } }""",
         {"a": app["id"], "c": connection["id"]},
         token=token,
@@ -161,13 +166,16 @@ def test_update_and_delete_follow_the_create_and_update_pattern(api: Api, settin
         {"i": integ_id},
         **auth,
     )["success"]
-    # Sending back the redacted secret keeps it; only the URL changes.
-    assert api.one(
-        f"""mutation($i: ID!) {{ updateConnection(id: $i, name: "Hook 2",
-             details: {{webhookUrl: "https://hooks.example.com/v2", sharedSecret: "********"}}) {ok} }}""",
-        {"i": conn_id},
-        **auth,
-    )["success"]
+    # A new URL does not inherit the stored secret: it must be entered again.
+    repoint = """mutation($i: ID!, $s: String!) { updateConnection(id: $i, name: "Hook 2",
+             details: {webhookUrl: "https://hooks.example.com/v2", sharedSecret: $s})
+             { success code message } }"""
+    refused = api.one(repoint, {"i": conn_id, "s": "********"}, **auth)
+    assert (refused["success"], refused["code"]) == (False, "INVALID_INPUT")
+    assert "webhookUrl changed, so the stored sharedSecret cannot follow" in refused["message"]
+    assert api.one(repoint, {"i": conn_id, "s": "s3cret"}, **auth)["success"]
+    # With the route unchanged, sending back the redacted secret keeps it.
+    assert api.one(repoint, {"i": conn_id, "s": "********"}, **auth)["success"]
     state = api.data(
         """{ applications { name enabled } integrations { enabled configPayload }
              connections(includeSecrets: true) { name details } }""",

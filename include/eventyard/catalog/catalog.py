@@ -7,7 +7,7 @@ from typing import Any
 
 from eventyard.catalog.models import Destination, UnknownDestination
 from eventyard.catalog.platforms import platform_family
-from eventyard.catalog.values import validate_values
+from eventyard.catalog.values import resolve_aliases, validate_values
 
 
 class Catalog:
@@ -37,7 +37,25 @@ class Catalog:
         destination, errors = self._usable(code)
         if destination is None:
             return errors
-        return errors + validate_values(destination.connection_fields, details, "connection details")
+        return errors + validate_values(
+            destination.connection_fields, details, "connection details", destination.connection_one_of
+        )
+
+    def canonical_connection(self, code: str, details: Any) -> tuple[Any, list[str]]:
+        """Connection `details` with alias keys renamed to the catalog's names, and any conflicts."""
+        try:
+            fields = self.get(code).connection_fields
+        except UnknownDestination:
+            return details, []  # validate_connection reports the unknown destination
+        return resolve_aliases(fields, details, "connection details")
+
+    def canonical_config(self, code: str, payload: Any) -> tuple[Any, list[str]]:
+        """A config `payload` with alias keys (``events``) renamed to the catalog's names, and conflicts."""
+        try:
+            fields = self.get(code).config_fields
+        except UnknownDestination:
+            return payload, []
+        return resolve_aliases(fields, payload, "config")
 
     def validate_config(self, code: str, payload: dict[str, Any]) -> list[str]:
         """Errors in an integration's config `payload` for destination `code` ([] when acceptable)."""

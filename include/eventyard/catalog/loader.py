@@ -7,6 +7,7 @@ naming the entry, rather than surface later as a broken form or a lost event.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from functools import lru_cache
@@ -41,6 +42,8 @@ COMMON_DELIVERY_FIELDS: dict[str, tuple[str, Any]] = {
     "eventDenyList": ("array", []),
     "callTypes": ("array", list(CALL_TYPES)),
 }
+# Input spellings of the common options (the seed document's createIntegration sends `events`).
+COMMON_DELIVERY_ALIASES: dict[str, tuple[str, ...]] = {"eventAllowList": ("events",)}
 # Options every warehouse load honours instead: name -> type.
 WAREHOUSE_FIELDS = {"namespace": "input", "skipUsersTable": "boolean", "skipTracksTable": "boolean"}
 
@@ -69,7 +72,7 @@ def build_catalog(raw: Any) -> Catalog:
         destination = parse_entry(entry, entry_errors)
         if destination is not None:
             _check_delivery_fields(destination, entry_errors)
-            destinations.append(destination)
+            destinations.append(_with_common_aliases(destination))
         errors.extend(f"{_entry_label(index, entry)}: {e}" for e in entry_errors)
     errors.extend(_whole_catalog_errors(destinations))
     if errors:
@@ -96,6 +99,17 @@ def _check_delivery_fields(destination: Destination, errors: list[str]) -> None:
     call_types = config.get("callTypes")
     if call_types is not None and call_types.options != CALL_TYPES:
         errors.append(f"config field 'callTypes' must offer exactly {list(CALL_TYPES)}")
+
+
+def _with_common_aliases(destination: Destination) -> Destination:
+    """Give the common delivery options their seed spellings, so every entry (new ones too) takes them."""
+    fields = tuple(
+        dataclasses.replace(f, aliases=tuple(dict.fromkeys((*f.aliases, *COMMON_DELIVERY_ALIASES[name]))))
+        if (name := f.property_name) in COMMON_DELIVERY_ALIASES and destination.kind != "warehouse"
+        else f
+        for f in destination.config_fields
+    )
+    return dataclasses.replace(destination, config_fields=fields)
 
 
 def _whole_catalog_errors(destinations: list[Destination]) -> list[str]:

@@ -48,6 +48,11 @@ class Field:
     default: Any = dataclasses.field(default=None, hash=False)
     options: tuple[str, ...] = ()
     description: str = ""
+    # The value decides which server receives the connection's requests (and so its secrets):
+    # a host, URL, endpoint, region or data center. Changing it needs the secrets entered again.
+    routing: bool = False
+    # Other names accepted for this field on input (the seed document's spellings), never stored.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,17 @@ class Destination:
         a server API (``serverApi``) delivers the destination's events."""
         return Support(self.support.client, self.support.server or bool(self.server_api), self.support.mobile)
 
+    # Alternative sets of connection fields (e.g. Postgres: ``url`` or ``host``/``port``/...): the
+    # details use the fields of exactly one set, and ``required`` applies within the set used.
+    connection_one_of: tuple[tuple[str, ...], ...] = ()
+
     def secret_connection_fields(self) -> frozenset[str]:
         """Property names of the connection fields that must be encrypted and never shown to Users."""
         return frozenset(f.property_name for f in self.connection_fields if f.secret)
+
+    def routing_connection_fields(self) -> frozenset[str]:
+        """Property names of the connection fields that decide where data and secrets are sent."""
+        return frozenset(f.property_name for f in self.connection_fields if f.routing)
 
     def config_defaults(self) -> dict[str, Any]:
         """The declared default of every config field that has one (copies, safe to mutate)."""

@@ -21,6 +21,13 @@ PROPERTY_NAME_RE = re.compile(r"^[a-z][A-Za-z0-9]*$")
 SECRET_NAME_RE = re.compile(r"(token|secret|password|credentials?)$", re.IGNORECASE)
 # Secrets are typed into password boxes, or pasted as key files (textarea/json) or header maps.
 SECRET_FIELD_TYPES = frozenset({"password", "textarea", "json", "map"})
+# A field whose name says it picks a server must be flagged routing (``webhookUrl``, ``sshHost``,
+# ``apiServer``, ``dataCenter``, ``residencyServer``, ``region``, ``port``): a new catalog entry is
+# then covered by the connection re-pointing rule and the isolation suite without a hand list.
+ROUTING_WORDS = frozenset(
+    {"url", "host", "endpoint", "server", "region", "port", "center", "datacenter", "residency"}
+)
+_CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
 
 _ENTRY_KEYS = {
     "code",
@@ -34,7 +41,7 @@ _ENTRY_KEYS = {
 }
 _ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl", "serverApi"}
 _FIELD_KEYS = {"propertyName", "label", "fieldType", "required", "secret"}
-_FIELD_KEYS_OPTIONAL = {"default", "options", "description"}
+_FIELD_KEYS_OPTIONAL = {"default", "options", "description", "routing", "aliases"}
 
 
 def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
@@ -70,7 +77,7 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
     if not isinstance(connection, dict):
         errors.append("connectionPrototype must be an object with id and fields")
         connection = {}
-    _check_keys(connection, {"id", "fields"}, set(), "connectionPrototype", errors)
+    _check_keys(connection, {"id", "fields"}, {"oneOf"}, "connectionPrototype", errors)
     prototype_id = _text(connection, "id", errors, where="connectionPrototype")
     if prototype_id and not PROTOTYPE_ID_RE.match(prototype_id):
         errors.append(f"connectionPrototype id {prototype_id!r} must be lowercase (a-z 0-9 _ . -)")
@@ -82,14 +89,28 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
     connection_fields = _fields(connection.get("fields"), "connectionPrototype", errors)
     config_fields = _fields(config.get("fields"), "configPrototype", errors)
     for f in config_fields:
-        if f.secret:
-            # Users may read configs; only connection contents are hidden and encrypted.
+        if f.secret or f.routing:
+            # Users may read and change configs; credentials and where they go belong in the connection.
+            what = "secret" if f.secret else "routing"
             errors.append(
-                f"configPrototype field {f.property_name!r} is secret; secrets belong in the connection"
+                f"configPrototype field {f.property_name!r} is {what}; such fields belong in the connection"
             )
+    for f in connection_fields:
+        if not f.routing and f.field_type != "boolean" and names_a_server(f.property_name):
+            errors.append(
+                f"connectionPrototype field {f.property_name!r}: its name says it picks a server, "
+                "so it must be routing"
+            )
+    one_of = _one_of(connection.get("oneOf"), connection_fields, errors)
     names = [f.property_name for f in connection_fields + config_fields]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         errors.append(f"propertyName {dup!r} is declared more than once")
+    for fields in (connection_fields, config_fields):
+        spellings = [n for f in fields for n in (f.property_name, *f.aliases)]
+        for f in fields:
+            for alias in f.aliases:
+                if spellings.count(alias) > 1:
+                    errors.append(f"alias {alias!r} of {f.property_name!r} is another field's name or alias")
     if kind == "browser" and support is not None and (support.server or support.mobile):
         errors.append("a browser-only destination can only support client sources")
     server_api, server_api_docs = _server_api(raw.get("serverApi"), kind, errors)
@@ -109,6 +130,7 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
         docs_url=docs_url,
         server_api=server_api,
         server_api_docs_url=server_api_docs,
+        connection_one_of=one_of,
     )
 
 
@@ -168,13 +190,31 @@ def parse_field(raw: Any, where: str, errors: list[str]) -> Field | None:
         errors.append(f"{where}: the name says it holds a secret, so it must be secret")
     if secret is True and field_type not in SECRET_FIELD_TYPES:
         errors.append(f"{where}: a secret field must be one of {sorted(SECRET_FIELD_TYPES)}")
+    routing = raw.get("routing", False)
+    if not isinstance(routing, bool):
+        errors.append(f"{where}: routing must be true or false")
+    aliases = raw.get("aliases", [])
+    if not isinstance(aliases, list) or not all(
+        isinstance(a, str) and PROPERTY_NAME_RE.match(a) and a != name for a in aliases
+    ):
+        errors.append(f"{where}: aliases must be a list of other camelCase names")
+        aliases = []
     description = raw.get("description", "")
     if not isinstance(description, str):
         errors.append(f"{where}: description must be a string")
     if len(errors) > before:
         return None
     field = Field(
-        name, label, field_type, required is True, secret is True, None, tuple(options), description
+        name,
+        label,
+        field_type,
+        required is True,
+        secret is True,
+        None,
+        tuple(options),
+        description,
+        routing=routing is True,
+        aliases=tuple(aliases),
     )
     if "default" in raw:
         _check_default(field, raw["default"], where, errors)
@@ -199,6 +239,29 @@ def _fields(raw: Any, where: str, errors: list[str]) -> tuple[Field, ...]:
         return ()
     parsed = (parse_field(item, where, errors) for item in raw)
     return tuple(f for f in parsed if f is not None)
+
+
+def names_a_server(property_name: str) -> bool:
+    """Whether a camelCase name has a word that names a server (``webhookUrl``, ``sshPort``, ...)."""
+    return bool(ROUTING_WORDS.intersection(w.lower() for w in _CAMEL_WORD.findall(property_name)))
+
+
+def _one_of(raw: Any, fields: tuple[Field, ...], errors: list[str]) -> tuple[tuple[str, ...], ...]:
+    """The connection's alternative field sets (``oneOf``), checked: known names, disjoint sets."""
+    if raw is None:
+        return ()
+    known = {f.property_name for f in fields}
+    if not isinstance(raw, list) or len(raw) < 2 or not all(isinstance(g, list) and g for g in raw):
+        errors.append("connectionPrototype oneOf must list at least two non-empty lists of propertyNames")
+        return ()
+    groups = tuple(tuple(str(n) for n in group) for group in raw)
+    names = [n for group in groups for n in group]
+    for name in sorted(set(names)):
+        if name not in known:
+            errors.append(f"connectionPrototype oneOf names {name!r}, which is not a connection field")
+        elif names.count(name) > 1:
+            errors.append(f"connectionPrototype oneOf lists {name!r} in more than one set")
+    return groups
 
 
 def _support(raw: Any, errors: list[str]) -> Support | None:

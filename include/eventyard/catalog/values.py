@@ -6,7 +6,7 @@ load time, so a default can never be something a user would be refused for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from eventyard.catalog.models import Field
@@ -27,11 +27,38 @@ _TYPE_NAMES = {
 }
 
 
-def validate_values(fields: Iterable[Field], values: Any, what: str) -> list[str]:
+def resolve_aliases(fields: Iterable[Field], values: Any, what: str) -> tuple[Any, list[str]]:
+    """`values` with every alias key renamed to its field's name, and the conflicts found.
+
+    An alias (e.g. the seed document's ``events`` for ``eventAllowList``) is only an input
+    spelling: what is stored and read back always uses the catalog's own name.
+    """
+    if not isinstance(values, Mapping):
+        return values, []
+    canonical = {alias: f.property_name for f in fields for alias in f.aliases}
+    if not canonical.keys() & values.keys():
+        return dict(values), []
+    resolved: dict[str, Any] = {}
+    errors: list[str] = []
+    for key, value in values.items():
+        name = canonical[key] if key in canonical else str(key)
+        if name != key and not _is_empty(values.get(name)):
+            errors.append(f"{key!r} is another name for {name!r} in {what}: give one of them, not both")
+            continue
+        if name not in resolved or _is_empty(resolved[name]):
+            resolved[name] = value
+    return resolved, errors
+
+
+def validate_values(
+    fields: Iterable[Field], values: Any, what: str, one_of: Sequence[Sequence[str]] = ()
+) -> list[str]:
     """Human-readable errors for `values` against `fields`; [] when they are acceptable.
 
     `what` names the payload in messages ("connection details", "config").  Unknown keys,
     missing or empty required fields and values of the wrong type are all reported at once.
+    With `one_of` (alternative field sets), the values use exactly one set, and `required`
+    applies only to the fields of that set (and to fields outside every set).
     """
     by_name = {f.property_name: f for f in fields}
     if not isinstance(values, Mapping):
@@ -41,10 +68,12 @@ def validate_values(fields: Iterable[Field], values: Any, what: str) -> list[str
         if key not in by_name:
             allowed = ", ".join(by_name) or "none"
             errors.append(f"unknown field {key!r} in {what} (allowed: {allowed})")
+    unused, choice_errors = _unused_alternatives(by_name, values, one_of, what)
+    errors.extend(choice_errors)
     for name, field in by_name.items():
         value = values.get(name)
         if _is_empty(value):
-            if field.required:
+            if field.required and name not in unused:
                 errors.append(f"{field.label} ({name}) is required")
                 continue
             # Forms send null or "" for an optional field left blank: it is simply not set.
@@ -52,6 +81,25 @@ def validate_values(fields: Iterable[Field], values: Any, what: str) -> list[str
                 continue
         errors.extend(value_errors(field, value))
     return errors
+
+
+def _unused_alternatives(
+    by_name: Mapping[str, Field], values: Mapping[str, Any], one_of: Sequence[Sequence[str]], what: str
+) -> tuple[set[str], list[str]]:
+    """The fields of the alternative sets not in use (their `required` does not apply), and errors."""
+    if not one_of:
+        return set(), []
+    used = [group for group in one_of if any(not _is_empty(values.get(n)) for n in group)]
+    if len(used) == 1:
+        return {n for group in one_of if group is not used[0] for n in group}, []
+    choices = " or ".join(
+        ", ".join(n for n in group if n in by_name and by_name[n].required) or group[0] for group in one_of
+    )
+    everything = {n for group in one_of for n in group}
+    if used:
+        mixed = " and ".join(f"{group[0]}-style fields ({', '.join(group)})" for group in used)
+        return everything, [f"{what} mix {mixed}: give {choices}, not both"]
+    return everything, [f"{what} need {choices}"]
 
 
 def value_errors(field: Field, value: Any) -> list[str]:

@@ -26,6 +26,7 @@ def collector(
     import uvicorn
 
     from eventyard.cli.control import init_quietly
+    from eventyard.collector.http_protocol import HTTP_PROTOCOL
     from eventyard.settings import get_settings
 
     init_quietly()
@@ -38,7 +39,7 @@ def collector(
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=HTTP_PROTOCOL,  # httptools with header size and header-read time limits
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         access_log=False,  # one log line per event request would cost more than the request

@@ -15,13 +15,16 @@ from typing import Any
 
 from eventyard.collector.timestamps import (
     EPOCH,
-    MAX_MS,
     datetime_of,
     format_millis,
     millis_of,
     to_millis,
 )
 
+# The window `timestamp` must fall in (docs/collector.md, "Enrichment"): an event cannot predate
+# the Unix epoch, nor have happened after it arrived, give or take a day of client clock drift.
+EARLIEST_MS = 0
+FUTURE_TOLERANCE_MS = 24 * 3600 * 1000
 # Library names that identify a mobile SDK (Segment, MetaRouter, RudderStack families).
 _MOBILE_LIBRARY_MARKERS = ("ios", "android", "react-native", "swift", "kotlin", "flutter", "xamarin")
 Received = tuple[datetime, str]  # arrival time and its ISO-8601 text
@@ -127,7 +130,9 @@ def correct_clock_skew(message: dict[str, Any], received_ms: int, received_at_is
     """Set ``originalTimestamp``, ``timestamp``, ``sentAt`` (normalized) from the client's clocks.
 
     ``timestamp = receivedAt - (sentAt - originalTimestamp)``; the client's own timestamp is
-    kept as ``originalTimestamp``. RudderStack sends only ``originalTimestamp``, which then
+    kept as ``originalTimestamp``. ``timestamp`` stays within [1970-01-01, receivedAt + 24 h]:
+    a corrected time outside it falls back to the client's own time, and that to receivedAt.
+    RudderStack sends only ``originalTimestamp``, which then
     plays the same role. Without ``sentAt`` the client's timestamp is trusted as is; without
     any client timestamp the event happened when it arrived. Unparseable values are kept
     under ``invalidTimestamps`` instead of breaking the typed landing columns.
@@ -156,14 +161,15 @@ def correct_clock_skew(message: dict[str, Any], received_ms: int, received_at_is
         message.pop("originalTimestamp", None)
         message["timestamp"] = received_at_iso
     else:
-        message["originalTimestamp"] = original[1]
-        if sent is None:
-            message["timestamp"] = original[1]
+        message["originalTimestamp"] = original[1]  # as the client sent it (normalized), always
+        latest = received_ms + FUTURE_TOLERANCE_MS
+        corrected = received_ms - (sent[0] - original[0]) if sent is not None else None
+        if corrected is not None and EARLIEST_MS <= corrected <= latest:
+            message["timestamp"] = format_millis(corrected)
+        elif EARLIEST_MS <= original[0] <= latest:
+            message["timestamp"] = original[1]  # no sentAt, or a sentAt that makes no sense
         else:
-            corrected = received_ms - (sent[0] - original[0])
-            # Wildly wrong client clocks: keep what the client said rather than a nonsense date.
-            in_range = 0 <= corrected <= MAX_MS
-            message["timestamp"] = format_millis(corrected) if in_range else original[1]
+            message["timestamp"] = received_at_iso  # year 0001, 9999...: the arrival is the best guess
     if invalid:
         message["invalidTimestamps"] = invalid
 

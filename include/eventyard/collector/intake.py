@@ -19,6 +19,7 @@ from eventyard.collector.auth import body_write_key
 from eventyard.collector.enrich import Received, RequestInfo, apply_batch_defaults, enrich, new_message_id
 from eventyard.collector.parsing import RequestError
 from eventyard.collector.writekeys import SourceKey, WriteKeyCache
+from eventyard.json_nesting import depth
 
 _KEY_ERRORS = {
     "unknown": ("invalid_write_key", "unknown write key"),
@@ -68,6 +69,11 @@ def _record(source_id: str, received_iso: str, message: Any, code: str | None) -
     )
 
 
+def _too_deep(item: Any) -> bool:
+    """Whether serializing failed because of nesting (anything else is a bug of ours: re-raised)."""
+    return depth(item) > validate.MAX_EVENT_DEPTH
+
+
 def _process_one(
     intake: Intake,
     index: int,
@@ -88,15 +94,30 @@ def _process_one(
             item["type"] = forced_type
         if code is None:
             code = validate.check_message_id(item)
-        if code is None and check_size and len(orjson.dumps(item)) > validate.MAX_EVENT_BYTES:
-            code = "event_too_large"
+        if code is None and check_size:
+            try:
+                if len(orjson.dumps(item)) > validate.MAX_EVENT_BYTES:
+                    code = "event_too_large"
+            except orjson.JSONEncodeError:
+                if not _too_deep(item):
+                    raise
+                code = "event_too_deep"
     apply_batch_defaults(item, info)
     enrich(item, info)
     if code is None:
         code = validate.check_message(item)
     if code is not None and type(item.get("type")) is not str:
         item["type"] = "invalid"  # the landing envelope's type column is never null
-    intake.records.append(_record(info.source_id, info.received_at_iso, item, code))
+    try:
+        record = _record(info.source_id, info.received_at_iso, item, code)
+    except orjson.JSONEncodeError:
+        # Nested deeper than a record can hold (orjson.loads takes 1024 levels, dumps 255): this
+        # event alone is rejected; the rest of its batch is stored as usual.
+        if not _too_deep(item):
+            raise
+        code = "event_too_deep"
+        record = _record(info.source_id, info.received_at_iso, validate.cut(item), code)
+    intake.records.append(record)
     intake.sources.append(info.source_id)
     if code is None:
         intake.accepted += 1

@@ -12,6 +12,13 @@ MAX_EVENT_BYTES = 32 * 1024  # 32768: Segment's per-event (and per single reques
 MAX_BATCH_BYTES = 500 * 1024  # 512000: per batch request, measured after gunzip
 MAX_BATCH_EVENTS = 2500
 MAX_MESSAGE_ID_CHARS = 100
+# Objects and arrays nested inside one another, the event itself being level 1: the deepest
+# event a spool record can hold (orjson serializes at most 255 levels; the record adds one and
+# its `message` key another). Checked only when serializing fails, so it costs nothing per event.
+MAX_EVENT_DEPTH = 253
+# A rejected too-deep event is kept for inspection cut at this depth (deeper values are replaced).
+KEPT_DEPTH = 32
+CUT_MARKER = "[cut: nested too deep]"
 
 EVENT_TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
 
@@ -28,6 +35,7 @@ REASONS: dict[str, str] = {
     "message_id_too_long": f"messageId is longer than {MAX_MESSAGE_ID_CHARS} characters",
     "event_too_large": f"event is larger than {MAX_EVENT_BYTES} bytes",
     "too_many_events": f"batch holds more than {MAX_BATCH_EVENTS} events",
+    "event_too_deep": f"objects/arrays nested more than {MAX_EVENT_DEPTH} levels deep",
     "invalid_write_key": "the event's writeKey is unknown, disabled or deleted",
 }
 
@@ -75,3 +83,28 @@ def check_message(message: dict[str, Any]) -> str | None:
 def rejection(code: str) -> dict[str, str]:
     """The ``rejected`` object stored with a spooled event."""
     return {"code": code, "reason": REASONS[code]}
+
+
+def cut(value: Any, levels: int = KEPT_DEPTH) -> Any:
+    """A copy of ``value`` whose objects/arrays below ``levels`` are replaced by a marker string."""
+    if type(value) not in (dict, list):
+        return value
+    root: Any = {} if type(value) is dict else []
+    stack = [(value, root, 1)]
+    while stack:
+        source, target, level = stack.pop()
+        items = source.items() if type(source) is dict else enumerate(source)
+        for key, child in items:
+            if type(child) in (dict, list):
+                if level >= levels:
+                    child_copy: Any = CUT_MARKER
+                else:
+                    child_copy = {} if type(child) is dict else []
+                    stack.append((child, child_copy, level + 1))
+            else:
+                child_copy = child
+            if type(target) is dict:
+                target[key] = child_copy
+            else:
+                target.append(child_copy)
+    return root

@@ -149,14 +149,15 @@ class EmailToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counter per (hashed) login name, shared by every Houston process."""
+    """Login attempts per (hashed) login name and client address in the current window, shared
+    by every Houston process; ``email_hash`` finds every address's row of one name."""
 
     __tablename__ = "login_throttle"
 
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
+    email_hash: Mapped[str] = mapped_column(String(64), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # attempts counted in this window
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ApiKey(Base):

@@ -3,7 +3,10 @@
 A vendor module declares, as class attributes, what a reader needs to know about the vendor —
 its catalog code, the call types it accepts, batch and rate limits — and implements three pure
 functions: how a Segment message becomes a vendor record, how records become HTTP requests, and
-how a vendor response is classified. The delivery engine (``engine.py``) does everything else:
+how a vendor response is classified. An exception raised by any of them is a bug of the module,
+never a vendor's answer: the engine dead-letters the records concerned (reason ``vendor_error``,
+replayable once the module is fixed) and counts it, rather than retrying in a loop. The delivery
+engine (``engine.py``) does everything else:
 filtering by the message's ``integrations`` object and the allow/deny lists, batching by count and
 bytes, pooled async HTTP with bounded concurrency, Retry-After, backoff, 413 splitting, partial
 retries, dead letters and cursors.
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import quote, quote_plus
@@ -50,6 +53,9 @@ class Classification:
     # Records the vendor did not accept but that are not at fault, to send again at once (e.g. the
     # valid rest of a batch rejected whole because of the records in ``failed``: Amplitude's 400).
     resend: tuple[int, ...] = ()
+    # Records the vendor neither confirmed nor refused (a 200 whose results leave them out): tried
+    # again later, with backoff, up to the retry window.
+    retry: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,28 @@ def default_classification(response: HttpResponse) -> Classification:
             Outcome.RETRY, error=f"HTTP {status}: {body}", retry_after=retry_after_seconds(response.headers)
         )
     return Classification(Outcome.DROP, error=f"HTTP {status}: {body}")
+
+
+Send = Callable[[HttpRequest], Awaitable[HttpResponse]]
+
+
+class DependentRequestsIntegration(Integration):
+    """Base class of vendors whose API needs several dependent requests per record (look a
+    contact up, then create or update it; upsert a company, then attach a contact to it).
+
+    The engine calls ``exchange`` for each batch instead of ``build_request`` + HTTP +
+    ``classify``; ``send`` goes through the engine's pooled client and rate limiter (one token per
+    request) and raises ``httpx.TransportError`` on network failures, which the engine retries.
+    Any other exception is a bug of the module: the batch is dead-lettered (``vendor_error``).
+    """
+
+    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+        """Not used: the requests depend on each other's answers, see ``exchange``."""
+        raise TypeError(f"{type(self).__name__} sends dependent requests through exchange()")
+
+    @abc.abstractmethod
+    async def exchange(self, route: str, records: Sequence[VendorRecord], send: Send) -> Classification:
+        """Deliver one batch of records of one route with as many requests as it takes; classify."""
 
 
 class SdkIntegration(Integration):

@@ -63,6 +63,7 @@ class IntegrationReport:
     skipped: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    vendor_errors: int = 0  # of the dead letters: the vendor module raised (fix it, then replay)
     pending: int = 0
     requests: int = 0
     seconds: float = 0.0
@@ -77,7 +78,16 @@ class DeliveryReport:
 
     def totals(self) -> dict[str, int]:
         """Sums over every integration."""
-        keys = ("batches", "delivered", "skipped", "retried", "dead_lettered", "pending", "requests")
+        keys = (
+            "batches",
+            "delivered",
+            "skipped",
+            "retried",
+            "dead_lettered",
+            "vendor_errors",
+            "pending",
+            "requests",
+        )
         return {k: sum(int(getattr(r, k)) for r in self.integrations) for k in keys}
 
     def as_dict(self) -> dict[str, object]:
@@ -254,4 +264,5 @@ def _add(report: IntegrationReport, tally: ledger.Tally, requests: int, inline_r
     report.skipped += tally.skipped
     report.retried += tally.retried + inline_retried
     report.dead_lettered += tally.dead_lettered
+    report.vendor_errors += tally.vendor_errors
     report.requests += requests

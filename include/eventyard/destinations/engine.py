@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +21,9 @@ import httpx
 
 from eventyard.destinations.base import (
     Classification,
+    DependentRequestsIntegration,
+    HttpRequest,
+    HttpResponse,
     Integration,
     Outcome,
     SdkIntegration,
@@ -47,11 +52,13 @@ class RetryPolicy:
 
 @dataclass
 class ItemResult:
-    """What became of one message: ``delivered``, ``retry`` (after ``retry_in`` s) or ``dead``."""
+    """What became of one message: ``delivered``, ``retry`` (after ``retry_in`` s) or ``dead``
+    (``reason`` ``vendor_error`` when the vendor module raised instead of answering)."""
 
     status: str = "delivered"
     error: str = ""
     retry_in: float = 0.0
+    reason: str = ""
 
 
 DELIVERED = ItemResult()  # shared by every delivered item: never mutated
@@ -69,6 +76,41 @@ class Item:
 class _Ref:
     key: int
     record: VendorRecord
+
+
+@dataclass(frozen=True)
+class VendorBug:
+    """A vendor module raised where it should have answered (``classify``, ``build_request``...).
+
+    Not a vendor's answer, so never retried in a loop: its records are dead-lettered (reason
+    ``vendor_error``, replayable once the module is fixed) with a summary of the traceback.
+    """
+
+    error: str
+
+
+def vendor_bug(
+    vendor: Integration, stage: str, exc: BaseException, *, log_traceback: bool = True
+) -> VendorBug:
+    """Log the traceback and summarize it: ``braze.classify raised ValueError: ... (braze.py:160)``."""
+    if log_traceback:
+        log.error("vendor module %s raised in %s", vendor.code, stage, exc_info=exc)
+    summary = f"{vendor.code}.{stage} raised {describe_exception(exc)}"
+    try:
+        return VendorBug(vendor.redact(summary))
+    except Exception:  # redact is vendor code too
+        return VendorBug(f"{vendor.code}.{stage} raised {type(exc).__name__}")
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message (file.py:line in function)`` of the innermost frame of the traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = (
+        f" ({os.path.basename(frames[-1].filename)}:{frames[-1].lineno} in {frames[-1].name})"
+        if frames
+        else ""
+    )
+    return f"{type(exc).__name__}: {str(exc)[:500]}{where}"
 
 
 @dataclass
@@ -137,22 +179,46 @@ class DeliveryEngine:
     async def _send_chunk(self, route: str, refs: list[_Ref], attempt: int) -> None:
         async with self._semaphore:
             verdict = await self._attempt(route, [r.record for r in refs])
-        outcome = verdict.outcome
-        if outcome is Outcome.SUCCESS:
+        if isinstance(verdict, VendorBug):
+            self._vendor_bug(refs, verdict)
             return
-        error = self.integration.redact(verdict.error)
-        if outcome is Outcome.PARTIAL:
+        if verdict.outcome is Outcome.SUCCESS:
+            return
+        try:
+            error = self.integration.redact(verdict.error)
             failed = [
                 (refs[i], self.integration.redact(msg))
                 for i, msg in verdict.failed.items()
                 if 0 <= i < len(refs)
             ]
             resend = [refs[i] for i in verdict.resend if 0 <= i < len(refs) and i not in verdict.failed]
+            later = [refs[i] for i in verdict.retry if 0 <= i < len(refs) and i not in verdict.failed]
+        except Exception as exc:  # a malformed Classification, or redact raising: the module's bug
+            self._vendor_bug(refs, vendor_bug(self.integration, "classify", exc))
+            return
+        await self._follow(route, refs, attempt, verdict, error, failed, resend, later)
+
+    async def _follow(
+        self,
+        route: str,
+        refs: list[_Ref],
+        attempt: int,
+        verdict: Classification,
+        error: str,
+        failed: list[tuple[_Ref, str]],
+        resend: list[_Ref],
+        later: list[_Ref],
+    ) -> None:
+        """Apply a classified answer: dead letters, retries, splits."""
+        outcome = verdict.outcome
+        if outcome is Outcome.PARTIAL:
             if verdict.retry_failed:
                 await self._retry(route, [ref for ref, _ in failed], attempt, verdict.retry_after, error)
             else:
                 for ref, msg in failed:
                     self._dead(ref, msg or error)
+            if later:  # not confirmed by the vendor: another attempt, with backoff
+                await self._retry(route, later, attempt, verdict.retry_after, error)
             if resend and failed:
                 await self._send_chunk(route, resend, attempt)
             elif resend:  # nothing was at fault yet nothing was taken: a transient refusal
@@ -168,8 +234,15 @@ class DeliveryEngine:
             for ref in refs:
                 self._dead(ref, error)
 
-    async def _attempt(self, route: str, records: list[VendorRecord]) -> Classification:
+    async def _attempt(self, route: str, records: list[VendorRecord]) -> Classification | VendorBug:
+        """One try: the vendor's answer classified, or the vendor module's failure to do so.
+
+        Exceptions of vendor code never escape: a batch whose classification raised would get no
+        ledger row and be re-sent every cycle (duplicates at vendors without a dedupe key).
+        """
         vendor = self.integration
+        if isinstance(vendor, DependentRequestsIntegration):
+            return await self._exchange(vendor, route, records)
         await self._limiter.acquire()
         self.stats.requests += 1
         if isinstance(vendor, SdkIntegration):
@@ -179,16 +252,38 @@ class DeliveryEngine:
                 return Classification(Outcome.RETRY, error=f"{type(exc).__name__}: {exc}")
         try:
             request = vendor.build_request(route, records)
-        except Exception as exc:  # a vendor bug: park the records where they can be replayed
-            log.exception("%s build_request failed", vendor.code)
-            return Classification(Outcome.DROP, error=f"cannot build the request: {exc}")
+        except Exception as exc:  # nothing was sent; replayable once the module is fixed
+            return vendor_bug(vendor, "build_request", exc)
         if self.client is None:
             raise RuntimeError("HTTP vendors need an HTTP client")
         try:
             response = await send_http(self.client, request, vendor.timeout_seconds)
         except httpx.TransportError as exc:
             return Classification(Outcome.RETRY, error=describe_transport_error(exc))
-        return vendor.classify(response, records)
+        try:
+            return vendor.classify(response, records)
+        except Exception as exc:  # the vendor may well have taken the batch: never resend blindly
+            return vendor_bug(vendor, "classify", exc)
+
+    async def _exchange(
+        self, vendor: DependentRequestsIntegration, route: str, records: list[VendorRecord]
+    ) -> Classification | VendorBug:
+        """A vendor that needs dependent requests: each goes through the pool and the rate limit."""
+        client = self.client
+        if client is None:
+            raise RuntimeError("HTTP vendors need an HTTP client")
+
+        async def send(request: HttpRequest) -> HttpResponse:
+            await self._limiter.acquire()
+            self.stats.requests += 1
+            return await send_http(client, request, vendor.timeout_seconds)
+
+        try:
+            return await vendor.exchange(route, records, send)
+        except httpx.TransportError as exc:
+            return Classification(Outcome.RETRY, error=describe_transport_error(exc))
+        except Exception as exc:
+            return vendor_bug(vendor, "exchange", exc)
 
     async def _retry(
         self, route: str, refs: list[_Ref], attempt: int, retry_after: float | None, error: str
@@ -211,8 +306,13 @@ class DeliveryEngine:
                 result.error = error
                 result.retry_in = max(result.retry_in, delay)
 
-    def _dead(self, ref: _Ref, error: str) -> None:
+    def _dead(self, ref: _Ref, error: str, reason: str = "") -> None:
         result = self._failures.setdefault(ref.key, ItemResult())
         result.status = "dead"
         result.error = error or "rejected by the vendor"
+        result.reason = reason or result.reason
         self.stats.errors.append(result.error)
+
+    def _vendor_bug(self, refs: list[_Ref], bug: VendorBug) -> None:
+        for ref in refs:
+            self._dead(ref, bug.error, reason="vendor_error")

@@ -35,7 +35,7 @@ class Fate:
     message_id: str
     message: str  # the Segment message as JSON text
     status: str  # delivered | skipped | retry | dead
-    reason: str = ""  # for dead: rejected | invalid | expired
+    reason: str = ""  # for dead: rejected | invalid | expired | vendor_error
     error: str = ""
     retry_in: float = 0.0
 
@@ -48,6 +48,7 @@ class Tally:
     skipped: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    vendor_errors: int = 0  # of the dead letters: a vendor module raised instead of answering
     last_error: str = ""
 
 
@@ -176,6 +177,7 @@ def record_retries(
         tally.delivered += step.delivered
         tally.skipped += step.skipped
         tally.dead_lettered += step.dead_lettered
+        tally.vendor_errors += step.vendor_errors
         tally.last_error = step.last_error or tally.last_error
         if row.batch_id is not None:
             _resolve_in_ledger(session, integration_id, row.batch_id, step, now)
@@ -218,6 +220,7 @@ def _apply(
         expired = fate.status == "retry"
         error = f"retry window expired; last error: {fate.error}" if expired else fate.error
         tally.dead_lettered += 1
+        tally.vendor_errors += fate.reason == "vendor_error" and not expired
         tally.last_error = error
         session.add(
             DeliveryDeadLetter(
@@ -265,13 +268,20 @@ def _count(session: Session, integration_id: str, tally: Tally, now: datetime) -
     stats = session.get(DeliveryStats, integration_id)
     if stats is None:
         stats = DeliveryStats(
-            integration_id=integration_id, delivered=0, retried=0, dead_lettered=0, skipped=0, replayed=0
+            integration_id=integration_id,
+            delivered=0,
+            retried=0,
+            dead_lettered=0,
+            skipped=0,
+            replayed=0,
+            vendor_errors=0,
         )
         session.add(stats)
     stats.delivered += tally.delivered
     stats.skipped += tally.skipped
     stats.retried += tally.retried
     stats.dead_lettered += tally.dead_lettered
+    stats.vendor_errors += tally.vendor_errors
     if tally.delivered:
         stats.last_delivered_at = now
     if tally.last_error:

@@ -39,6 +39,7 @@ def delivery_metrics(
                 "dead_lettered": stats.dead_lettered if stats else 0,
                 "skipped": stats.skipped if stats else 0,
                 "replayed": stats.replayed if stats else 0,
+                "vendor_errors": stats.vendor_errors if stats else 0,
                 "last_error": stats.last_error if stats else None,
                 "last_error_at": stats.last_error_at if stats else None,
                 "last_delivered_at": stats.last_delivered_at if stats else None,

@@ -72,7 +72,7 @@ class DeliveryDeadLetter(Base):
     batch_id: Mapped[str | None] = mapped_column(String(128))
     message_id: Mapped[str] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
-    reason: Mapped[str] = mapped_column(String(32))  # rejected | invalid | expired
+    reason: Mapped[str] = mapped_column(String(32))  # rejected | invalid | expired | vendor_error
     error: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     first_failed_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -93,6 +93,8 @@ class DeliveryStats(Base):
     dead_lettered: Mapped[int] = mapped_column(BigInteger, default=0)
     skipped: Mapped[int] = mapped_column(BigInteger, default=0)
     replayed: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Events dead-lettered because the vendor module raised (a bug to fix, then replay).
+    vendor_errors: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

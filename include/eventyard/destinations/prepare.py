@@ -18,7 +18,7 @@ from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Connection
 from eventyard.db.models import Integration as IntegrationRow
 from eventyard.destinations.base import Integration, InvalidMessage, SkipMessage
-from eventyard.destinations.engine import Item, ItemResult
+from eventyard.destinations.engine import Item, ItemResult, vendor_bug
 from eventyard.destinations.filters import MessageFilter
 from eventyard.destinations.ledger import Fate
 from eventyard.destinations.registry import get_integration_class
@@ -48,6 +48,7 @@ class Prepared:
     fates: list[Fate | None]
     items: list[Item] = field(default_factory=list)
     pending: dict[int, tuple[str, str]] = field(default_factory=dict)
+    vendor_errors: int = 0  # messages whose transform raised
 
 
 def connection_details(settings: Settings, connection: Connection) -> dict[str, Any]:
@@ -132,8 +133,9 @@ def _transform_one(
     except (InvalidMessage, orjson.JSONDecodeError) as exc:
         return Fate(message_id, text, "dead", reason="invalid", error=setup.vendor.redact(str(exc)))
     except Exception as exc:  # a vendor bug: dead-letter (replayable after the fix), keep going
-        error = setup.vendor.redact(f"transform failed: {type(exc).__name__}: {exc}")
-        return Fate(message_id, text, "dead", reason="invalid", error=error)
+        bug = vendor_bug(setup.vendor, "transform", exc, log_traceback=not prepared.vendor_errors)
+        prepared.vendor_errors += 1  # one traceback per batch is enough
+        return Fate(message_id, text, "dead", reason="vendor_error", error=bug.error)
     if not records:
         return Fate(message_id, text, "skipped", error="the vendor has nothing to send for this message")
     prepared.items.append(Item(index, records))
@@ -155,7 +157,7 @@ def fates_for(prepared: Prepared, results: Mapping[int, ItemResult]) -> list[Fat
                 message_id,
                 text,
                 result.status,
-                reason="rejected" if result.status == "dead" else "",
+                reason=(result.reason or "rejected") if result.status == "dead" else "",
                 error=result.error,
                 retry_in=result.retry_in,
             )

@@ -6,12 +6,12 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
-from strawberry.fastapi import GraphQLRouter
 
 from eventyard.catalog import load_catalog
 from eventyard.db.engine import get_engine
 from eventyard.houston.body_limit import BodyLimit
 from eventyard.houston.gql.context import make_context_getter
+from eventyard.houston.gql.router import HoustonRouter
 from eventyard.houston.gql.schema import build_schema
 from eventyard.houston.links import links_router
 from eventyard.settings import Settings, get_settings
@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = get_engine(settings)
     load_catalog()  # validates the destination data now, not on the first request
     app = FastAPI(title="Eventyard Houston", docs_url=None, redoc_url=None, openapi_url=None)
-    graphql = GraphQLRouter(
+    graphql = HoustonRouter(
         build_schema(settings),
         graphql_ide="graphiql" if settings.graphql_explorer else None,
         context_getter=make_context_getter(settings, engine),

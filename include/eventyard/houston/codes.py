@@ -37,17 +37,12 @@ class Code(enum.Enum):
 
 
 class HoustonError(Exception):
-    """An expected failure with a stable code and a message that names the offending field.
+    """An expected failure with a stable code and a message that names the offending field."""
 
-    ``keep_changes`` commits the transaction before the error is reported: a failed login
-    must still record the failure that throttles the next attempt.
-    """
-
-    def __init__(self, code: Code, message: str, *, keep_changes: bool = False) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.keep_changes = keep_changes
 
 
 def invalid(field: str, problem: str) -> HoustonError:

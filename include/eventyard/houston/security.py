@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -23,6 +24,7 @@ from eventyard.settings import Settings
 PASSWORD_HASHER = PasswordHasher()
 API_KEY_PREFIX = "eyk_"
 JWT_ALGORITHM = "HS256"
+CLOCK_LEEWAY = 60  # seconds a token's iat may lie in the future (clock skew between Houston processes)
 
 
 def hash_password(password: str) -> str:
@@ -101,6 +103,10 @@ def decode_token(settings: Settings, token: str) -> Claims:
         raise TokenInvalid(str(exc)) from exc
     if not isinstance(data["sub"], str) or not isinstance(data["tv"], int):
         raise TokenInvalid("malformed claims")
+    # A correctly signed token may still claim more life than Houston ever grants (a leaked key
+    # used to mint long-lived tokens, a bug): nothing beyond the configured TTL is honoured.
+    if data["exp"] - data["iat"] > settings.jwt_ttl_hours * 3600 or data["iat"] > time.time() + CLOCK_LEEWAY:
+        raise TokenInvalid("lifetime exceeds the configured TTL")
     return Claims(
         user_id=data["sub"], token_version=data["tv"], issued_at=data["iat"], expires_at=data["exp"]
     )

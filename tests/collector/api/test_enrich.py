@@ -69,9 +69,29 @@ def test_unparseable_timestamps_are_kept_aside() -> None:
     assert message["invalidTimestamps"] == {"timestamp": "yesterday", "sentAt": 12}
 
 
-def test_absurd_clocks_do_not_overflow() -> None:
-    message = skew({"timestamp": "0001-01-01T00:00:00Z", "sentAt": "9999-12-31T00:00:00Z"})
-    assert message["timestamp"] == "0001-01-01T00:00:00.000Z"
+@pytest.mark.parametrize(
+    ("sent", "expected"),
+    [
+        ({"timestamp": "0001-01-01T00:00:00Z", "sentAt": "9999-12-31T00:00:00Z"}, "2015-12-12T19:11:01.266Z"),
+        ({"timestamp": "0001-01-01T00:00:00Z"}, "2015-12-12T19:11:01.266Z"),
+        ({"timestamp": "9999-12-31T23:59:59.999Z"}, "2015-12-12T19:11:01.266Z"),
+        # The audit's case: a sentAt in year 0001 pushed the corrected time to the year 4029.
+        (
+            {"timestamp": "2015-12-12T19:11:01.152Z", "sentAt": "0001-01-01T00:00:00Z"},
+            "2015-12-12T19:11:01.152Z",
+        ),
+        ({"timestamp": "1969-12-31T23:59:59.999Z"}, "2015-12-12T19:11:01.266Z"),
+        ({"timestamp": "1970-01-01T00:00:00.000Z"}, "1970-01-01T00:00:00.000Z"),  # historical imports pass
+        ({"timestamp": "2015-12-13T19:11:01.266Z"}, "2015-12-13T19:11:01.266Z"),  # a day of clock drift
+        ({"timestamp": "2015-12-13T19:11:01.267Z"}, "2015-12-12T19:11:01.266Z"),
+    ],
+)
+def test_timestamp_stays_in_a_sane_window_and_original_timestamp_as_sent(
+    sent: dict[str, Any], expected: str
+) -> None:
+    message = skew(dict(sent))
+    assert message["timestamp"] == expected
+    assert message["originalTimestamp"] == to_millis(sent["timestamp"])[1]  # type: ignore[index]
 
 
 def test_batch_defaults_fill_but_never_override() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from eventyard.collector.landing_writer import parse_records
 from eventyard.collector.parsing import BodyTooLarge, gunzip_capped
+from eventyard.collector.validate import CUT_MARKER, MAX_EVENT_DEPTH
 from tests.collector.api.conftest import BASIC, WK, Collector, gz
 
 
@@ -117,3 +119,56 @@ def test_unwritable_spool_answers_503_never_200(col: Collector) -> None:
     assert response.status_code == 503
     assert response.json()["code"] == "spool_unavailable"
     assert response.headers["retry-after"] == "1"
+
+
+def nested(levels: int) -> object:
+    """Objects nested ``levels`` deep (``{"a": {"a": ... 1}}``)."""
+    value: object = 1
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def deep_event(depth: int, message_id: str) -> dict[str, object]:
+    """A valid track event whose nesting is exactly ``depth`` (the event itself is level 1)."""
+    return {
+        "type": "track",
+        "event": "E",
+        "userId": "u",
+        "messageId": message_id,
+        "properties": nested(depth - 1),
+    }
+
+
+def test_an_event_nested_too_deep_is_rejected_alone_and_its_neighbours_land(col: Collector) -> None:
+    before = {"type": "track", "event": "E", "userId": "u", "messageId": "before"}
+    after = {**before, "messageId": "after"}
+    body = post_batch(
+        col, [before, deep_event(MAX_EVENT_DEPTH + 1, "too-deep"), deep_event(600, "far"), after]
+    )
+    assert body["accepted"] == 2
+    assert rejected_codes(body) == [(1, "event_too_deep"), (2, "event_too_deep")]
+    assert [m["messageId"] for m in col.spool.messages()] == ["before", "after"]
+    rejected = [r for r in col.spool.stored() if r["rejected"]]
+    assert [r["message"]["messageId"] for r in rejected] == ["too-deep", "far"]
+    assert (
+        rejected[0]["rejected"]["reason"] == f"objects/arrays nested more than {MAX_EVENT_DEPTH} levels deep"
+    )
+    assert CUT_MARKER in orjson.dumps(rejected[0]["message"]).decode()  # kept, cut for inspection
+    # Every record, accepted or rejected, lands: the flusher's parser reads them all.
+    parsed = parse_records(col.spool.records)
+    assert parsed.column("reject_code").to_pylist() == [None, "event_too_deep", "event_too_deep", None]
+
+
+def test_the_depth_limit_is_exact_and_holds_on_every_route(col: Collector) -> None:
+    assert post_batch(col, [deep_event(MAX_EVENT_DEPTH, "deepest")]) == {"success": True}
+    [message] = col.spool.messages()
+    assert parse_records(col.spool.records).column("message_id").to_pylist() == ["deepest"]
+    assert message["messageId"] == "deepest"
+    # A batch over 32 KB (each item's size is then measured) and a single-event route.
+    padded = [{"type": "track", "event": "E", "userId": "u", "properties": {"pad": "x" * 20000}}] * 2
+    body = post_batch(col, [*padded, deep_event(MAX_EVENT_DEPTH + 1, "too-deep")])
+    assert body["accepted"] == 2 and rejected_codes(body) == [(2, "event_too_deep")]
+    single = col.client.post("/v1/track", json=deep_event(300, "single"), headers=BASIC)
+    assert single.status_code == 200
+    assert [r["code"] for r in single.json()["rejected"]] == ["event_too_deep"]

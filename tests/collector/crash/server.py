@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from eventyard.collector.http_protocol import HTTP_PROTOCOL
 from eventyard.db.engine import engine_for, session_scope
 from eventyard.db.models import Organization, Source
 from eventyard.ids import new_id
@@ -39,7 +40,7 @@ class CollectorProcess:
         command = [
             sys.executable, "-m", "uvicorn", "--factory", "eventyard.collector.app:create_app",
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--workers", str(workers),
+            "--loop", "uvloop", "--http", HTTP_PROTOCOL, "--no-access-log", "--workers", str(workers),
         ]  # fmt: skip
         self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()

@@ -30,12 +30,16 @@ NO_ID = "'external_id', 'braze_id', 'user_alias', 'email' or 'phone' is required
 
 
 class BrazeWorkspace:
-    """What Braze keeps: objects by array, alias identifications, merges."""
+    """What Braze keeps: objects by array, alias identifications, merges, and the alias-only
+    profiles that exist (Braze drops an alias object unless its profile exists or the object
+    says ``_update_existing_only: false``, without an error)."""
 
     def __init__(self) -> None:
         self.objects: dict[str, list[dict[str, Any]]] = {"attributes": [], "events": [], "purchases": []}
         self.identified: list[dict[str, Any]] = []
         self.merges: list[dict[str, Any]] = []
+        self.aliases: set[str] = set()
+        self.dropped: list[dict[str, Any]] = []
 
     def __call__(self, request: Received) -> Reply:
         token = request.headers.get("authorization", "")
@@ -70,12 +74,24 @@ class BrazeWorkspace:
                 problem = _problem(array, item)
                 if problem:
                     errors.append({"type": problem, "input_array": array, "index": index})
+                elif not self._profile_for(item):
+                    self.dropped.append(item)  # "Update Only" on an unknown alias: silently nothing
                 else:
                     self.objects[array].append(item)
         reply: dict[str, Any] = {"message": "success"}
         if errors:
             reply["errors"] = errors
         return Reply(201, reply)
+
+    def _profile_for(self, item: dict[str, Any]) -> bool:
+        """Whether the object's profile exists or may be created (Braze's update-only rules)."""
+        alias = item.get("user_alias")
+        if item.get("external_id") or not isinstance(alias, dict):
+            return item.get("_update_existing_only") is not True
+        name = f"{alias.get('alias_label')}:{alias.get('alias_name')}"
+        if item.get("_update_existing_only") is False:
+            self.aliases.add(name)
+        return name in self.aliases
 
 
 def _problem(array: str, item: dict[str, Any]) -> str | None:
@@ -137,9 +153,40 @@ def test_every_call_type_is_accepted(braze: Braze, workspace: BrazeWorkspace, me
     assert workspace.merges[0]["identifier_to_keep"] == {"external_id": "u_123"}
 
 
-def test_anonymous_events_use_a_user_alias(braze: Braze, workspace: BrazeWorkspace) -> None:
-    deliver(braze, [make("track", event="Signed Up", userId=None)])
-    assert workspace.objects["events"][0]["user_alias"]["alias_name"] == "a_9f1b2c"
+def test_anonymous_users_get_an_alias_only_profile_and_their_data_is_kept(
+    braze: Braze, workspace: BrazeWorkspace
+) -> None:
+    anonymous = [
+        make("track", 1, event="Signed Up", userId=None),
+        make("identify", 2, userId=None),
+        make("page", 3, userId=None),
+        make("track", 4, userId=None),  # Order Completed: an event and a purchase
+    ]
+    delivery = deliver(braze, anonymous)
+    assert set(delivery.outcomes) == {"success"}
+    assert workspace.dropped == []
+    kept = [o for array in workspace.objects.values() for o in array]
+    assert len(kept) == 5 and all(o["user_alias"]["alias_name"] == "a_9f1b2c" for o in kept)
+    assert all(o["_update_existing_only"] is False for o in kept)
+    # Identified users never carry the flag (Braze creates their profile by default).
+    deliver(braze, [make("track", 5)])
+    assert "_update_existing_only" not in workspace.objects["events"][-1]
+
+
+def test_string_list_errors_are_minor_and_fail_nothing(braze: Braze, receiver: Receiver) -> None:
+    records = braze.transform(make("track"))
+    minor = fault(
+        braze, receiver, Reply(201, {"message": "success", "errors": ["minor error message"]}), records
+    )
+    assert minor.outcome is Outcome.SUCCESS
+    mixed = {
+        "message": "success",
+        "errors": ["minor", {"type": "bad", "input_array": "purchases", "index": 0}],
+    }
+    partial = fault(braze, receiver, Reply(201, mixed), records)
+    assert partial.outcome is Outcome.PARTIAL and [records[i].payload["array"] for i in partial.failed] == [
+        "purchases"
+    ]
 
 
 def test_object_errors_fail_only_their_records(braze: Braze, workspace: BrazeWorkspace) -> None:

@@ -210,3 +210,19 @@ def test_custom_event_mapping_as_dict_or_pairs(pixel: FacebookPixel) -> None:
     pixel.config["eventsToEvents"] = [{"from": "Form Sent", "to": "Lead"}]
     assert pixel.transform(make("track", event="Form Sent"))[0].payload["event_name"] == "Lead"
     assert pixel.transform(make("track", event="Other"))[0].payload["event_name"] == "Other"
+
+
+def test_spec_event_names_match_case_insensitively(pixel: FacebookPixel, dataset: Dataset) -> None:
+    names = {1: "order completed", 2: "PRODUCT ADDED", 3: "Checkout  started", 4: "Order Shipped"}
+    delivery = deliver(pixel, [make("track", n, event=name) for n, name in names.items()])
+    assert delivery.outcomes == ["success"]
+    assert {n: dataset.events[f"m-track-{n}"]["event_name"] for n in names} == {
+        1: "Purchase",
+        2: "AddToCart",
+        3: "InitiateCheckout",
+        4: "Order Shipped",  # not a spec event: a custom event under its own name
+    }
+    # A configured mapping names exact events and wins over the spec.
+    pixel.config["eventsToEvents"] = {"order completed": "Subscribe"}
+    (record,) = pixel.transform(make("track", 5, event="order completed"))
+    assert record.payload["event_name"] == "Subscribe"

@@ -11,6 +11,7 @@ import pytest
 from eventyard.destinations.base import InvalidMessage, Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.hubspot import Hubspot, property_name
+from tests.destinations.drive import run_engine
 from tests.destinations.vendors.conftest import make
 from tests.destinations.vendors.harness import (
     Received,
@@ -87,33 +88,36 @@ class Portal:
         return Reply(204, b"")
 
     def _upsert(self, inputs: list[dict[str, Any]]) -> Reply:
+        """Multi-status as HubSpot documents it: each input's ``objectWriteTraceId`` is echoed in
+        its result, or named in ``errors[].context.objectWriteTraceId``."""
+        traces = [item.get("objectWriteTraceId") for item in inputs]
+        check(
+            all(isinstance(t, str) for t in traces) and len(set(traces)) == len(traces),
+            400,
+            hubspot_error(400, "objectWriteTraceId must be unique strings for multi-status"),
+        )
         errors, results = [], []
         for item in inputs:
             unknown = set(item["properties"]) - PORTAL_PROPERTIES
+            problem = None
             if item.get("idProperty") != "email" or not EMAIL.match(str(item.get("id"))):
-                errors.append(
-                    {
-                        **hubspot_error(400, f"Invalid email address {item.get('id')}"),
-                        "context": {"ids": [item.get("id")]},
-                    }
-                )
+                problem = f"Invalid email address {item.get('id')}"
             elif unknown:
-                errors.append(
-                    {
-                        **hubspot_error(400, f"Property {sorted(unknown)[0]!r} does not exist"),
-                        "context": {"ids": [item["id"]]},
-                    }
-                )
+                problem = f"Property {sorted(unknown)[0]!r} does not exist"
             elif any(isinstance(v, dict | list) for v in item["properties"].values()):
-                errors.append(
-                    {
-                        **hubspot_error(400, "Property values must be scalars"),
-                        "context": {"ids": [item["id"]]},
-                    }
-                )
+                problem = "Property values must be scalars"
+            trace = item["objectWriteTraceId"]
+            if problem:
+                errors.append({**hubspot_error(400, problem), "context": {"objectWriteTraceId": [trace]}})
             else:
                 self.contacts[item["id"]] = item["properties"]
-                results.append({"id": str(len(self.contacts)), "properties": item["properties"]})
+                results.append(
+                    {
+                        "id": str(len(self.contacts)),
+                        "properties": item["properties"],
+                        "objectWriteTraceId": trace,
+                    }
+                )
         body = {"status": "COMPLETE", "results": results}
         if errors:
             return Reply(207, {**body, "numErrors": len(errors), "errors": errors})
@@ -179,11 +183,40 @@ def test_configured_events_only_and_resend_is_the_same_occurrence(hubspot: Hubsp
 
 def test_multi_status_fails_only_the_named_contacts(hubspot: Hubspot, portal: Portal) -> None:
     good, bad = _identify(1), _identify(2, email="not-an-email", favoriteColor="blue")
-    delivery = deliver(hubspot, [good, _identify(3, email="sam@example.com"), bad])
-    (_, _, classification) = delivery.results[0]
-    assert classification.outcome is Outcome.PARTIAL and list(classification.failed) == [2]
-    assert "Invalid email" in classification.failed[2]
+    odd = _identify(4, email="kim@example.com", favoriteColor="green")  # a property the portal lacks
+    run = run_engine(hubspot, [good, _identify(3, email="sam@example.com"), bad, odd])
+    assert run.statuses() == {
+        "m-identify-1": "delivered",
+        "m-identify-3": "delivered",
+        "m-identify-2": "dead",
+        "m-identify-4": "dead",
+    }
+    assert "Invalid email" in run.results["m-identify-2"].error
+    assert "favoritecolor" in run.results["m-identify-4"].error
     assert set(portal.contacts) == {"jo@example.com", "sam@example.com"}
+    assert run.stats.requests == 1  # nothing resent: every input was confirmed or refused
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Reply(200, {"status": "COMPLETE", "results": [], "errors": []}),
+        Reply(200, {"status": "COMPLETE", "results": [{"id": "1", "objectWriteTraceId": "0"}]}),
+    ],
+    ids=["nothing", "one of two"],
+)
+def test_an_answer_that_does_not_confirm_an_input_is_not_a_success(
+    hubspot: Hubspot, receiver: Receiver, answer: Reply
+) -> None:
+    records = [r for n in (1, 2) for r in hubspot.transform(_identify(n, email=f"u{n}@example.com"))]
+    classification = fault(hubspot, receiver, answer, records)
+    confirmed = [] if not answer.body["results"] else [0]
+    assert classification.outcome is Outcome.PARTIAL and not classification.failed
+    assert classification.retry == tuple(i for i in (0, 1) if i not in confirmed)
+    # Through the engine: retried (the next answer is the real portal's), never counted delivered.
+    receiver.faults.append(answer)
+    run = run_engine(hubspot, [_identify(n, email=f"u{n}@example.com") for n in (1, 2)])
+    assert set(run.statuses().values()) == {"delivered"} and run.stats.retried_records == 2 - len(confirmed)
 
 
 def test_property_names_and_required_lookup(hubspot: Hubspot) -> None:

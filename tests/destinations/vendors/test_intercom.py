@@ -1,17 +1,20 @@
-"""Intercom against a receiver enforcing the users upsert (1.4) and events (2.x) contracts."""
+"""Intercom against a receiver enforcing its current REST API (2.14): contacts search / create /
+update, companies create-or-update and attach, events."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from eventyard.destinations.base import InvalidMessage, Outcome
-from eventyard.destinations.vendors.intercom import Intercom
+from eventyard.destinations.base import InvalidMessage
+from eventyard.destinations.vendors.intercom import API_VERSION, Intercom
+from tests.destinations.drive import run_engine
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import Received, Receiver, Reply, check, deliver, fault, running, send
+from tests.destinations.vendors.harness import Received, Receiver, Reply, check, reject, running
 
 TOKEN = "dG9rOmludGVyY29tLXRva2Vu"
 
@@ -31,11 +34,16 @@ def _flat_value(value: Any) -> bool:
 
 
 class Workspace:
-    """An Intercom workspace: users by user_id (with companies) and their events."""
+    """An Intercom workspace on API 2.14: contacts and companies by Intercom id, their links, events.
+
+    Only the current version's endpoints exist: the 1.x ``/users`` upsert answers 404."""
 
     def __init__(self) -> None:
-        self.users: dict[str, dict[str, Any]] = {}
+        self.contacts: dict[str, dict[str, Any]] = {}
+        self.companies: dict[str, dict[str, Any]] = {}  # by company_id
+        self.attached: set[tuple[str, str]] = set()  # (contact id, company Intercom id)
         self.events: list[dict[str, Any]] = []
+        self.ids = (f"{n:024x}" for n in itertools.count(1))
 
     def __call__(self, request: Received) -> Reply:
         check(
@@ -44,31 +52,86 @@ class Workspace:
             error_list("unauthorized", "Access Token Invalid"),
         )
         check(
-            request.headers.get("accept") == "application/json",
-            406,
-            error_list("not_acceptable", "Accept header"),
+            request.headers.get("accept") == "application/json", 406, error_list("not_acceptable", "Accept")
+        )
+        check(
+            request.headers.get("intercom-version") == API_VERSION,
+            400,
+            error_list("intercom_version_invalid", "Requested resource is not available in this version"),
         )
         body = request.json()
-        version = request.headers.get("intercom-version", "")
-        if request.path == "/users":
-            check(
-                version.startswith("1."),
-                400,
-                error_list("intercom_version_invalid", "users upsert needs 1.x"),
-            )
-            key = body.get("user_id") or body.get("email")
-            check(bool(key), 400, error_list("parameter_not_found", "user_id or email is required"))
-            custom = body.get("custom_attributes", {})
-            check(
-                all(_flat_value(v) and not isinstance(v, dict) for v in custom.values()),
-                400,
-                error_list("parameter_invalid", "custom attributes must be flat"),
-            )
-            user = self.users.setdefault(key, {"companies": []})
-            user.update({k: v for k, v in body.items() if k != "companies"})
-            user["companies"].extend(body.get("companies", []))
-            return Reply(200, {"type": "user", "id": "5f1", **body})
-        check(request.path == "/events", 404, error_list("not_found", "Resource Not Found"))
+        route = (request.method, request.path)
+        if route == ("POST", "/contacts/search"):
+            return self._search(body)
+        if route == ("POST", "/contacts"):
+            return self._create(body)
+        if request.method == "PUT" and request.path.startswith("/contacts/"):
+            return self._update(request.path.split("/")[2], body)
+        if route == ("POST", "/companies"):
+            return self._upsert_company(body)
+        if request.method == "POST" and request.path.endswith("/companies"):
+            return self._attach(request.path.split("/")[2], body)
+        check(route == ("POST", "/events"), 404, error_list("not_found", "Resource Not Found"))
+        return self._event(body)
+
+    def _search(self, body: dict[str, Any]) -> Reply:
+        query = body.get("query") or {}
+        check(
+            query.get("field") in ("external_id", "email") and query.get("operator") == "=",
+            400,
+            error_list("parameter_invalid", "query: field external_id or email, operator ="),
+        )
+        data = [c for c in self.contacts.values() if c.get(query["field"]) == query.get("value")]
+        return Reply(200, {"type": "list", "data": data, "total_count": len(data)})
+
+    def _check_contact(self, body: dict[str, Any]) -> None:
+        custom = body.get("custom_attributes", {})
+        check(
+            all(_flat_value(v) and not isinstance(v, dict) for v in custom.values()),
+            400,
+            error_list("parameter_invalid", "custom attributes must be flat"),
+        )
+        check("user_id" not in body, 400, error_list("parameter_invalid", "user_id is a 1.x field"))
+
+    def _create(self, body: dict[str, Any]) -> Reply:
+        check(body.get("role") == "user", 400, error_list("parameter_invalid", "role must be user"))
+        check(
+            bool(body.get("external_id") or body.get("email")), 400, error_list("parameter_not_found", "id")
+        )
+        self._check_contact(body)
+        for contact in self.contacts.values():
+            if body.get("external_id") and contact.get("external_id") == body["external_id"]:
+                reject(
+                    409,
+                    error_list(
+                        "conflict", f"A contact matching those details already exists with id={contact['id']}"
+                    ),
+                )
+        contact = {"type": "contact", "id": next(self.ids), **body}
+        self.contacts[contact["id"]] = contact
+        return Reply(200, contact)
+
+    def _update(self, contact_id: str, body: dict[str, Any]) -> Reply:
+        check(contact_id in self.contacts, 404, error_list("not_found", "User Not Found"))
+        self._check_contact(body)
+        self.contacts[contact_id].update(body)
+        return Reply(200, self.contacts[contact_id])
+
+    def _upsert_company(self, body: dict[str, Any]) -> Reply:
+        check(bool(body.get("company_id")), 400, error_list("parameter_not_found", "company_id is required"))
+        existing = self.companies.get(body["company_id"])
+        company = {**(existing or {"type": "company", "id": next(self.ids)}), **body}
+        self.companies[body["company_id"]] = company
+        return Reply(200, company)
+
+    def _attach(self, contact_id: str, body: dict[str, Any]) -> Reply:
+        check(contact_id in self.contacts, 404, error_list("not_found", "Contact Not Found"))
+        company = next((c for c in self.companies.values() if c["id"] == body.get("id")), None)
+        check(company is not None, 404, error_list("company_not_found", "Company Not Found"))
+        self.attached.add((contact_id, body["id"]))
+        return Reply(200, company)
+
+    def _event(self, body: dict[str, Any]) -> Reply:
         check(
             isinstance(body.get("created_at"), int) and body["created_at"] < 10**11,
             400,
@@ -81,13 +144,17 @@ class Workspace:
             400,
             error_list("parameter_invalid", "metadata: 20 flat keys at most"),
         )
-        check(
-            (body.get("user_id") or body.get("email")) in self.users,
-            404,
-            error_list("not_found", "User Not Found"),
+        known = any(
+            (body.get("user_id") and c.get("external_id") == body["user_id"])
+            or (body.get("email") and c.get("email") == body["email"])
+            for c in self.contacts.values()
         )
+        check(known, 404, error_list("not_found", "User Not Found"))
         self.events.append(body)
         return Reply(202, b"")
+
+    def contact(self, external_id: str) -> dict[str, Any]:
+        return next(c for c in self.contacts.values() if c.get("external_id") == external_id)
 
 
 @pytest.fixture
@@ -108,25 +175,55 @@ def intercom(receiver: Receiver) -> Intercom:
     return integration
 
 
-def test_identify_group_then_track_accepted(intercom: Intercom, workspace: Workspace, messages) -> None:
+def test_identify_group_and_track_on_the_current_api(
+    intercom: Intercom, workspace: Workspace, receiver: Receiver, messages
+) -> None:
     ordered = [messages[k] for k in ("identify", "group", "track", "page", "screen", "alias")]
-    delivery = deliver(intercom, ordered)
-    assert delivery.outcomes == ["success"] * 3
-    assert set(delivery.skipped) == {"m-page-1", "m-screen-1", "m-alias-1"}
-    user = workspace.users["u_123"]
-    assert (
-        user["email"].lower() == "jo@example.com"
-        and user["name"] == "Jo Doe"
-        and user["signed_up_at"] == 1735787045
-    )
-    assert user["custom_attributes"] == {"plan": "pro", "address_city": "Paris", "address_country": "FR"}
-    assert user["companies"] == [
-        {"company_id": "g_77", "name": "Acme Inc", "plan": "enterprise", "size": 120, "website": "acme.io"}
-    ]
+    run = run_engine(intercom, ordered)
+    assert run.statuses() == {
+        "m-identify-1": "delivered",
+        "m-group-1": "delivered",
+        "m-track-1": "delivered",
+        "m-page-1": "skipped",
+        "m-screen-1": "skipped",
+        "m-alias-1": "skipped",
+    }
+    # The three run concurrently: an event may reach Intercom before its contact exists (retried).
+    assert all(status == 404 and "User Not Found" in text for status, text in receiver.violations)
+    contact = workspace.contact("u_123")
+    assert contact["email"].lower() == "jo@example.com" and contact["name"] == "Jo Doe"
+    assert (contact["role"], contact["signed_up_at"]) == ("user", 1735787045)
+    assert contact["custom_attributes"] == {"plan": "pro", "address_city": "Paris", "address_country": "FR"}
+    assert workspace.companies["g_77"] == {
+        "type": "company", "id": workspace.companies["g_77"]["id"], "company_id": "g_77", "name": "Acme Inc",
+        "plan": "enterprise", "size": 120, "website": "acme.io",
+    }  # fmt: skip
+    assert workspace.attached == {(contact["id"], workspace.companies["g_77"]["id"])}
     (event,) = workspace.events
-    assert event["created_at"] == int(TIMESTAMP.timestamp())
+    assert event["created_at"] == int(TIMESTAMP.timestamp()) and event["user_id"] == "u_123"
     assert event["metadata"]["price"] == {"amount": 4250, "currency": "usd"}
-    assert event["metadata"]["shipping_method"] == "express"
+    paths = {(r.method, r.path.rsplit("/", 1)[0] if r.method == "PUT" else r.path) for r in receiver.accepted}
+    assert "/users" not in {p for _, p in paths}  # the legacy 1.4 upsert is gone
+
+
+def test_a_second_identify_updates_the_contact_it_finds(intercom: Intercom, workspace: Workspace) -> None:
+    run_engine(intercom, [make("identify", 1)])
+    later = make("identify", 2)
+    later["traits"] = {"email": "jo@example.com", "plan": "enterprise"}
+    assert run_engine(intercom, [later]).statuses() == {"m-identify-2": "delivered"}
+    (contact,) = workspace.contacts.values()
+    assert contact["custom_attributes"] == {"plan": "enterprise"}
+
+
+def test_events_and_groups_for_unknown_users_are_retried_not_dropped(
+    intercom: Intercom, workspace: Workspace
+) -> None:
+    first = run_engine(intercom, [make("track"), make("group")])
+    assert first.statuses() == {"m-track-1": "retry", "m-group-1": "retry"}
+    assert "User Not Found" in first.results["m-track-1"].error
+    assert "no contact for this user yet" in first.results["m-group-1"].error
+    run_engine(intercom, [make("identify")])
+    assert set(run_engine(intercom, [make("track"), make("group")]).statuses().values()) == {"delivered"}
 
 
 def test_metadata_is_kept_within_intercoms_limits(intercom: Intercom) -> None:
@@ -136,41 +233,36 @@ def test_metadata_is_kept_within_intercoms_limits(intercom: Intercom) -> None:
     assert all(len(v) == 255 for v in record.payload["metadata"].values())
 
 
-def test_event_for_an_unknown_user_is_retried_not_dropped(intercom: Intercom, workspace: Workspace) -> None:
-    first = deliver(intercom, [make("track")]).results[0][2]
-    assert first.outcome is Outcome.RETRY and "User Not Found" in first.error
-    deliver(intercom, [make("identify")])
-    assert deliver(intercom, [make("track")]).outcomes == ["success"]
-
-
 def test_identity_rules(intercom: Intercom) -> None:
     anonymous = make("track", userId=None, context={})
     with pytest.raises(InvalidMessage, match=r"userId or traits\.email"):
         intercom.transform(anonymous)
     intercom.config["sendAnonymousId"] = True
     assert intercom.transform(anonymous)[0].payload["user_id"] == "a_9f1b2c"
+    by_email = make("identify", userId=None)
+    by_email["traits"]["email"] = "sam@example.com"
+    intercom.config["sendAnonymousId"] = False
+    assert intercom.transform(by_email)[0].payload["lookup"] == {"field": "email", "value": "sam@example.com"}
 
 
 def test_rate_limit_and_auth(intercom: Intercom, receiver: Receiver) -> None:
-    records = intercom.transform(make("identify"))
     reset = str(int(time.time()) + 10)
-    throttled = fault(
-        intercom,
-        receiver,
-        Reply(429, error_list("rate_limit_exceeded", "Exceeded rate limit"), {"X-RateLimit-Reset": reset}),
-        records,
+    receiver.faults.append(
+        Reply(429, error_list("rate_limit_exceeded", "Exceeded rate limit"), {"X-RateLimit-Reset": reset})
     )
-    assert throttled.outcome is Outcome.RETRY and 0 < (throttled.retry_after or 0) <= 11
-    assert fault(intercom, receiver, Reply(503, "unavailable"), records).outcome is Outcome.RETRY
+    throttled = run_engine(intercom, [make("identify")]).results["m-identify-1"]
+    assert throttled.status == "retry" and 0 < throttled.retry_in <= 11
+    receiver.faults.append(Reply(503, "unavailable"))
+    assert run_engine(intercom, [make("identify", 2)]).statuses() == {"m-identify-2": "delivered"}
     intercom.connection["apiKey"] = "dG9rOnJldm9rZWQ="
-    denied = intercom.classify(send(intercom, "users", records), records)
-    assert denied.outcome is Outcome.DROP and "unauthorized" in denied.error
-    assert "dG9rOnJldm9rZWQ=" not in intercom.redact(str(intercom.build_request("users", records).headers))
+    denied = run_engine(intercom, [make("identify", 3)]).results["m-identify-3"]
+    assert denied.status == "dead" and "unauthorized" in denied.error
+    assert "dG9rOnJldm9rZWQ=" not in denied.error
 
 
 def test_last_seen_is_updated_only_when_configured(intercom: Intercom) -> None:
     (record,) = intercom.transform(make("identify"))
-    assert record.payload["last_request_at"] == int(TIMESTAMP.timestamp())
+    assert record.payload["contact"]["last_seen_at"] == int(TIMESTAMP.timestamp())
     intercom.config["updateLastRequestAt"] = False
     (record,) = intercom.transform(make("identify"))
-    assert "last_request_at" not in record.payload
+    assert "last_seen_at" not in record.payload["contact"]

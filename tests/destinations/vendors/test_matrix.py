@@ -4,11 +4,19 @@ request the vendor builds (URL, headers, body — raw or URL-encoded)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from eventyard.destinations.base import Integration
+from eventyard.destinations.base import (
+    DependentRequestsIntegration,
+    HttpRequest,
+    HttpResponse,
+    Integration,
+    VendorRecord,
+)
 from eventyard.destinations.registry import get_integration_class
 from tests.destinations.vendors.conftest import make
 from tests.destinations.vendors.harness import assert_declared_call_types
@@ -28,6 +36,21 @@ SETTINGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "facebook_app_events": ({"appID": "APP", "accessToken": "APP|fb client&token"}, {}),
     "facebook_pixel": ({"pixelId": "PX", "accessToken": "EAAB secret/token"}, {}),
 }
+
+
+def built_requests(integration: Integration, route: str, batch: Sequence[VendorRecord]) -> list[HttpRequest]:
+    """Every request the vendor builds for a batch: one, or each of a dependent exchange (answered
+    with a canned success that names an id, so every step runs)."""
+    if not isinstance(integration, DependentRequestsIntegration):
+        return [integration.build_request(route, batch)]
+    sent: list[HttpRequest] = []
+
+    async def send(request: HttpRequest) -> HttpResponse:
+        sent.append(request)
+        return HttpResponse(200, {}, b'{"id": "c1", "data": [{"id": "c2"}]}')
+
+    asyncio.run(integration.exchange(route, batch, send))
+    return sent
 
 
 def vendor(code: str) -> Integration:
@@ -57,14 +80,14 @@ def test_no_secret_survives_redaction_of_a_built_request(code: str) -> None:
         for record in records:
             by_route.setdefault(record.route, []).append(record)
         for route, batch in by_route.items():
-            request = integration.build_request(route, batch[:1])
-            text = integration.redact(f"{request.url} {dict(request.headers)} {request.body!r}")
-            authorization = dict(request.headers).get("Authorization", "")
-            if authorization.startswith("Basic "):  # base64 of credentials is the secret too
-                assert authorization.removeprefix("Basic ") not in text
-            for secret in secrets:
-                assert secret not in text
-                assert secret.replace(" ", "+") not in text and secret.replace("|", "%7C") not in text
+            for request in built_requests(integration, route, batch[:1]):
+                text = integration.redact(f"{request.url} {dict(request.headers)} {request.body!r}")
+                authorization = dict(request.headers).get("Authorization", "")
+                if authorization.startswith("Basic "):  # base64 of credentials is the secret too
+                    assert authorization.removeprefix("Basic ") not in text
+                for secret in secrets:
+                    assert secret not in text
+                    assert secret.replace(" ", "+") not in text and secret.replace("|", "%7C") not in text
 
 
 @pytest.mark.parametrize(
@@ -81,4 +104,4 @@ def test_no_secret_survives_redaction_of_a_built_request(code: str) -> None:
 def test_production_and_regional_hosts(code: str, connection: dict[str, str], host: str) -> None:
     integration = get_integration_class(code)(connection, {})
     (record, *_) = integration.transform(_message("page" if code != "intercom" else "identify"))
-    assert integration.build_request(record.route, [record]).url.startswith(host)
+    assert all(r.url.startswith(host) for r in built_requests(integration, record.route, [record]))

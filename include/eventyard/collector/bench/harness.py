@@ -23,6 +23,7 @@ import httpx
 import orjson
 
 from eventyard.collector.bench.wrk import WrkResult, post_script, run_wrk
+from eventyard.collector.http_protocol import HTTP_PROTOCOL
 
 EVENTS_PER_BATCH = 50
 APPS = {
@@ -101,7 +102,7 @@ class Server:
         command = [
             sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1",
             "--port", str(self.port), "--workers", str(workers), "--loop", "uvloop",
-            "--http", "httptools", "--no-access-log", "--log-level", "warning",
+            "--http", HTTP_PROTOCOL, "--no-access-log", "--log-level", "warning",
         ]  # fmt: skip
         self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60

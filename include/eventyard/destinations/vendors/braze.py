@@ -3,11 +3,14 @@ alias profile into the identified user) and ``/users/merge`` (alias).
 
 Each Braze object is one record, so the 75-objects-per-request limit is exact. Braze answers
 "success" with ``errors[{input_array, index}]`` for objects it could not process: those records
-(and only those) fail. See docs/destinations/braze.md.
+(and only those) fail; plain-string "minor errors" name no object and fail none. Objects of
+anonymous users (``user_alias`` only) carry ``_update_existing_only: false``, without which Braze
+creates no alias-only profile and drops them. See docs/destinations/braze.md.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +25,8 @@ from eventyard.destinations.base import (
     default_classification,
 )
 from eventyard.destinations.vendors import _message as m
+
+log = logging.getLogger(__name__)
 
 TRACK, IDENTIFY, MERGE = "track", "identify", "merge"  # routes = endpoints
 ARRAYS = ("attributes", "events", "purchases")
@@ -155,8 +160,14 @@ class Braze(Integration):
                 positions[("", index)] = index
         failed: dict[int, str] = {}
         for error in body["errors"]:
+            if not isinstance(error, dict):
+                # Braze documents "minor error messages" as plain strings: the request succeeded
+                # and nothing says which object the message is about, so none is failed.
+                log.info("Braze accepted a request with a non-fatal error: %.500s", error)
+                continue
             array = str(error.get("input_array", "")) if route == TRACK else ""
-            position = positions.get((array, int(error.get("index", -1))))
+            at = error.get("index")
+            position = positions.get((array, at)) if isinstance(at, int) else None
             if position is not None:
                 failed[position] = f"Braze: {error.get('type', 'invalid object')}"
         if not failed:
@@ -165,6 +176,10 @@ class Braze(Integration):
 
 
 def _object(key: str, array: str, item: dict[str, Any]) -> VendorRecord:
+    if "user_alias" in item and "external_id" not in item:
+        # Braze only creates an alias-only profile when told to; with the flag omitted
+        # ("Update Only", the default for aliases) the anonymous user's data is dropped.
+        item = {**item, "_update_existing_only": False}
     if len(m.json_bytes(item)) > MAX_OBJECT_BYTES:
         raise InvalidMessage(f"Braze rejects objects larger than {MAX_OBJECT_BYTES} bytes")
     return VendorRecord(key, {"array": array, "object": item}, route=TRACK)

@@ -28,15 +28,15 @@ SKIP_REASONS = {
     "group": "the Conversions API has no group call",
     "alias": "the Conversions API has no alias call",
 }
-STANDARD_EVENTS = {
-    "Product Viewed": "ViewContent",
-    "Product List Viewed": "ViewContent",
-    "Product Added": "AddToCart",
-    "Product Added to Wishlist": "AddToWishlist",
-    "Checkout Started": "InitiateCheckout",
-    "Payment Info Entered": "AddPaymentInfo",
-    "Products Searched": "Search",
-    "Order Completed": "Purchase",
+STANDARD_EVENTS = {  # Segment's e-commerce spec name, lower-cased -> Meta's standard event
+    "product viewed": "ViewContent",
+    "product list viewed": "ViewContent",
+    "product added": "AddToCart",
+    "product added to wishlist": "AddToWishlist",
+    "checkout started": "InitiateCheckout",
+    "payment info entered": "AddPaymentInfo",
+    "products searched": "Search",
+    "order completed": "Purchase",
 }
 MAX_AGE = timedelta(days=7)
 # Properties that are PII: never sent in custom_data unless explicitly allowed.
@@ -65,12 +65,7 @@ class FacebookPixel(Integration):
         ctx = m.context(message)
         page = ctx.get("page") if isinstance(ctx.get("page"), dict) else {}
         props = m.properties(message)
-        mapping = {**STANDARD_EVENTS, **_pairs(m.setting(self, "eventsToEvents"))}
-        name = (
-            "PageView"
-            if call_type == "page"
-            else mapping.get(str(message.get("event")), message.get("event"))
-        )
+        name = "PageView" if call_type == "page" else self._event_name(str(message.get("event") or ""))
         if not name:
             raise InvalidMessage("Meta events need a name")
         event: dict[str, Any] = {
@@ -98,6 +93,12 @@ class FacebookPixel(Integration):
             event["data_processing_options_country"] = int(m.setting(self, "dpoCountry", 0))
             event["data_processing_options_state"] = int(m.setting(self, "dpoState", 0))
         return [VendorRecord(m.message_id(message), {k: v for k, v in event.items() if v not in (None, {})})]
+
+    def _event_name(self, event: str) -> str:
+        """The configured mapping (exact names), else Meta's standard event for a Segment spec name
+        (matched case-insensitively: ``order completed`` is a Purchase), else the name itself."""
+        custom = _pairs(m.setting(self, "eventsToEvents"))
+        return custom.get(event) or STANDARD_EVENTS.get(" ".join(event.lower().split())) or event
 
     def _user_data(
         self, message: Mapping[str, Any], ctx: dict[str, Any], props: dict[str, Any]

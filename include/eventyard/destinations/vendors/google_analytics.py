@@ -7,12 +7,15 @@ page → ``page_view``; group → ``join_group``. identify and alias are documen
 such calls; traits ride along as ``user_properties``), and so is screen (``screen_view`` is
 reserved for Google's SDKs). GA4 answers 2xx even to malformed payloads, so names and limits are
 enforced here; ``debugMode`` sends to ``/debug/mp/collect`` and drops on validation messages.
+Events older than the protocol's 72-hour backdating window are skipped with that reason: GA4
+would answer 2xx and ignore them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,25 +32,9 @@ from eventyard.destinations.base import (
     VendorRecord,
     default_classification,
 )
+from eventyard.destinations.vendors import _ga4_ecommerce as ecommerce
 from eventyard.destinations.vendors import _message as m
 
-ECOMMERCE = {
-    "Products Searched": "search",
-    "Product List Viewed": "view_item_list",
-    "Product Clicked": "select_item",
-    "Product Viewed": "view_item",
-    "Product Added": "add_to_cart",
-    "Product Removed": "remove_from_cart",
-    "Cart Viewed": "view_cart",
-    "Checkout Started": "begin_checkout",
-    "Payment Info Entered": "add_payment_info",
-    "Order Completed": "purchase",
-    "Order Refunded": "refund",
-    "Promotion Viewed": "view_promotion",
-    "Promotion Clicked": "select_promotion",
-    "Signed Up": "sign_up",
-    "Logged In": "login",
-}
 RESERVED_EVENTS = frozenset(
     {
         "ad_activeview",
@@ -89,6 +76,9 @@ RESERVED_EVENTS = frozenset(
 )
 RESERVED_PREFIXES = ("google_", "ga_", "firebase_")
 MAX_EVENTS, MAX_PARAMS, MAX_USER_PROPERTIES = 25, 25, 25
+# The Measurement Protocol backdates events by at most 72 hours; older ones are accepted (2xx)
+# and ignored. The margin covers the time between the transform and GA4 receiving the request.
+MAX_EVENT_AGE, SEND_MARGIN = timedelta(hours=72), timedelta(minutes=10)
 MAX_NAME, MAX_VALUE, MAX_USER_PROPERTY_NAME, MAX_USER_PROPERTY_VALUE = 40, 100, 24, 36
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_]+")
 SKIPS = {
@@ -131,6 +121,11 @@ class GoogleAnalytics(Integration):
         """One GA4 event; requests are grouped per client (GA4 takes one client per request)."""
         call_type = m.require_call_type(message, SKIPS)
         message_id = m.message_id(message)
+        when = m.event_time(message)
+        if datetime.now(UTC) - when > MAX_EVENT_AGE - SEND_MARGIN:
+            # GA4 answers 2xx and silently drops these: counting them as delivered would be a lie
+            # (and a new integration replays its source's whole history).
+            raise SkipMessage("GA4 ignores events older than 72 hours (Measurement Protocol)")
         client_key, client_value = self._client(message)
         if call_type == "page":
             if not self.config.get("capturePageView", True):
@@ -151,7 +146,7 @@ class GoogleAnalytics(Integration):
         user = m.user_id(message)
         payload = {
             "event": event,
-            "timestamp_micros": int(m.event_time(message).timestamp() * 1_000_000),
+            "timestamp_micros": int(when.timestamp() * 1_000_000),
             "user_properties": self._user_properties(message),
         }
         route = orjson.dumps([client_key, client_value, user]).decode()
@@ -181,25 +176,30 @@ class GoogleAnalytics(Integration):
         event = str(message.get("event") or "").strip()
         if not event:
             raise InvalidMessage("track has no event name")
-        name = str(self.events_mapping.get(event) or ECOMMERCE.get(event) or ga_name(event))
+        name = str(self.events_mapping.get(event) or ecommerce.recommended_event(event) or ga_name(event))
         if not name or name in RESERVED_EVENTS or name.startswith(RESERVED_PREFIXES):
             raise InvalidMessage(f"GA4 rejects the event name {name or event!r} (reserved or empty)")
         props = {k: v for k, v in m.properties(message).items() if k not in self.pii}
         params: dict[str, Any] = {}
         products = props.pop("products", None)
         if isinstance(products, list):
-            params["items"] = [_item(p) for p in products if isinstance(p, Mapping)][:200]
-        elif name in ("view_item", "select_item", "add_to_cart", "remove_from_cart"):
-            params["items"] = [_item(props)]
+            params["items"] = ecommerce.items(products)
+        elif name in ecommerce.SINGLE_ITEM_EVENTS:
+            params["items"] = [ecommerce.item(props)]
         for source, target in (
             ("order_id", "transaction_id"),
             ("currency", "currency"),
             ("query", "search_term"),
+            ("list_id", "item_list_id"),
+            ("list_name", "item_list_name"),
         ):
             if props.get(source) is not None:
                 params[target] = props.pop(source)
-        value = props.get("value", props.get("revenue", props.get("total")))
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        for key in ("shipping", "tax"):
+            if (amount := ecommerce.number(props.get(key))) is not None:
+                params[key] = amount
+        value = ecommerce.number(props.get("value", props.get("revenue", props.get("total"))))
+        if value is not None:
             params["value"] = value
         for key, item in m.flatten(props).items():
             params.setdefault(ga_name(key), item)
@@ -259,20 +259,6 @@ class GoogleAnalytics(Integration):
                     Outcome.DROP, error=f"GA4 validation: {orjson.dumps(messages).decode()}"
                 )
         return default_classification(response)
-
-
-def _item(product: Mapping[str, Any]) -> dict[str, Any]:
-    item = {
-        "item_id": product.get("product_id") or product.get("sku") or product.get("id"),
-        "item_name": product.get("name"),
-        "item_category": product.get("category"),
-        "item_brand": product.get("brand"),
-        "item_variant": product.get("variant"),
-        "price": product.get("price"),
-        "quantity": product.get("quantity"),
-        "coupon": product.get("coupon"),
-    }
-    return {k: v for k, v in item.items() if v is not None}
 
 
 def _limit_params(params: dict[str, Any]) -> dict[str, Any]:

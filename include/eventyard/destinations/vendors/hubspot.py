@@ -1,8 +1,9 @@
 """HubSpot: contacts via ``/crm/v3/objects/contacts/batch/upsert`` (identify) and custom
 behavioral events via ``/events/v3/send/batch`` (track).
 
-Events carry ``uuid`` derived from messageId so a resend is the same occurrence. 207 answers
-name the failed inputs; 429 bodies name the limit that was hit (10-second or daily).
+Events carry ``uuid`` derived from messageId so a resend is the same occurrence. Contact inputs
+carry ``objectWriteTraceId`` so a 207 fails exactly the inputs it names, and inputs an answer
+neither confirms nor refuses are retried; 429 bodies name the limit that was hit.
 See docs/destinations/hubspot.md.
 """
 
@@ -143,15 +144,21 @@ class Hubspot(Integration):
             url += f"?hapikey={m.required_setting(self, 'apiKey')}"
         else:
             headers["Authorization"] = f"Bearer {m.required_setting(self, 'accessToken')}"
-        return HttpRequest("POST", url, headers, m.json_bytes({"inputs": [r.payload for r in records]}))
+        inputs = [r.payload for r in records]
+        if route == CONTACTS:  # HubSpot echoes the trace id in results and names it in errors
+            inputs = [{**payload, "objectWriteTraceId": str(i)} for i, payload in enumerate(inputs)]
+        return HttpRequest("POST", url, headers, m.json_bytes({"inputs": inputs}))
 
     def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
-        """207 → the inputs named in ``errors[].context``; 429 → wait for the named limit."""
+        """Contact upserts: per input (see ``_per_input``); event batches: 207 → the inputs named in
+        ``errors[].context``; 429 → wait for the named limit."""
         body = m.body_json(response.body)
         if response.status == 429:
             return Classification(
                 Outcome.RETRY, error=m.short(response.body), retry_after=_rate_limit_wait(response, body)
             )
+        if records and records[0].route == CONTACTS and response.status in (200, 201, 207):
+            return _per_input(body, records)
         if response.status != 207 or not isinstance(body, dict):
             return default_classification(response)
         failed: dict[int, str] = {}
@@ -168,6 +175,43 @@ class Hubspot(Integration):
         if not failed:  # errors we cannot attribute: park the whole batch where replay can reach it
             return Classification(Outcome.DROP, error=f"HTTP 207: {m.short(response.body)}")
         return Classification(Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed)
+
+
+def _per_input(body: Any, records: Sequence[VendorRecord]) -> Classification:
+    """A contact upsert answer, input by input (each carried ``objectWriteTraceId`` = its index).
+
+    An input is done when a result echoes its trace id (or, failing that, its lookup value), failed
+    when an error names it (dead-lettered with HubSpot's message), and otherwise unconfirmed: tried
+    again with backoff, since an upsert may safely be repeated. So a ``207`` fails only the inputs
+    it names, and ``200 {"results": [], "errors": []}`` is not a success.
+    """
+    body = body if isinstance(body, dict) else {}
+    results = [r for r in body.get("results") or [] if isinstance(r, dict)]
+    done = {str(r["objectWriteTraceId"]) for r in results if r.get("objectWriteTraceId") is not None}
+    written = {str(v).lower() for r in results for v in (r.get("properties") or {}).values() if v is not None}
+    failed: dict[int, str] = {}
+    by_id = {str(r.payload.get("id")).lower(): i for i, r in enumerate(records)}
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        context = error.get("context")
+        context = context if isinstance(context, dict) else {}
+        text = f"HubSpot {error.get('category', 'error')}: {error.get('message', '')}"
+        for trace in context.get("objectWriteTraceId") or []:
+            if str(trace).isdigit() and int(trace) < len(records):
+                failed[int(trace)] = text
+        for value in context.get("ids") or []:
+            if str(value).lower() in by_id:
+                failed[by_id[str(value).lower()]] = text
+    unconfirmed = tuple(
+        i
+        for i, record in enumerate(records)
+        if i not in failed and str(i) not in done and str(record.payload.get("id")).lower() not in written
+    )
+    if not failed and not unconfirmed:
+        return Classification(Outcome.SUCCESS)
+    error = next(iter(failed.values()), "HubSpot's answer neither confirmed nor refused these contacts")
+    return Classification(Outcome.PARTIAL, error=error, failed=failed, retry=unconfirmed)
 
 
 def _rate_limit_wait(response: HttpResponse, body: Any) -> float:

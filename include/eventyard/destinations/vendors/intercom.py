@@ -1,9 +1,12 @@
-"""Intercom: events (``POST /events``), users (``POST /users``, the upsert of API 1.4) and
-companies attached to users through that same upsert.
+"""Intercom on its current REST API (``Intercom-Version: 2.14``): contacts, companies, events.
 
-API 2.x has no contact upsert (search, then create or update: dependent requests), so identify and
-group use the 1.4 endpoint, which Intercom still serves per request through the
-``Intercom-Version`` header. One event per request. See docs/destinations/intercom.md.
+API 2.x has no contact upsert and attaches companies by Intercom's own ids, so identify and
+group take dependent requests (a ``DependentRequestsIntegration``): identify searches the contact
+by ``external_id`` (or email) and updates it (``PUT /contacts/{id}``) or creates it
+(``POST /contacts``); group creates or updates the company (``POST /companies``, keyed by
+``company_id``), finds the contact and attaches the company to it
+(``POST /contacts/{id}/companies``). track is one ``POST /events``. One record per batch: Intercom
+has no batch endpoint for these calls. See docs/destinations/intercom.md.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from typing import Any
 
 from eventyard.destinations.base import (
     Classification,
+    DependentRequestsIntegration,
     HttpRequest,
     HttpResponse,
-    Integration,
     InvalidMessage,
     Outcome,
+    Send,
     VendorRecord,
     default_classification,
 )
@@ -33,8 +37,8 @@ HOSTS = {
     "EU": "https://api.eu.intercom.io",
     "AU": "https://api.au.intercom.io",
 }
-USERS, EVENTS = "users", "events"  # routes
-UPSERT_VERSION, EVENTS_VERSION = "1.4", "2.11"
+CONTACTS, COMPANIES, EVENTS = "contacts", "companies", "events"  # routes
+API_VERSION = "2.14"
 MAX_METADATA_KEYS = 20
 MAX_STRING = 255
 COMPANY_FIELDS = {
@@ -46,10 +50,11 @@ COMPANY_FIELDS = {
     "industry": "industry",
     "monthlySpend": "monthly_spend",
 }
+CONTACT_MISSING = "Intercom has no contact for this user yet (the identify creating it is usually in flight)"
 
 
-class Intercom(Integration):
-    """Intercom users, companies and events."""
+class Intercom(DependentRequestsIntegration):
+    """Intercom contacts, companies and events."""
 
     code = "intercom"
     call_types = frozenset({"track", "identify", "group"})
@@ -60,9 +65,10 @@ class Intercom(Integration):
     base_url = ""  # empty: the region's host
 
     def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
-        """identify → user upsert; group → user upsert with the company; track → event."""
+        """identify → contact; group → company + its contact; track → event."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         who = self._who(message)
+        key = m.message_id(message)
         if call_type == "track":
             event = {
                 "event_name": str(message.get("event") or ""),
@@ -72,22 +78,17 @@ class Intercom(Integration):
             }
             if not event["event_name"]:
                 raise InvalidMessage("Intercom events need a name")
-            return [VendorRecord(m.message_id(message), event, route=EVENTS)]
+            return [VendorRecord(key, event, route=EVENTS)]
         if call_type == "group":
             group_id = m.text(message.get("groupId"))
             if not group_id:
                 raise InvalidMessage("Intercom group needs groupId")
-            return [
-                VendorRecord(
-                    m.message_id(message),
-                    {**who, "companies": [_company(group_id, m.traits(message))]},
-                    route=USERS,
-                )
-            ]
-        user = {**who, **_user(message)}
+            payload = {"company": _company(group_id, m.traits(message)), "lookup": _lookup(who)}
+            return [VendorRecord(key, payload, route=COMPANIES)]
+        contact = {"role": "user", **_contact_ids(who), **_contact(message)}
         if m.setting(self, "updateLastRequestAt", True):
-            user["last_request_at"] = m.unix_seconds(m.event_time(message))
-        return [VendorRecord(m.message_id(message), user, route=USERS)]
+            contact["last_seen_at"] = m.unix_seconds(m.event_time(message))
+        return [VendorRecord(key, {"contact": contact, "lookup": _lookup(who)}, route=CONTACTS)]
 
     def _who(self, message: Mapping[str, Any]) -> dict[str, str]:
         who: dict[str, str] = {}
@@ -106,49 +107,124 @@ class Intercom(Integration):
     def _host(self) -> str:
         return self.base_url or HOSTS.get(str(m.setting(self, "apiServer", "US")).upper(), HOSTS["US"])
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
-        """``POST /users`` (version 1.4) or ``POST /events`` (2.x, or 1.4 when apiVersion is v1)."""
-        (record,) = records
-        legacy = m.setting(self, "apiVersion", "v2") == "v1"
-        version = UPSERT_VERSION if route == USERS or legacy else EVENTS_VERSION
+    def _request(self, method: str, path: str, body: Any) -> HttpRequest:
         headers = {
             "Authorization": f"Bearer {m.required_setting(self, 'apiKey')}",
-            "Intercom-Version": version,
+            "Intercom-Version": API_VERSION,
             "Accept": "application/json",
             "Content-Type": "application/json",
         }
-        return HttpRequest("POST", f"{self._host()}/{route}", headers, m.json_bytes(record.payload))
+        return HttpRequest(method, f"{self._host()}{path}", headers, m.json_bytes(body))
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
-        """429 waits for X-RateLimit-Reset; an event for a user Intercom doesn't know yet is retried
-        (the identify creating it is usually in flight); other 4xx drop."""
-        result = default_classification(response)
-        if response.status == 429:
-            reset = m.seconds_until(response.headers.get("x-ratelimit-reset"))
-            return Classification(Outcome.RETRY, error=result.error, retry_after=result.retry_after or reset)
-        if response.status == 404 and records and records[0].route == EVENTS:
-            body = m.body_json(response.body)
-            codes = {e.get("code") for e in body.get("errors", [])} if isinstance(body, dict) else set()
-            if codes & {"not_found", "user_not_found"}:
-                return Classification(Outcome.RETRY, error=result.error)
-        return result
+    async def exchange(self, route: str, records: Sequence[VendorRecord], send: Send) -> Classification:
+        """The requests of one record, each depending on the previous answer."""
+        (record,) = records
+        payload = record.payload
+        if route == EVENTS:
+            return _classify(await send(self._request("POST", "/events", payload)), route)
+        if route == COMPANIES:
+            company = await send(self._request("POST", "/companies", payload["company"]))
+            if not _ok(company):
+                return _classify(company, route)
+            company_id = _field(company, "id")
+            if company_id is None:
+                return Classification(
+                    Outcome.DROP, error=f"Intercom's company answer has no id: {m.short(company.body)}"
+                )
+        found = await send(self._request("POST", "/contacts/search", _search(payload["lookup"])))
+        if not _ok(found):
+            return _classify(found, route)
+        matches = _field(found, "data")
+        contact_id = (
+            matches[0].get("id")
+            if isinstance(matches, list) and matches and isinstance(matches[0], dict)
+            else None
+        )
+        if route == COMPANIES:
+            if contact_id is None:
+                return Classification(Outcome.RETRY, error=CONTACT_MISSING)
+            path = f"/contacts/{contact_id}/companies"
+            return _classify(await send(self._request("POST", path, {"id": company_id})), route)
+        if contact_id is not None:
+            return _classify(
+                await send(self._request("PUT", f"/contacts/{contact_id}", payload["contact"])), route
+            )
+        return _classify(await send(self._request("POST", "/contacts", payload["contact"])), route)
 
 
-def _user(message: Mapping[str, Any]) -> dict[str, Any]:
+def _ok(response: HttpResponse) -> bool:
+    return 200 <= response.status < 300
+
+
+def _field(response: HttpResponse, name: str) -> Any:
+    body = m.body_json(response.body)
+    return body.get(name) if isinstance(body, dict) else None
+
+
+def _classify(response: HttpResponse, route: str) -> Classification:
+    """429 waits for X-RateLimit-Reset; an event for a user Intercom doesn't know yet is retried
+    (the identify creating it is usually in flight), and so is a create that lost a race (409);
+    other 4xx drop."""
+    result = default_classification(response)
+    if response.status == 429:
+        reset = m.seconds_until(response.headers.get("x-ratelimit-reset"))
+        return Classification(Outcome.RETRY, error=result.error, retry_after=result.retry_after or reset)
+    body = m.body_json(response.body)
+    codes = (
+        {e.get("code") for e in body.get("errors", []) if isinstance(e, dict)}
+        if isinstance(body, dict)
+        else set()
+    )
+    if response.status == 404 and route == EVENTS and codes & {"not_found", "user_not_found"}:
+        return Classification(Outcome.RETRY, error=result.error)
+    if response.status == 409 and route == CONTACTS:
+        return Classification(Outcome.RETRY, error=result.error)
+    return result
+
+
+def _lookup(who: Mapping[str, str]) -> dict[str, str]:
+    if "user_id" in who:
+        return {"field": "external_id", "value": who["user_id"]}
+    return {"field": "email", "value": who["email"]}
+
+
+def _search(lookup: Mapping[str, str]) -> dict[str, Any]:
+    return {"query": {"field": lookup["field"], "operator": "=", "value": lookup["value"]}}
+
+
+def _contact_ids(who: Mapping[str, str]) -> dict[str, str]:
+    ids = {"external_id": who["user_id"]} if "user_id" in who else {}
+    return {**ids, **({"email": who["email"]} if "email" in who else {})}
+
+
+def _contact(message: Mapping[str, Any]) -> dict[str, Any]:
     traits = m.traits(message)
-    user: dict[str, Any] = {}
+    contact: dict[str, Any] = {}
     name = traits.get("name") or " ".join(str(traits[k]) for k in ("firstName", "lastName") if traits.get(k))
     if name:
-        user["name"] = name
+        contact["name"] = name
     if traits.get("phone"):
-        user["phone"] = str(traits["phone"])
+        contact["phone"] = str(traits["phone"])
+    if traits.get("avatar"):
+        contact["avatar"] = str(traits["avatar"])
     created = m.parse_time(traits.get("createdAt"))
     if created is not None:
-        user["signed_up_at"] = m.unix_seconds(created)
-    reserved = {"name", "firstName", "lastName", "phone", "createdAt", "email", "userId", "id", "company"}
+        contact["signed_up_at"] = m.unix_seconds(created)
+    reserved = {
+        "name",
+        "firstName",
+        "lastName",
+        "phone",
+        "avatar",
+        "createdAt",
+        "email",
+        "userId",
+        "id",
+        "company",
+    }
     custom = {k: v for k, v in m.flatten(traits).items() if k.split("_")[0] not in reserved}
-    user["custom_attributes"] = {k: v[:MAX_STRING] if isinstance(v, str) else v for k, v in custom.items()}
-    return user
+    contact["custom_attributes"] = {k: v[:MAX_STRING] if isinstance(v, str) else v for k, v in custom.items()}
+    return contact
 
 
 def _company(group_id: str, traits: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,9 @@ async def _token(info: Info, done: str, fn: Callable[..., accounts.LoginSession]
 class AccountMutation:
     @strawberry.mutation(description="Log in: a JWT valid for 24 hours.")
     async def create_token(self, info: Info, username: str, password: str) -> TokenPayload:
-        return await _token(info, "token created", accounts.login, username, password)
+        return await _token(
+            info, "token created", accounts.login, username, password, info.context.client_address
+        )
 
     @strawberry.mutation(description="Self sign-up; the token stays null until the emailed link is followed.")
     async def create_new_user(

@@ -18,10 +18,15 @@ from eventyard.settings import Settings
 class HoustonContext(BaseContext):
     """Settings, the control DB, and who is calling (with the reason if they are not allowed)."""
 
-    def __init__(self, settings: Settings, engine: Engine, auth: Authentication) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, auth: Authentication, client_address: str | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.engine = engine
+        # The peer, or the client named by X-Forwarded-For when uvicorn trusts the proxy
+        # (--forwarded-allow-ips): login throttling counts attempts per address.
+        self.client_address = client_address
         self.actor: Actor | None = auth.actor
         self.auth_denial: Denial | None = auth.auth_denial
         self.org_denial: Denial | None = auth.org_denial
@@ -38,6 +43,6 @@ def make_context_getter(settings: Settings, engine: Engine) -> Callable[[Request
         auth = await run_in_threadpool(
             _authenticate, request.headers.get("authorization"), request.headers.get("organization")
         )
-        return HoustonContext(settings, engine, auth)
+        return HoustonContext(settings, engine, auth, request.client.host if request.client else None)
 
     return get_context

@@ -34,6 +34,10 @@ class DeliveryMetrics:
     dead_lettered: BigInt
     skipped: BigInt = strawberry.field(description="Filtered out or a call type the vendor does not take.")
     replayed: BigInt = strawberry.field(description="Dead letters sent back to the queue by a replay.")
+    vendor_errors: BigInt = strawberry.field(
+        description="Of the dead letters, events whose vendor module raised (reason vendor_error): a bug "
+        "to fix before replaying them."
+    )
     pending: int = strawberry.field(description="Events waiting for a retry.")
     open_dead_letters: int = strawberry.field(description="Dead letters not replayed yet.")
     last_error: str | None = strawberry.field(description="The vendor's last error, secrets redacted.")
@@ -56,6 +60,7 @@ class DeliveryMetrics:
             dead_lettered=BigInt(row["dead_lettered"]),
             skipped=BigInt(row["skipped"]),
             replayed=BigInt(row["replayed"]),
+            vendor_errors=BigInt(row["vendor_errors"]),
             pending=row["pending"],
             open_dead_letters=row["open_dead_letters"],
             last_error=row["last_error"],

@@ -20,6 +20,11 @@ class PrototypeField:
     default: JSON | None
     options: JSON | None
     description: str
+    routing: bool = strawberry.field(
+        description="Decides which server receives the connection's requests: changing it needs every "
+        "secret entered again."
+    )
+    aliases: list[str] = strawberry.field(description="Other names accepted for this field on input.")
 
     @classmethod
     def from_field(cls, field: Field) -> PrototypeField:
@@ -33,6 +38,8 @@ class PrototypeField:
             default=field.default,
             options=cast(JSON, list(field.options)) if field.options else None,
             description=field.description,
+            routing=field.routing,
+            aliases=list(field.aliases),
         )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -30,6 +33,8 @@ from eventyard.houston.gql.pipeline_mutation import PipelineMutation
 from eventyard.houston.gql.query import Query
 from eventyard.settings import Settings
 
+log = logging.getLogger(__name__)
+
 Mutation = merge_types(
     "Mutation", (AccountMutation, OrganizationMutation, PipelineMutation, ApiKeyMutation, DeliveryMutation)
 )
@@ -53,14 +58,38 @@ class MaskUnexpectedErrors(MaskErrors):
         return masked
 
 
+# graphql-core's hint for a mistyped name, type, argument or enum value ("... Did you mean 'x'?").
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def without_suggestions(message: str) -> str:
+    """The message without graphql-core's "Did you mean ...?" hint (which would reveal the schema)."""
+    return _SUGGESTION.sub("", message)
+
+
 class HoustonSchema(strawberry.Schema):
-    """A schema that logs unexpected errors (with tracebacks) but not coded refusals."""
+    """A schema that logs its own failures as errors and the client's mistakes as warnings, and,
+    with introspection off, names no field the client did not already know."""
+
+    def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log every error except the expected ones (they are answers, not incidents)."""
-        unexpected = [e for e in errors if not isinstance(e.original_error, CodedGraphQLError)]
+        """Scrub suggestions, then log: bugs at error level (with tracebacks), bad requests (syntax,
+        validation, the token limit) at warning level, coded refusals not at all (they are answers)."""
+        for error in errors:
+            if self.hide_suggestions:
+                error.message = without_suggestions(error.message)
+        unexpected = [e for e in errors if is_unexpected(e)]
+        for error in errors:
+            if error.original_error is None or (
+                isinstance(error.original_error, GraphQLError)
+                and not isinstance(error.original_error, CodedGraphQLError)
+            ):
+                log.warning("GraphQL request refused: %s", error.message)
         super().process_errors(unexpected, execution_context)
 
 
@@ -73,8 +102,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
         MaskUnexpectedErrors,
     ]
-    if not settings.graphql_introspection:
+    hidden = not settings.graphql_introspection
+    if hidden:
         extensions.append(DisableIntrospection)
     return HoustonSchema(
-        query=Query, mutation=Mutation, extensions=extensions, config=StrawberryConfig(scalar_map=SCALARS)
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALARS, disable_field_suggestions=hidden),
+        hide_suggestions=hidden,
     )

@@ -156,7 +156,7 @@ def _set_password(unit: Unit, token: str, password: str, purpose: TokenPurpose) 
     # Following an emailed link proves the address, and old sessions must not survive a reset.
     user.confirmed_at = user.confirmed_at or utcnow()
     user.token_version += 1
-    throttle.record_success(unit.session, user.email)
+    throttle.clear(unit.session, user.email)
     return _issue(unit, user)
 
 
@@ -180,24 +180,27 @@ def request_password_reset(unit: Unit, email: str) -> None:
         )
 
 
-def login(unit: Unit, username: str, password: str) -> LoginSession:
-    """``createToken``: the same answer for an unknown email and a wrong password."""
+def login(unit: Unit, username: str, password: str, client_address: str | None = None) -> LoginSession:
+    """``createToken``: the same answer for an unknown email and a wrong password.
+
+    The attempt is counted (per name and client address) before the password is checked, so
+    parallel guesses cannot get past the limit; see :mod:`.throttle`.
+    """
     if len(username) > validation.MAX_EMAIL or len(password) > validation.MAX_PASSWORD:
         raise HoustonError(Code.INVALID_CREDENTIALS, BAD_LOGIN)
     try:
         email = validation.email("username", username)  # the same normalization as at sign-up
     except HoustonError:
         email = username.strip().lower()  # still throttled and dummy-verified like any name
-    throttle.check_not_locked(unit.session, email)
+    throttle.count_attempt(unit.session.get_bind().engine, unit.settings, email, client_address)
     user = user_by_email(unit, email)
     if not security.verify_password(user.password_hash if user else None, password) or user is None:
-        throttle.record_failure(unit.session, unit.settings, email)
-        raise HoustonError(Code.INVALID_CREDENTIALS, BAD_LOGIN, keep_changes=True)
+        raise HoustonError(Code.INVALID_CREDENTIALS, BAD_LOGIN)
     if user.confirmed_at is None:
         raise HoustonError(
             Code.EMAIL_NOT_CONFIRMED, "confirm your email with the link we sent before logging in"
         )
-    throttle.record_success(unit.session, email)
+    throttle.record_success(unit.session, email, client_address)
     return _issue(unit, user)
 
 

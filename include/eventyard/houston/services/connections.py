@@ -53,10 +53,52 @@ def destination(code: str, field: str = "integrationCode") -> Destination:
 
 def _validated_details(dest: Destination, details: Any) -> dict[str, Any]:
     details = validation.json_object("details", details)
-    problems = load_catalog().validate_connection(dest.code, details)
+    catalog = load_catalog()
+    details, problems = catalog.canonical_connection(dest.code, details)
+    problems += catalog.validate_connection(dest.code, details)
     if problems:
         raise invalid("details", "; ".join(problems))
-    return details
+    return dict(details)
+
+
+def _canonical(dest: Destination, details: Any) -> dict[str, Any]:
+    details, problems = load_catalog().canonical_connection(dest.code, details)
+    if problems:
+        raise invalid("details", "; ".join(problems))
+    return dict(details)
+
+
+def _is_set(value: Any) -> bool:
+    return value not in (None, "")
+
+
+def merge_details(dest: Destination, stored: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """The new details: ``"********"`` keeps a stored value, unless the route changes (below).
+
+    A stored secret only ever goes where it went when it was entered: once a routing field
+    (host, URL, endpoint, region, data center) changes, every secret must be typed again or
+    left out. Otherwise anyone who may edit connections could point a webhook at their own
+    server and receive the ``Authorization`` header the next delivery sends (docs/houston.md).
+    """
+    merged = {k: (stored.get(k) if v == REDACTED else v) for k, v in incoming.items()}
+    changed = sorted(
+        name
+        for name in dest.routing_connection_fields()
+        if (_is_set(stored.get(name)) or _is_set(merged.get(name))) and stored.get(name) != merged.get(name)
+    )
+    kept = sorted(
+        name
+        for name in dest.secret_connection_fields()
+        if incoming.get(name) == REDACTED and _is_set(stored.get(name))
+    )
+    if changed and kept:
+        them = "it" if len(kept) == 1 else "them"
+        raise invalid(
+            "details",
+            f"{', '.join(changed)} changed, so the stored {', '.join(kept)} cannot follow: "
+            f"enter {them} again (or leave {them} out)",
+        )
+    return merged
 
 
 def get_connection(unit: Unit, org_id: str, connection_id: str, field: str = "id") -> Connection:
@@ -91,16 +133,17 @@ def create_connection(
 def update_connection(unit: Unit, connection_id: str, *, name: str | None, details: Any | None) -> str:
     """Rename or replace details; a value of ``"********"`` keeps the stored secret.
 
-    That lets a client send back what it read (redacted) and change only the other fields.
+    That lets a client send back what it read (redacted) and change only the other fields, as
+    long as no routing field changes: then every secret must be entered again.
     """
     row = get_connection(unit, unit.member_org(), connection_id)
     if name is not None:
         row.name = validation.name("name", name)
     if details is not None:
         dest = destination(row.integration_code, "id")
-        incoming = validation.json_object("details", details)
+        incoming = _canonical(dest, validation.json_object("details", details))
         stored = decrypt_details(unit.settings, row.details_encrypted)
-        merged = {k: (stored.get(k) if v == REDACTED else v) for k, v in incoming.items()}
+        merged = merge_details(dest, stored, incoming)
         row.details_encrypted = encrypt_details(unit.settings, _validated_details(dest, merged))
     return row.id
 

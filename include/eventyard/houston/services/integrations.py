@@ -16,11 +16,14 @@ from eventyard.houston.services.unit import Unit
 
 
 def _validated_config(code: str, payload: Any) -> dict[str, Any]:
+    """The payload under the catalog's names (the seed's ``events`` is ``eventAllowList``), checked."""
     payload = validation.json_object("configPayload", payload)
-    problems = load_catalog().validate_config(code, payload)
+    catalog = load_catalog()
+    payload, problems = catalog.canonical_config(code, payload)
+    problems += catalog.validate_config(code, payload)
     if problems:
         raise invalid("configPayload", "; ".join(problems))
-    return payload
+    return dict(payload)
 
 
 def _get(unit: Unit, integration_id: str) -> Integration:

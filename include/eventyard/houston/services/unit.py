@@ -87,20 +87,12 @@ def run_unit(
 ) -> T:
     """Run ``fn(unit, *args, **kwargs)`` in one transaction, then send the queued mail.
 
-    A :class:`HoustonError` rolls the transaction back (the mutation changes nothing) unless
-    it asks to keep its changes (a failed login's throttle counter).
+    A :class:`HoustonError` rolls the transaction back: the mutation changes nothing. (Login
+    attempts are counted in a transaction of their own, see ``throttle.count_attempt``.)
     """
     unit = Unit(session_factory(engine)(), settings, actor)
-    kept: HoustonError | None = None
     with unit.session, unit.session.begin():
-        try:
-            result = fn(unit, *args, **kwargs)
-        except HoustonError as exc:
-            if not exc.keep_changes:
-                raise
-            kept = exc
-    if kept is not None:
-        raise kept
+        result = fn(unit, *args, **kwargs)
     for mail in unit.outbox:
         send_mail(settings, mail)
     return result
