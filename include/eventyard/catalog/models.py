@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eventyard.catalog.device_mode import DeviceMode
 
 # Where events of a destination go. `browser` destinations have no server API, so they can only
 # run in device mode (the SDK loads the vendor's tag); every other kind is delivered by us.
@@ -78,6 +81,7 @@ class Destination:
     connection_fields: tuple[Field, ...]
     config_fields: tuple[Field, ...]
     docs_url: str = ""
+    device_mode: DeviceMode | None = None
 
     def secret_connection_fields(self) -> frozenset[str]:
         """Property names of the connection fields that must be encrypted and never shown to Users."""

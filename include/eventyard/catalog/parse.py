@@ -10,6 +10,7 @@ import dataclasses
 import re
 from typing import Any
 
+from eventyard.catalog.device_mode import parse_device_mode
 from eventyard.catalog.models import FIELD_TYPES, KINDS, STATUSES, Destination, Field, Support
 from eventyard.catalog.values import value_errors
 
@@ -32,7 +33,7 @@ _ENTRY_KEYS = {
     "connectionPrototype",
     "configPrototype",
 }
-_ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl"}
+_ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl", "deviceMode"}
 _FIELD_KEYS = {"propertyName", "label", "fieldType", "required", "secret"}
 _FIELD_KEYS_OPTIONAL = {"default", "options", "description"}
 
@@ -92,6 +93,18 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
         errors.append(f"propertyName {dup!r} is declared more than once")
     if kind == "browser" and support is not None and (support.server or support.mobile):
         errors.append("a browser-only destination can only support client sources")
+    device_mode = parse_device_mode(
+        raw.get("deviceMode"),
+        kind=kind,
+        client=support is not None and support.client,
+        fields=connection_fields + config_fields,
+        errors=errors,
+    )
+    mode_field = device_mode.mode_field() if device_mode else None
+    if mode_field is not None:
+        if mode_field.property_name in names:
+            errors.append(f"propertyName {mode_field.property_name!r} is reserved for deviceMode")
+        config_fields = (mode_field, *config_fields)
     if len(errors) > before or support is None:
         return None
     return Destination(
@@ -106,6 +119,7 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
         connection_fields=connection_fields,
         config_fields=config_fields,
         docs_url=docs_url,
+        device_mode=device_mode,
     )
 
 

@@ -54,6 +54,17 @@ class Support:
     mobile: bool
 
 
+@strawberry.type(description="How a destination runs in the browser (analytics.js device mode).")
+class DeviceMode:
+    plugin: str = strawberry.field(description="The plugin analytics.js loads: /v1/plugins/<plugin>.js")
+    source: str = strawberry.field(description="eventyard (our build) or the npm package it comes from")
+    consent_category: str = strawberry.field(description="context.consent.categoryPreferences key gating it")
+    modes: list[str] = strawberry.field(description="Connection modes (configPayload.connectionMode)")
+    default_mode: str
+    public_fields: list[str] = strawberry.field(description="Settings sent to the browser (never secrets)")
+    tag_url: str = strawberry.field(description="The vendor tag the plugin loads ({field} = a setting)")
+
+
 @strawberry.type(description="A destination of the catalog and the forms to configure it.")
 class ClickstreamPrototype:
     integration_code: str
@@ -65,6 +76,9 @@ class ClickstreamPrototype:
     description: str
     connection_prototype: ConnectionPrototype
     config_prototype: ConfigPrototype
+    device_mode: DeviceMode | None = strawberry.field(
+        default=None, description="Null when the destination never runs in the browser."
+    )
 
     @classmethod
     def from_destination(cls, dest: Destination) -> ClickstreamPrototype:
@@ -86,4 +100,20 @@ class ClickstreamPrototype:
             config_prototype=ConfigPrototype(
                 fields=[PrototypeField.from_field(f) for f in dest.config_fields]
             ),
+            device_mode=_device_mode(dest),
         )
+
+
+def _device_mode(dest: Destination) -> DeviceMode | None:
+    mode = dest.device_mode
+    if mode is None:
+        return None
+    return DeviceMode(
+        plugin=mode.plugin,
+        source=mode.source,
+        consent_category=mode.consent_category,
+        modes=list(mode.modes),
+        default_mode=mode.default_mode,
+        public_fields=list(mode.public_fields),
+        tag_url=mode.tag_url,
+    )

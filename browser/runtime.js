@@ -1,0 +1,170 @@
+// The shared runtime of Eventyard's device-mode plugins (bundled into each plugin by esbuild).
+//
+// analytics.js (analytics-next's remote loader) loads /v1/plugins/<name>.js, which assigns a
+// factory to window.eventyard_<name>; the loader calls it with the settings the collector sent
+// (public settings only) and registers the returned plugin. Every call then goes through the
+// same gate before the vendor code sees it:
+//   - the call type is one of the integration's callTypes;
+//   - a track event passes eventAllowList / eventDenyList;
+//   - the message's integrations object does not switch the destination off;
+//   - context.consent.categoryPreferences does not deny the plugin's consent category
+//     (absent = allowed, like Segment's consent model).
+// The vendor tag is injected on the first call that passes the gate, so a visitor who denied
+// consent never loads it. Vendor code runs inside try/catch and never returns a promise that
+// can hang: analytics.js waits for every destination before the next event, so one broken tag
+// must not hold up the others or the collector.
+
+const CALL_TYPES = ['track', 'page', 'identify', 'group', 'alias', 'screen']
+
+export function warn(name, message, error) {
+  if (typeof console !== 'undefined') console.warn('[eventyard ' + name + '] ' + message, error || '')
+}
+
+const loadedScripts = {}
+
+// Appends an async <script> once per URL; a failed load is logged, never thrown.
+export function loadScript(src, attributes) {
+  if (loadedScripts[src]) return loadedScripts[src]
+  loadedScripts[src] = new Promise((resolve) => {
+    const script = document.createElement('script')
+    script.async = true
+    script.src = src
+    Object.keys(attributes || {}).forEach((key) => script.setAttribute(key, attributes[key]))
+    script.onload = () => resolve(true)
+    script.onerror = () => {
+      warn('loader', 'could not load ' + src)
+      resolve(false)
+    }
+    const anchor = document.getElementsByTagName('script')[0]
+    if (anchor && anchor.parentNode) anchor.parentNode.insertBefore(script, anchor)
+    else document.head.appendChild(script)
+  })
+  return loadedScripts[src]
+}
+
+// Fires an image beacon (for vendors whose tag is a pixel URL).
+export function pixel(url) {
+  const image = new Image(1, 1)
+  image.src = url
+  return image
+}
+
+export function query(params) {
+  return Object.keys(params)
+    .filter((key) => params[key] !== undefined && params[key] !== null && params[key] !== '')
+    .map((key) => encodeURIComponent(key) + '=' + encodeURIComponent(params[key]))
+    .join('&')
+}
+
+function names(list) {
+  const out = {}
+  ;(Array.isArray(list) ? list : []).forEach((item) => {
+    const name = typeof item === 'string' ? item : item && (item.eventName || item.event || item.name)
+    if (typeof name === 'string' && name.trim()) out[name.trim()] = true
+  })
+  return out
+}
+
+// Why an event is not for this plugin (a string), or '' when it is.
+export function skipReason(type, event, settings, destinationName) {
+  const callTypes = Array.isArray(settings.callTypes) ? settings.callTypes : CALL_TYPES
+  if (callTypes.indexOf(type) < 0) return 'call type ' + type + ' is off'
+  const integrations = event.integrations || {}
+  if (integrations[destinationName] === false) return 'integrations.' + destinationName + ' is false'
+  if (integrations.All === false && !integrations[destinationName]) return 'integrations.All is false'
+  const category = (settings.eventyard || {}).consentCategory
+  const consent = ((event.context || {}).consent || {}).categoryPreferences || {}
+  if (category && consent[category] === false) return 'consent denied for ' + category
+  if (type === 'track') {
+    const allow = names(settings.eventAllowList)
+    if (Object.keys(allow).length && !allow[event.event]) return 'not on the allow list'
+    if (names(settings.eventDenyList)[event.event]) return 'on the deny list'
+  }
+  return ''
+}
+
+// The longest a plugin may keep analytics.js waiting on one call (it waits for every destination
+// before the next event), whatever the vendor code does.
+export const CALL_TIMEOUT_MS = 4000
+
+export function bounded(promise, ms) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms))])
+}
+
+// Builds a plugin from a vendor definition:
+//   {name, init(settings, env), track|page|identify|group|alias(event, settings, env, ctx)}
+// `init` runs once, on the first event that passes the gate (it installs the vendor's queue
+// stub and injects its tag); the call handlers push into the vendor's documented API. A
+// handler may return a promise: it is awaited, but never for longer than CALL_TIMEOUT_MS.
+export function createPlugin(definition, settings) {
+  settings = settings || {}
+  let started = false
+  const env = { loadScript, pixel, query, state: {}, analytics: null }
+  const handler = (type) => (ctx) => {
+    const event = ctx.event
+    if (!definition[type] || skipReason(type, event, settings, definition.name)) return Promise.resolve(ctx)
+    let pending
+    try {
+      if (!started) {
+        started = true
+        if (definition.init) definition.init(settings, env)
+      }
+      pending = definition[type](event, settings, env, ctx)
+    } catch (error) {
+      warn(definition.name, type + ' failed', error)
+    }
+    if (!pending || typeof pending.then !== 'function') return Promise.resolve(ctx)
+    const settled = pending.then(null, (error) => warn(definition.name, type + ' failed', error))
+    return bounded(settled, CALL_TIMEOUT_MS).then(() => ctx)
+  }
+  const plugin = {
+    name: definition.name,
+    type: 'destination',
+    version: '1.0.0',
+    isLoaded: () => true,
+    load: (ctx, analytics) => {
+      env.analytics = analytics
+      return Promise.resolve()
+    },
+  }
+  CALL_TYPES.forEach((type) => {
+    plugin[type] = handler(type)
+  })
+  return plugin
+}
+
+// Publishes the factory analytics.js looks up (libraryName = eventyard_<slug with _>).
+export function register(slug, definition) {
+  const factory = (settings) => createPlugin(definition, settings)
+  factory.pluginName = definition.name
+  window['eventyard_' + slug.replace(/-/g, '_')] = factory
+}
+
+// --- helpers vendor definitions share -------------------------------------------------------
+
+export function props(event) {
+  return event.properties || {}
+}
+
+export function traits(event) {
+  return event.traits || (event.context && event.context.traits) || {}
+}
+
+export function revenue(properties) {
+  const value = properties.revenue !== undefined ? properties.revenue : properties.total
+  return value !== undefined ? value : properties.value
+}
+
+export function mapped(map, key) {
+  return map && Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined
+}
+
+export function pageUrl(event) {
+  const page = (event.context && event.context.page) || {}
+  return (event.properties && event.properties.url) || page.url || window.location.href
+}
+
+export function ensureQueue(name) {
+  window[name] = window[name] || []
+  return window[name]
+}
