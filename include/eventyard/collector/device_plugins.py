@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from eventyard.catalog import Destination, load_catalog
 from eventyard.catalog.device_mode import ALWAYS_PUBLIC, CONNECTION_MODE_FIELD
@@ -81,10 +82,10 @@ def load_plugins(engine: Engine, settings: Settings, source_id: str) -> list[Dev
         .order_by(Integration.created_at, Integration.id)
     )
     plugins = [DevicePlugin(CLICK_IDS_NAME, CLICK_IDS_PLUGIN, None, "device")]
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    for row in rows:
-        integration: Integration = row[0]
+    with Session(engine) as session:
+        rows = [(i, c.details_encrypted) for i, c in session.execute(query).tuples()]
+        session.expunge_all()
+    for integration, encrypted in rows:
         try:
             destination = catalog.get(integration.integration_code)
         except KeyError:
@@ -96,7 +97,7 @@ def load_plugins(engine: Engine, settings: Settings, source_id: str) -> list[Dev
         if mode == "cloud":
             continue
         try:
-            details = decrypt_details(settings, row[1].details_encrypted)
+            details = decrypt_details(settings, encrypted)
         except RuntimeError as exc:  # a changed secret key must not take the page's analytics down
             log.error("device plugin of integration %s skipped: %s", integration.id, exc)
             continue
@@ -130,6 +131,7 @@ class DevicePluginCache:
         try:
             plugins = await asyncio.to_thread(load_plugins, self._engine, self._settings, source_id)
         except Exception:
+            log.exception("device plugins of source %s could not be read", source_id)
             if entry is not None:
                 return entry[1]
             raise
