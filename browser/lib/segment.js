@@ -1,5 +1,5 @@
 // Segment's maintained browser destinations (@segment/browser-destinations, pinned in
-// package.json), served from /v1/plugins/segment/<bundle>.js, behind our gate.
+// package.json), served from /v1/plugins/segment/<bundle>/bundle.js, behind our gate.
 //
 // The wrapper is an ordinary Eventyard plugin (same consent / integrations / allow-list rules):
 // on the first call that passes, it loads Segment's bundle, calls its factory with the settings
@@ -9,7 +9,7 @@
 import { bounded, CALL_TIMEOUT_MS, loadScript, register, warn } from '../runtime.js'
 
 function start(definition, settings, env) {
-  const url = settings.eventyard.pluginsUrl + '/segment/' + definition.bundle + '.js'
+  const url = settings.eventyard.pluginsUrl + '/segment/' + definition.bundle + '/bundle.js'
   return loadScript(url).then((ok) => {
     const factory = window[definition.library]
     if (!ok || typeof factory !== 'function') throw new Error('could not load ' + url)

@@ -17,7 +17,8 @@ function assign(s, properties, mapping, prefix) {
 
 function reporter(settings, state) {
   if (!state.s && typeof window.s_gi === 'function') {
-    const s = window.s_gi(settings.reportSuiteIds)
+    const suites = settings.reportSuiteIds
+    const s = window.s_gi(Array.isArray(suites) ? suites.join(',') : suites)
     if (settings.trackingServerUrl) s.trackingServer = settings.trackingServerUrl
     if (settings.trackingServerSecureUrl) s.trackingServerSecure = settings.trackingServerSecureUrl
     if (settings.marketingCloudOrgId) s.marketingCloudOrgID = settings.marketingCloudOrgId

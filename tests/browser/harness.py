@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,7 +37,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STUBS = Path(__file__).parent / "stubs"
 SHOP = "http://localhost:{port}/shop/"
 WAIT_S = 20.0
 
@@ -76,7 +74,7 @@ class Yard:
     def source(self, name: str) -> str:
         """A new analytics.js source; its id is the write key."""
         status = self.gql(
-            "mutation($o: ID!, $n: String!) { createApplication(name: $n, platform: \"analytics.js\", "
+            'mutation($o: ID!, $n: String!) { createApplication(name: $n, platform: "analytics.js", '
             "orgId: $o) { success message id } }",
             {"o": self.org, "n": name},
         )
@@ -114,10 +112,14 @@ class Yard:
         messages = []
         for key in store.list(f"source={source}/"):
             if key.endswith(".parquet"):
-                messages += [json.loads(m) for m in read_parquet(store.get(key)).column("message").to_pylist()]
+                messages += [
+                    json.loads(m) for m in read_parquet(store.get(key)).column("message").to_pylist()
+                ]
         return messages
 
-    def wait_landed(self, source: str, predicate: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
+    def wait_landed(
+        self, source: str, predicate: Callable[[list[dict[str, Any]]], bool]
+    ) -> list[dict[str, Any]]:
         """Poll the landed events of ``source`` until ``predicate`` holds (analytics.js sends async)."""
         deadline = time.monotonic() + WAIT_S
         while True:
@@ -138,6 +140,7 @@ class Shop:
     """One page of the shop, its vendor stubs and what they recorded."""
 
     page: Page
+    url: str
     requests: list[str] = field(default_factory=list)  # every non-collector URL the page asked for
     served_tags: Counter[str] = field(default_factory=Counter)
 
@@ -165,6 +168,11 @@ class Shop:
         """Evaluate JavaScript in the page (``analytics`` is the loaded analytics.js)."""
         return self.page.evaluate(script)
 
+    def reload(self, query: str = "") -> None:
+        """Load the shop page again in the same browser context (cookies kept)."""
+        self.page.goto(self.url + (f"?{query}" if query else ""))
+        self.page.wait_for_function("window.analytics && window.analytics.initialized === true")
+
     def plugin_names(self) -> list[str]:
         """Names of the destination plugins analytics.js registered."""
         return list(self.page.evaluate("analytics.queue.plugins.map(p => p.name)"))
@@ -182,8 +190,8 @@ def shop_page(
 ) -> Iterator[Shop]:
     """Open the shop's page (standard snippet -> collector) with vendor tags served by ``stubs``.
 
-    ``stubs`` maps a URL glob to a stub file in ``stubs/``; URLs matching a glob in ``broken``
-    fail to load (a blocked or dead tag).
+    ``stubs`` maps a URL glob to the stub script that answers it (see ``tests/browser/stubs.py``);
+    URLs matching a glob in ``broken`` fail to load (a blocked or dead tag).
     """
     port = yard.url.rsplit(":", 1)[1]
     page_url = SHOP.format(port=port)
@@ -199,7 +207,7 @@ def shop_page(
     context.grant_permissions(["local-network-access"])
     context.add_init_script(RECORDER)
     page = context.new_page()
-    shop = Shop(page)
+    shop = Shop(page, page_url)
 
     def handle(route: Route) -> None:
         url = route.request.url
@@ -216,15 +224,16 @@ def shop_page(
         for pattern, stub in stubs.items():
             if fnmatch.fnmatch(url, pattern):
                 shop.served_tags[pattern] += 1
-                body = (STUBS / stub).read_text()
-                route.fulfill(status=200, content_type="application/javascript", body=body)
+                route.fulfill(status=200, content_type="application/javascript", body=stub)
                 return
         route.fulfill(status=204, body="")
 
     context.route("**/*", handle)
     try:
         page.goto(page_url + (f"?{query}" if query else ""))
-        page.wait_for_function("window.analytics && window.analytics.initialized === true", timeout=WAIT_S * 1000)
+        page.wait_for_function(
+            "window.analytics && window.analytics.initialized === true", timeout=WAIT_S * 1000
+        )
         yield shop
     finally:
         context.close()

@@ -6,8 +6,10 @@ Two kinds, both produced by ``make setup`` and never committed:
   (``npm run build``): ``/v1/plugins/<plugin>.js``;
 - the maintained Segment browser destinations of the pinned ``@segment/browser-destinations``
   package (its ``dist/web/<destination>/<hash>.js`` bundles, found through the package's
-  ``manifest-latest.json``): ``/v1/plugins/segment/<destination>.js``. Our wrapper plugin for
-  such a destination loads that bundle and gates it like every other plugin.
+  ``manifest-latest.json``): ``/v1/plugins/segment/<destination>/bundle.js``, and the chunks
+  they load next to it (``/v1/plugins/segment/<chunk>/<hash>.js``: webpack resolves them from
+  the bundle's own URL, one folder up, as on Segment's CDN). Our wrapper plugin for such a
+  destination loads that bundle and gates it like every other plugin.
 
 URLs carry ``?v=<content hash>`` so that browsers may cache a bundle for a long time and still
 pick up a rebuilt one.
@@ -65,13 +67,16 @@ def _segment_manifest() -> dict[str, str]:
 
 @lru_cache(maxsize=64)
 def segment_destination(name: str) -> bytes:
-    """The Segment browser destination bundle ``name`` (e.g. ``vwo``)."""
-    if not _NAME_RE.match(name):
+    """A file of the Segment package: ``<destination>/bundle.js`` or ``<chunk>/<hash>.js``."""
+    folder, _, file = name.partition("/")
+    if not _NAME_RE.match(folder) or not _NAME_RE.match(file.removesuffix(".js")) or not file.endswith(".js"):
         raise FileNotFoundError(name)
-    file = _segment_manifest().get(name)
-    if file is None:
+    if file == "bundle.js":
+        file = _segment_manifest().get(folder, "")
+    path = _folder(SEGMENT_DIR, "manifest-latest.json") / folder / file
+    if not file or not path.is_file():
         raise FileNotFoundError(name)
-    return (_folder(SEGMENT_DIR, "manifest-latest.json") / name / file).read_bytes()
+    return path.read_bytes()
 
 
 @lru_cache(maxsize=512)

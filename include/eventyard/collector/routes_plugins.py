@@ -69,7 +69,7 @@ def _serve(request: Request, kind: str) -> Response:
     filename: str = request.path_params["file"]
     if not filename.endswith(".js"):
         return _error(404, "not_found", "no such plugin")
-    name = filename[: -len(".js")]
+    name = filename[: -len(".js")] if kind == "own" else f"{request.path_params['folder']}/{filename}"
     try:
         data = plugin_files.own_plugin(name) if kind == "own" else plugin_files.segment_destination(name)
         current = plugin_files.version(kind, name)
@@ -88,11 +88,11 @@ async def own_plugin(request: Request) -> Response:
 
 
 async def segment_plugin(request: Request) -> Response:
-    """``/v1/plugins/segment/{destination}.js``: a bundle of ``@segment/browser-destinations``."""
+    """``/v1/plugins/segment/{destination}/bundle.js`` (and its chunks): ``@segment/browser-destinations``."""
     return _serve(request, "segment")
 
 
 ROUTES = [
-    Route("/v1/plugins/segment/{file}", segment_plugin, methods=["GET"]),
+    Route("/v1/plugins/segment/{folder}/{file}", segment_plugin, methods=["GET"]),
     Route("/v1/plugins/{file}", own_plugin, methods=["GET"]),
 ]

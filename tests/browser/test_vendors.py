@@ -1,0 +1,45 @@
+"""Each client-side vendor in headless Chromium: the standard snippet pointed at the collector
+loads the vendor's plugin, the plugin loads the vendor's tag (answered by a recording stub), and
+page / identify / track reach the tag's documented API with the mapped fields."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser
+
+from eventyard.catalog import load_catalog
+from tests.browser.cases import CASES, JOURNEY, Case
+from tests.browser.harness import Yard, shop_page
+
+
+def test_every_client_only_destination_has_a_browser_case() -> None:
+    client_only = {d.code for d in load_catalog().all() if d.support.families() == ["client"]}
+    client_only.add("google_adwords")  # client + mobile: its client column runs in the browser
+    assert client_only <= {case.code for case in CASES}
+    assert len(client_only) == 25
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
+def test_vendor_tag_receives_mapped_calls(chromium: Browser, yard: Yard, case: Case) -> None:
+    write_key = yard.source(case.code)
+    yard.integrate(write_key, case.code, case.details, case.config)
+    with shop_page(chromium, yard, write_key, stubs=case.stubs) as shop:
+        name = load_catalog().get(case.code).name
+        assert name in shop.plugin_names()
+        order_id = shop.run(JOURNEY)
+        if "after" in case.extra:
+            shop.run(case.extra["after"])
+        case.check(shop, order_id)
+        for pattern in case.stubs:
+            assert shop.served_tags[pattern] == 1, f"the tag {pattern} loads exactly once"
+    secrets = {
+        v for k, v in case.details.items() if load_catalog().get(case.code).secret_connection_fields() & {k}
+    }
+    settings = yard_settings_text(yard, write_key)
+    assert not [s for s in secrets if s in settings], "a secret reached the browser"
+
+
+def yard_settings_text(yard: Yard, write_key: str) -> str:
+    import httpx
+
+    return httpx.get(f"{yard.url}/v1/projects/{write_key}/settings").text
