@@ -440,7 +440,7 @@ CASES = [
     Case(
         "acquisio",
         {"advertiserId": "adv1"},
-        {"trackerId": "trk-page", "eventTagIds": {ORDER: "tag-order"}},
+        {"connectionMode": "device", "trackerId": "trk-page", "eventTagIds": {ORDER: "tag-order"}},
         {"https://js.adsrvr.org/up_loader.1.1.0.js": stubs.TTD},
         check_acquisio,
     ),

@@ -228,3 +228,31 @@ def test_destination_is_hashable_and_frozen(catalog: Catalog) -> None:
     assert hash(destination) == hash(catalog.get("webhooks"))
     with pytest.raises(AttributeError):
         destination.code = "other"  # type: ignore[misc]
+
+
+CONVERSION_APIS = {
+    "acquisio", "adobe_analytics", "bloomreach", "criteo", "doubleclick", "google_adwords",
+    "linkedin_insight_tag", "microsoft_ads", "optimizely", "outbrain", "taboola", "twitter_ads",
+}  # fmt: skip
+
+
+def test_conversion_api_rows_take_server_sources_while_the_matrix_row_stays(
+    catalog: Catalog, matrix: dict[str, tuple[bool, bool, bool]]
+) -> None:
+    from eventyard.destinations.registry import integration_classes
+
+    with_api = {d.code for d in catalog.all() if d.server_api}
+    assert with_api == CONVERSION_APIS and set(integration_classes()) >= CONVERSION_APIS
+    for code in sorted(CONVERSION_APIS):
+        destination = catalog.get(code)
+        row = matrix[destination.name]
+        assert (destination.support.client, destination.support.server, destination.support.mobile) == row
+        assert destination.kind == "api" and destination.server_api_docs_url.startswith("https://")
+        assert (
+            destination.delivery_support().server and catalog.check_platform(code, "analytics-python") is None
+        )
+        assert (
+            destination.delivery_support().client == row[0]
+            and destination.delivery_support().mobile == row[2]
+        )
+    assert catalog.check_platform("hotjar", "analytics-python") is not None  # no server API: still refused

@@ -132,11 +132,7 @@ def test_firebase_refuses_web_and_server_sources(catalog: Catalog) -> None:
     [
         ("facebook_app_events", "analytics.js", "Facebook App Events does not support client sources"),
         ("hotjar", "analytics-node", "Hotjar does not support server sources (supports: client)"),
-        (
-            "google_adwords",
-            "analytics-go",
-            "Google AdWords does not support server sources (supports: client, mobile)",
-        ),
+        ("kenshoo", "analytics-go", "Kenshoo does not support server sources (supports: client)"),
         ("braze", "metarouter-android", "Braze does not support mobile sources (supports: client, server)"),
         (
             "webhooks",
@@ -154,3 +150,25 @@ def test_platform_refusals(catalog: Catalog, code: str, platform: str, message: 
 def test_warehouses_take_every_platform(catalog: Catalog, platform: str) -> None:
     assert catalog.check_platform("duckdb", platform) is None
     assert catalog.check_platform("postgres", platform) is None
+
+
+@pytest.mark.parametrize(
+    ("server_api", "kind", "problem"),
+    [
+        ({"name": "X API"}, "api", "serverApi must be an object with exactly name and docsUrl"),
+        ({"name": "", "docsUrl": "https://x"}, "api", "serverApi needs a non-empty name"),
+        ({"name": "X API", "docsUrl": "http://x"}, "api", "an https:// docsUrl"),
+        ({"name": "X API", "docsUrl": "https://x"}, "browser", "only api destinations"),
+    ],
+)
+def test_server_api_is_checked(server_api: dict[str, str], kind: str, problem: str) -> None:
+    from eventyard.catalog.parse import parse_entry
+
+    entry = {
+        "code": "x", "name": "X", "kind": kind, "support": {"client": True, "server": False, "mobile": False},
+        "status": "active", "description": "d", "serverApi": server_api,
+        "connectionPrototype": {"id": "x-v1", "fields": []}, "configPrototype": {"fields": []},
+    }  # fmt: skip
+    errors: list[str] = []
+    assert parse_entry(entry, errors) is None
+    assert any(problem in e for e in errors), errors

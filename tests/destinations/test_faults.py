@@ -4,7 +4,7 @@ counts idempotency keys) or dead-lettered with a reason; replay delivers the dea
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -76,7 +76,9 @@ def test_outage_retries_across_cycles_then_dead_letters_then_replays(
     settings = settings.model_copy(update={"delivery_retry_window_seconds": 600})
     org_id, source_id = org_source
     integration_id = webhook_integration(settings, org_source, webhook_receiver.url, enableBatching=True)
-    clock = Clock(NOW)
+    # From the wall clock, not the import-time NOW: lag compares with when the batch really landed,
+    # and a long suite can start this test minutes after the module was imported.
+    clock = Clock(max(NOW, datetime.now(UTC).replace(microsecond=0)))
 
     # Down for a few minutes, back within the retry window: nothing lost, nothing doubled.
     webhook_receiver.down = True

@@ -56,12 +56,16 @@ def test_seed_flow_from_sign_up_to_integration(api: Api, settings: Settings) -> 
 
     (proto,) = api.one(
         """{ clickstreamPrototypes(integrationCode: "acquisio") { integrationCode name kind
-             support { client server mobile } status statusReason description
+             support { client server mobile } deliverySupport { client server mobile } serverApi
+             status statusReason description
              connectionPrototype { id fields { ...F } } configPrototype { fields { ...F } } } }
            fragment F on PrototypeField { propertyName label fieldType required secret default options }""",
         token=token,
     )
     assert proto["support"] == {"client": True, "server": False, "mobile": False}
+    # The matrix row stays MetaRouter's; Eventyard also delivers server events through TTD's API.
+    assert proto["deliverySupport"] == {"client": True, "server": True, "mobile": False}
+    assert proto["serverApi"] == "The Trade Desk Real-Time Conversions API"
     assert [f["propertyName"] for f in proto["connectionPrototype"]["fields"]] == ["advertiserId"]
 
     connection = api.one(

@@ -55,9 +55,10 @@ class Catalog:
             family = platform_family(platform)
         except ValueError as exc:
             return str(exc)
-        if getattr(destination.support, family):
+        support = destination.delivery_support()
+        if getattr(support, family):
             return None
-        supported = ", ".join(destination.support.families()) or "none"
+        supported = ", ".join(support.families()) or "none"
         return f"{destination.name} does not support {family} sources (supports: {supported})"
 
     def _usable(self, code: str) -> tuple[Destination | None, list[str]]:

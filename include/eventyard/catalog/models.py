@@ -82,6 +82,15 @@ class Destination:
     config_fields: tuple[Field, ...]
     docs_url: str = ""
     device_mode: DeviceMode | None = None
+    # A server-to-server API that delivers this destination's events beyond what the matrix row
+    # says (its browser tag): e.g. "Google Ads API: ConversionUploadService". Empty when none.
+    server_api: str = ""
+    server_api_docs_url: str = ""
+
+    def delivery_support(self) -> Support:
+        """The source families Eventyard delivers from: the matrix row, plus server sources when
+        a server API (``serverApi``) delivers the destination's events."""
+        return Support(self.support.client, self.support.server or bool(self.server_api), self.support.mobile)
 
     def secret_connection_fields(self) -> frozenset[str]:
         """Property names of the connection fields that must be encrypted and never shown to Users."""

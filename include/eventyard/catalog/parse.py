@@ -33,7 +33,7 @@ _ENTRY_KEYS = {
     "connectionPrototype",
     "configPrototype",
 }
-_ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl", "deviceMode"}
+_ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl", "deviceMode", "serverApi"}
 _FIELD_KEYS = {"propertyName", "label", "fieldType", "required", "secret"}
 _FIELD_KEYS_OPTIONAL = {"default", "options", "description"}
 
@@ -105,6 +105,7 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
         if mode_field.property_name in names:
             errors.append(f"propertyName {mode_field.property_name!r} is reserved for deviceMode")
         config_fields = (mode_field, *config_fields)
+    server_api, server_api_docs = _server_api(raw.get("serverApi"), kind, errors)
     if len(errors) > before or support is None:
         return None
     return Destination(
@@ -120,7 +121,30 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
         config_fields=config_fields,
         docs_url=docs_url,
         device_mode=device_mode,
+        server_api=server_api,
+        server_api_docs_url=server_api_docs,
     )
+
+
+def _server_api(raw: Any, kind: str, errors: list[str]) -> tuple[str, str]:
+    """``serverApi``: ``{"name": ..., "docsUrl": "https://..."}`` on an ``api`` destination."""
+    if raw is None:
+        return "", ""
+    if not isinstance(raw, dict) or set(raw) != {"name", "docsUrl"}:
+        errors.append("serverApi must be an object with exactly name and docsUrl")
+        return "", ""
+    name, docs = raw["name"], raw["docsUrl"]
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or not isinstance(docs, str)
+        or not docs.startswith("https://")
+    ):
+        errors.append("serverApi needs a non-empty name and an https:// docsUrl")
+        return "", ""
+    if kind != "api":
+        errors.append("only api destinations are delivered through a serverApi")
+    return name, docs
 
 
 def parse_field(raw: Any, where: str, errors: list[str]) -> Field | None:

@@ -158,3 +158,20 @@ def assert_batch_limit(
     oversize = send(integration, route, records[: limit + 1])
     assert not 200 <= oversize.status < 300, f"{limit + 1} records were accepted"
     assert send(integration, route, records[:limit]).status < 300
+
+
+def assert_declared_call_types(integration: Integration, message_for: Any) -> None:
+    """``integration.call_types`` are exactly the call types its transform sends; the others are
+    skipped with a real reason. ``message_for(kind)`` builds the message of each call type."""
+    from eventyard.destinations.base import CALL_TYPES
+
+    code = integration.code
+    for kind in sorted(CALL_TYPES):
+        try:
+            records = integration.transform(message_for(kind))
+        except SkipMessage as skip:
+            assert kind not in integration.call_types, f"{code} declares {kind} but skips it: {skip}"
+            assert len(str(skip)) > 20, f"{code} skips {kind} without a real reason"
+        else:
+            assert kind in integration.call_types, f"{code} accepts {kind} without declaring it"
+            assert records and all(r.message_id == f"m-{kind}-1" for r in records)

@@ -70,7 +70,13 @@ class ClickstreamPrototype:
     integration_code: str
     name: str
     kind: str
-    support: Support
+    support: Support = strawberry.field(description="The compatibility matrix's row (MetaRouter's seed).")
+    delivery_support: Support = strawberry.field(
+        description="Source families Eventyard delivers from: the row plus server sources via serverApi."
+    )
+    server_api: str = strawberry.field(
+        description="The server-to-server API used beyond the browser tag, if any."
+    )
     status: str
     status_reason: str
     description: str
@@ -90,6 +96,8 @@ class ClickstreamPrototype:
             support=Support(
                 client=dest.support.client, server=dest.support.server, mobile=dest.support.mobile
             ),
+            delivery_support=Support(**vars(dest.delivery_support())),
+            server_api=dest.server_api,
             status=dest.status,
             status_reason=dest.status_reason,
             description=dest.description,
