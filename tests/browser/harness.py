@@ -40,6 +40,18 @@ CHROMIUM_FLAGS = [
 SHOP = "http://localhost:{port}/shop/"
 WAIT_S = 20.0
 
+# Evaluates a script (expression or function source) in the page and rejects when its promise
+# has not settled within the given milliseconds.
+_BOUNDED = """async ([source, ms]) => {
+  const value = (0, eval)('(' + source + ')');
+  const result = typeof value === 'function' ? value() : value;
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer within ' + ms + ' ms: ' + source)), ms);
+  });
+  try { return await Promise.race([Promise.resolve(result), limit]); } finally { clearTimeout(timer); }
+}"""
+
 # Records every call a stubbed vendor API receives; JSON round-trip drops functions.
 RECORDER = """
 window.__yard = {calls: [], record: function (vendor, args) {
@@ -165,8 +177,10 @@ class Shop:
         return [parse_qs(urlsplit(u).query) for u in self.requests if u.startswith(prefix)]
 
     def run(self, script: str) -> Any:
-        """Evaluate JavaScript in the page (``analytics`` is the loaded analytics.js)."""
-        return self.page.evaluate(script)
+        """Evaluate JavaScript in the page (``analytics`` is the loaded analytics.js): an
+        expression, or a function (maybe async) that is called; its promise is given WAIT_S to
+        settle (Playwright's evaluate itself never times out)."""
+        return self.page.evaluate(_BOUNDED, [script, int(WAIT_S * 1000)])
 
     def reload(self, query: str = "") -> None:
         """Load the shop page again in the same browser context (cookies kept)."""
@@ -201,6 +215,7 @@ def shop_page(
         + "</head><body><h1>Shop</h1></body></html>"
     )
     context = browser.new_context()
+    context.set_default_timeout(WAIT_S * 1000)
     # The page is served by the route below, so Chromium counts it as a public site, and a public
     # site reaching a loopback collector needs Local Network Access permission (a production
     # collector is not on loopback).
