@@ -7,8 +7,9 @@
 //   - the call type is one of the integration's callTypes;
 //   - a track event passes eventAllowList / eventDenyList;
 //   - the message's integrations object does not switch the destination off;
-//   - context.consent.categoryPreferences does not deny the plugin's consent category
-//     (absent = allowed, like Segment's consent model).
+//   - the visitor's consent allows the plugin's consent category: the call's
+//     context.consent.categoryPreferences, else the page's `eventyard_consent` cookie
+//     (absent = allowed, like Segment's consent model; see consentGiven).
 // The vendor tag is injected on the first call that passes the gate, so a visitor who denied
 // consent never loads it. Vendor code runs inside try/catch and never returns a promise that
 // can hang: analytics.js waits for every destination before the next event, so one broken tag
@@ -65,6 +66,34 @@ function names(list) {
   return out
 }
 
+// A first-party cookie holding URL-encoded JSON, or {} when it is absent or unreadable.
+export function readJsonCookie(name) {
+  const prefix = name + '='
+  const found = document.cookie.split('; ').find((part) => part.indexOf(prefix) === 0)
+  if (!found) return {}
+  try {
+    const value = JSON.parse(decodeURIComponent(found.slice(prefix.length)))
+    return value && typeof value === 'object' ? value : {}
+  } catch (error) {
+    return {}
+  }
+}
+
+// The page's consent state, for calls that carry none (the snippet's first page() runs before
+// any consent code could stamp it): the site's CMP writes {"Analytics": false, ...} here.
+export const CONSENT_COOKIE = 'eventyard_consent'
+
+// Whether the visitor allows `category` for this call: the call's own
+// context.consent.categoryPreferences (Segment's consent wrappers stamp every event) decides
+// when it names the category, else the page's consent cookie, else allowed (Segment's default).
+export function consentGiven(category, event) {
+  const stamped = ((event.context || {}).consent || {}).categoryPreferences || {}
+  if (typeof stamped[category] === 'boolean') return stamped[category]
+  const page = readJsonCookie(CONSENT_COOKIE)
+  if (typeof page[category] === 'boolean') return page[category]
+  return true
+}
+
 // Why an event is not for this plugin (a string), or '' when it is.
 export function skipReason(type, event, settings, destinationName) {
   const callTypes = Array.isArray(settings.callTypes) ? settings.callTypes : CALL_TYPES
@@ -73,8 +102,7 @@ export function skipReason(type, event, settings, destinationName) {
   if (integrations[destinationName] === false) return 'integrations.' + destinationName + ' is false'
   if (integrations.All === false && !integrations[destinationName]) return 'integrations.All is false'
   const category = (settings.eventyard || {}).consentCategory
-  const consent = ((event.context || {}).consent || {}).categoryPreferences || {}
-  if (category && consent[category] === false) return 'consent denied for ' + category
+  if (category && !consentGiven(category, event)) return 'consent denied for ' + category
   if (type === 'track') {
     const allow = names(settings.eventAllowList)
     if (Object.keys(allow).length && !allow[event.event]) return 'not on the allow list'

@@ -2,7 +2,7 @@
 // cookie, and added to every event as context.clickIds = {"gclid": "...", ...} (only the ids
 // seen). Server-side conversion APIs read them from there (and fall back to parsing
 // context.page.url / search themselves).
-import { warn } from '../runtime.js'
+import { readJsonCookie, warn } from '../runtime.js'
 
 export const CLICK_ID_PARAMS = [
   'gclid', 'gbraid', 'wbraid', 'dclid', // Google Ads, Campaign Manager
@@ -23,18 +23,6 @@ const COOKIE = 'eventyard_click_ids'
 const MAX_AGE_SECONDS = 90 * 24 * 3600
 const MAX_VALUE_LENGTH = 500
 
-function readCookie() {
-  const prefix = COOKIE + '='
-  const found = document.cookie.split('; ').find((part) => part.indexOf(prefix) === 0)
-  if (!found) return {}
-  try {
-    const value = JSON.parse(decodeURIComponent(found.slice(prefix.length)))
-    return value && typeof value === 'object' ? value : {}
-  } catch (error) {
-    return {}
-  }
-}
-
 function writeCookie(ids) {
   const secure = window.location.protocol === 'https:' ? '; Secure' : ''
   document.cookie =
@@ -45,7 +33,7 @@ function writeCookie(ids) {
 // New ids from the current URL replace stored ones of the same kind; the cookie's 90 days
 // restart whenever a new id arrives.
 function captured() {
-  const stored = readCookie()
+  const stored = readJsonCookie(COOKIE)
   let changed = false
   let params
   try {

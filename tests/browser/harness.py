@@ -201,11 +201,13 @@ def shop_page(
     stubs: dict[str, str],
     query: str = "",
     broken: frozenset[str] = frozenset(),
+    cookies: dict[str, str] | None = None,
 ) -> Iterator[Shop]:
     """Open the shop's page (standard snippet -> collector) with vendor tags served by ``stubs``.
 
     ``stubs`` maps a URL glob to the stub script that answers it (see ``tests/browser/stubs.py``);
-    URLs matching a glob in ``broken`` fail to load (a blocked or dead tag).
+    URLs matching a glob in ``broken`` fail to load (a blocked or dead tag); ``cookies`` are set
+    on the shop's origin before the page loads (what a returning visitor's browser holds).
     """
     port = yard.url.rsplit(":", 1)[1]
     page_url = SHOP.format(port=port)
@@ -221,6 +223,8 @@ def shop_page(
     # collector is not on loopback).
     context.grant_permissions(["local-network-access"])
     context.add_init_script(RECORDER)
+    for name, value in (cookies or {}).items():
+        context.add_cookies([{"name": name, "value": value, "domain": "localhost", "path": "/"}])
     page = context.new_page()
     shop = Shop(page, page_url)
 

@@ -1,5 +1,5 @@
 """What a site owner relies on beyond each vendor's mapping: Houston switches plugins on and off,
-the message's integrations object and the visitor's consent are honoured in the browser, one
+the message's integrations object is honoured in the browser (consent: test_consent.py), one
 broken tag never costs the collector an event, device-mode events are not delivered twice, and
 ad click ids reach every event."""
 
@@ -55,33 +55,6 @@ def test_integrations_false_on_a_call_skips_the_plugin_but_not_the_collector(
         assert events == ["Only Hotjar", "Sent"]
     landed = yard.wait_landed(write_key, lambda m: len(m) >= 5)
     assert {m.get("event") for m in landed} >= {"Skipped", "Everyone Off", "Only Hotjar", "Sent"}
-
-
-def test_denied_consent_skips_the_plugin_of_that_category_only(chromium: Browser, yard: Yard) -> None:
-    write_key = yard.source("consent")
-    yard.integrate(write_key, "hotjar", {"siteID": "4242"}, {})
-    yard.integrate(
-        write_key,
-        "facebook_pixel",
-        {"pixelId": "77", "accessToken": "secret-77"},
-        {"connectionMode": "device"},
-    )
-    denied = "{context: {consent: {categoryPreferences: {Analytics: false, Advertising: true}}}}"
-    fbq = {
-        "https://connect.facebook.net/en_US/fbevents.js": stubs.function_queue(
-            "fbq", "fbq", "queue", "callMethod"
-        )
-    }
-    with shop_page(chromium, yard, write_key, stubs={**fbq, **HOTJAR}) as shop:
-        shop.run(
-            f"async () => {{ await analytics.track('No Consent', {{}}, {denied}); "
-            f"await analytics.track('Consent Unknown'); }}"
-        )
-        shop.wait_for("default allow", lambda: ["event", "Consent Unknown"] in shop.calls("hotjar"))
-        assert ["event", "No Consent"] not in shop.calls("hotjar")  # Analytics denied
-        assert [c for c in shop.calls("fbq") if c[1:2] == ["No Consent"]]  # Advertising allowed
-    landed = yard.wait_landed(write_key, lambda m: len(m) >= 3)
-    assert "No Consent" in {m.get("event") for m in landed}  # consent gates vendors, not collection
 
 
 def test_a_page_with_every_client_only_vendor_still_sends_every_event(chromium: Browser, yard: Yard) -> None:

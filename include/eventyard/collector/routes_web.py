@@ -14,14 +14,11 @@ from starlette.routing import Route
 
 from eventyard.collector import bundle, metrics, routes_plugins
 from eventyard.collector.auth import basic_username
+from eventyard.collector.routes_plugins import error as _error
 from eventyard.collector.runtime import CollectorRuntime
 from eventyard.collector.writekeys import ControlDbUnavailable
 
 _CACHEABLE_JSON = {"cache-control": "public, max-age=60", "access-control-allow-origin": "*"}
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"success": False, "message": message, "code": code}, status_code=status)
 
 
 def public_origin(request: Request, runtime: CollectorRuntime) -> tuple[str, str]:
@@ -69,8 +66,8 @@ async def project_settings(request: Request) -> Response:
         return _error(503, "control_db_unavailable", f"control DB unreachable: {type(exc).__name__}")
     device = routes_plugins.device_section(plugins, f"{scheme}://{host}")
     body = {
-        # Any other key without a bundlingStatus would make analytics.js fetch legacy bundles
-        # from Segment's CDN; ours only mark what the page delivers (see device_section).
+        # Besides Segment.io, only the device plugins' entries (bundling and consent markers,
+        # never a `type`: analytics.js would fetch classic bundles from Segment's CDN).
         "integrations": {
             "Segment.io": {
                 "apiKey": write_key,
@@ -80,8 +77,9 @@ async def project_settings(request: Request) -> Response:
                 "addBundledMetadata": True,
                 "maybeBundledConfigIds": device["bundled"],
             },
-            **{name: {"bundlingStatus": "bundled"} for name in device["bundled"]},
+            **device["integrations"],
         },
+        "consentSettings": device["consentSettings"],
         "enabledMiddleware": {},
         "metrics": {"host": api_host, "sampleRate": 0},
         "remotePlugins": device["remotePlugins"],
