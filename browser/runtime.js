@@ -43,6 +43,55 @@ export function loadScript(src, attributes) {
   return loadedScripts[src]
 }
 
+// Resolves true once ready() holds, polling every 50 ms, or false after `ms`.
+export function waitFor(ready, ms) {
+  return new Promise((resolve) => {
+    const started = Date.now()
+    const poll = () => {
+      let done = false
+      try {
+        done = Boolean(ready())
+      } catch (error) {
+        done = false
+      }
+      if (done) resolve(true)
+      else if (Date.now() - started >= ms) resolve(false)
+      else setTimeout(poll, 50)
+    }
+    poll()
+  })
+}
+
+// For vendor SDKs that are called only once they have loaded (no documented pre-load queue):
+// `loaded` is loadScript(url) plus waiting for the SDK's global; `later(loaded, fn)` runs fn
+// then, in call order, without making analytics.js wait. A tag that never loads drops them.
+export function whenLoaded(src, ready, attributes) {
+  return loadScript(src, attributes).then((ok) => ok && waitFor(ready, 10000))
+}
+
+export function later(loaded, name, fn) {
+  loaded.then((ok) => {
+    if (!ok) return
+    try {
+      fn()
+    } catch (error) {
+      warn(name, 'call failed', error)
+    }
+  })
+}
+
+// A vendor's documented pre-load queue object: each method pushes [method, ...args] onto
+// `queue` until the real tag takes over and replays it (Woopra's _e, Attribution's array).
+export function queueMethods(target, methods, queue) {
+  methods.forEach((method) => {
+    target[method] = function () {
+      queue.push([method].concat(Array.prototype.slice.call(arguments)))
+      return target
+    }
+  })
+  return target
+}
+
 // Fires an image beacon (for vendors whose tag is a pixel URL).
 export function pixel(url) {
   const image = new Image(1, 1)
@@ -190,6 +239,14 @@ export function mapped(map, key) {
 export function pageUrl(event) {
   const page = (event.context && event.context.page) || {}
   return (event.properties && event.properties.url) || page.url || window.location.href
+}
+
+// Segment's page naming, as our server deliveries use it: "Viewed {category} {name} Page",
+// else "Loaded a Page".
+export function pageName(event, kind) {
+  const p = event.properties || {}
+  const parts = [p.category || event.category, event.name || p.name].filter(Boolean)
+  return parts.length ? 'Viewed ' + parts.join(' ') + ' ' + (kind || 'Page') : 'Loaded a ' + (kind || 'Page')
 }
 
 export function ensureQueue(name) {

@@ -53,10 +53,30 @@ _BOUNDED = """async ([source, ms]) => {
 }"""
 
 # Records every call a stubbed vendor API receives; JSON round-trip drops functions.
+# `proxy(vendor, path)` is a stand-in for an SDK object whose every method call, at any depth, is
+# recorded as [path, ...args] ("getUser().setEmail", "new Identify"...) and returns another one.
 RECORDER = """
 window.__yard = {calls: [], record: function (vendor, args) {
   try { this.calls.push({vendor: vendor, args: JSON.parse(JSON.stringify(Array.prototype.slice.call(args))) }) }
   catch (e) { this.calls.push({vendor: vendor, args: ['unserializable']}) }
+}, proxy: function (vendor, path) {
+  var yard = this;
+  return new Proxy(function () {}, {
+    get: function (target, key) {
+      if (typeof key === 'symbol' || key === 'then' || key === 'toJSON' || key === 'prototype') return undefined;
+      return yard.proxy(vendor, path ? path + '.' + key : key);
+    },
+    apply: function (target, self, args) {
+      yard.record(vendor, [path].concat(Array.prototype.slice.call(args)));
+      return yard.proxy(vendor, path + '()');
+    },
+    construct: function (target, args) {
+      yard.record(vendor, ['new ' + path].concat(Array.prototype.slice.call(args)));
+      return yard.proxy(vendor, path.split('.').pop());
+    },
+    has: function () { return true; },
+    set: function () { return true; }
+  });
 }};
 """
 

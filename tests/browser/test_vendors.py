@@ -9,6 +9,7 @@ from playwright.sync_api import Browser
 
 from eventyard.catalog import load_catalog
 from tests.browser.cases import CASES, JOURNEY, Case
+from tests.browser.cases_dual import DUAL_CASES
 from tests.browser.harness import Yard, shop_page
 
 
@@ -19,7 +20,24 @@ def test_every_client_only_destination_has_a_browser_case() -> None:
     assert len(client_only) == 25
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
+def test_every_device_mode_entry_has_a_browser_case() -> None:
+    with_device_mode = {d.code for d in load_catalog().all() if d.device_mode is not None}
+    assert with_device_mode == {case.code for case in CASES + DUAL_CASES}
+
+
+def test_the_dual_vendors_run_in_the_browser_too() -> None:
+    # Client and server in the matrix: every vendor with a browser tag has device mode; the
+    # warehouses, storage, streams and webhooks take browser events through our servers only.
+    dual = {
+        d.code
+        for d in load_catalog().all()
+        if d.support.client and d.support.server and d.kind == "api" and d.code != "webhooks"
+    }
+    assert dual == {case.code for case in DUAL_CASES}
+    assert len(dual) == 14
+
+
+@pytest.mark.parametrize("case", CASES + DUAL_CASES, ids=[case.code for case in CASES + DUAL_CASES])
 def test_vendor_tag_receives_mapped_calls(chromium: Browser, yard: Yard, case: Case) -> None:
     write_key = yard.source(case.code)
     yard.integrate(write_key, case.code, case.details, case.config)

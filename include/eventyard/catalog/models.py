@@ -51,6 +51,8 @@ class Field:
     default: Any = dataclasses.field(default=None, hash=False)
     options: tuple[str, ...] = ()
     description: str = ""
+    # Published by the vendor in every page using its browser tag (never a secret; see parse).
+    public: bool = False
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ _ENTRY_KEYS = {
 }
 _ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl", "deviceMode", "serverApi"}
 _FIELD_KEYS = {"propertyName", "label", "fieldType", "required", "secret"}
-_FIELD_KEYS_OPTIONAL = {"default", "options", "description"}
+_FIELD_KEYS_OPTIONAL = {"default", "options", "description", "public"}
 
 
 def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
@@ -178,7 +178,14 @@ def parse_field(raw: Any, where: str, errors: list[str]) -> Field | None:
         errors.append(f"{where}: only select and array fields take options")
     if field_type == "password" and secret is not True:
         errors.append(f"{where}: a password field must be secret")
-    if SECRET_NAME_RE.search(name) and secret is not True:
+    # `public`: the vendor itself publishes this value in every page that uses its browser tag
+    # (Mixpanel's project token), so it is no secret whatever its name says.
+    public = raw.get("public", False)
+    if not isinstance(public, bool):
+        errors.append(f"{where}: public must be true or false")
+    elif public and (secret is not False or not raw.get("description")):
+        errors.append(f"{where}: a public field is not secret and its description says why it is public")
+    if SECRET_NAME_RE.search(name) and secret is not True and public is not True:
         errors.append(f"{where}: the name says it holds a secret, so it must be secret")
     if secret is True and field_type not in SECRET_FIELD_TYPES:
         errors.append(f"{where}: a secret field must be one of {sorted(SECRET_FIELD_TYPES)}")
@@ -190,6 +197,8 @@ def parse_field(raw: Any, where: str, errors: list[str]) -> Field | None:
     field = Field(
         name, label, field_type, required is True, secret is True, None, tuple(options), description
     )
+    if public is True:
+        field = dataclasses.replace(field, public=True)
     if "default" in raw:
         _check_default(field, raw["default"], where, errors)
         field = dataclasses.replace(field, default=raw["default"])
