@@ -23,7 +23,7 @@ $(STAMP): requirements.txt requirements-bqemulator.txt pyproject.toml $(wildcard
 	touch $(STAMP)
 
 # Our device-mode browser plugins (browser/plugins/*.js -> build/browser/, esbuild from package.json).
-$(PLUGINS): $(STAMP) browser/build.mjs browser/runtime.js $(wildcard browser/*.js browser/plugins/*.js)
+$(PLUGINS): $(STAMP) browser/build.mjs $(wildcard browser/*.js browser/lib/*.js browser/plugins/*.js)
 	npm run --silent build
 	touch $(PLUGINS)
 

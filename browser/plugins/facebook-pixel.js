@@ -2,7 +2,8 @@
 // the event_id our Conversions API delivery sends too, so Meta deduplicates hybrid mode.
 import { register, loadScript, props, traits, mapped } from '../runtime.js'
 
-// Segment's e-commerce spec -> Meta standard events.
+// Segment's e-commerce spec -> Meta standard events: the table of our Conversions API delivery
+// (vendors/facebook_pixel.py), since Meta deduplicates on event name + event id.
 const STANDARD = {
   'Product Viewed': 'ViewContent',
   'Product List Viewed': 'ViewContent',
@@ -12,7 +13,6 @@ const STANDARD = {
   'Payment Info Entered': 'AddPaymentInfo',
   'Products Searched': 'Search',
   'Order Completed': 'Purchase',
-  'Signed Up': 'CompleteRegistration',
 }
 
 function customData(properties, settings) {

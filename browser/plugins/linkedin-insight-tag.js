@@ -1,7 +1,9 @@
 // LinkedIn Insight Tag: insight.min.js with _linkedin_partner_id; the tag's load is the page
-// view; mapped track events are lintrk('track', {conversion_id, event_id}) — event_id =
-// messageId, the eventId of our Conversions API delivery, for hybrid deduplication.
-import { register, loadScript, mapped } from '../runtime.js'
+// view; a track event mapped to conversion rules (comma-separated) is one
+// lintrk('track', {conversion_id, event_id}) per rule. event_id is the eventId of our Conversions
+// API delivery (messageId, or the order id with deduplicationKey = order_id), for hybrid
+// deduplication.
+import { register, loadScript, mapped, props } from '../runtime.js'
 
 register('linkedin-insight-tag', {
   name: 'Linkedin Insight Tag',
@@ -17,8 +19,12 @@ register('linkedin-insight-tag', {
   },
   page() {},
   track(event, settings) {
-    const conversion = mapped(settings.conversionMapping, event.event)
-    if (!conversion) return
-    window.lintrk('track', { conversion_id: Number(conversion) || conversion, event_id: event.messageId })
+    const rules = String(mapped(settings.conversionMapping, event.event) || '').split(',')
+    const orderId = props(event).order_id
+    const eventId = settings.deduplicationKey === 'order_id' && orderId ? String(orderId) : event.messageId
+    rules
+      .map((rule) => rule.trim())
+      .filter(Boolean)
+      .forEach((rule) => window.lintrk('track', { conversion_id: Number(rule) || rule, event_id: eventId }))
   },
 })

@@ -1,6 +1,8 @@
 // Microsoft Advertising UET: bat.js, uetq = new UET({ti}); page -> 'pageLoad', track ->
-// uetq.push('event', action, {...}); consent mode from the event or adStorageConsent.
-import { register, loadScript, props, revenue } from '../runtime.js'
+// uetq.push('event', action, {...}) with the action our Conversions API delivery names
+// (eventNameMapping) and event_id = messageId, its eventId: Microsoft deduplicates a tag event
+// and a server event with the same name and id (hybrid mode). Consent mode from adStorageConsent.
+import { register, loadScript, mapped, props, revenue } from '../runtime.js'
 
 register('microsoft-ads', {
   name: 'Microsoft Ads',
@@ -21,9 +23,10 @@ register('microsoft-ads', {
     if (env.state.pageSeen) window.uetq.push('pageLoad')
     env.state.pageSeen = true
   },
-  track(event) {
+  track(event, settings) {
     const p = props(event)
-    window.uetq.push('event', event.event, {
+    window.uetq.push('event', mapped(settings.eventNameMapping, event.event) || event.event, {
+      event_id: event.messageId,
       event_category: p.category,
       event_label: p.label,
       event_value: p.value,

@@ -155,7 +155,8 @@ def check_microsoft_ads(shop: Shop, order_id: str) -> None:
     assert init[0] == "5000123" and init[1][:3] == ["consent", "default", {"ad_storage": "granted"}]
     assert has(shop, "uet", lambda c: c == ["pageLoad"], "pageLoad")
     event = has(shop, "uet", lambda c: c[0] == "event", "event")
-    assert event[1] == ORDER and event[2]["revenue_value"] == 42.5 and event[2]["currency"] == "USD"
+    assert event[1] == "purchase" and event[2]["revenue_value"] == 42.5 and event[2]["currency"] == "USD"
+    assert event[2]["event_id"] == order_id  # = the Conversions API eventId (hybrid dedupe)
 
 
 def check_acquisio(shop: Shop, order_id: str) -> None:
@@ -433,7 +434,7 @@ CASES = [
     Case(
         "microsoft_ads",
         {"uetTag": "5000123", "apiToken": "server-only"},
-        {"connectionMode": "device", "adStorageConsent": "G"},
+        {"connectionMode": "device", "adStorageConsent": "G", "eventNameMapping": {ORDER: "purchase"}},
         {"https://bat.bing.com/bat.js": stubs.UET},
         check_microsoft_ads,
     ),

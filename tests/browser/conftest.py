@@ -116,6 +116,14 @@ def chromium() -> Iterator[Browser]:
         thread.close()
 
 
+@pytest.fixture
+def browse(chromium: Browser) -> Callable[[Callable[[Browser], T]], T]:
+    """For a test whose body runs in pytest's thread (it also runs asyncio code, e.g. a
+    delivery cycle): ``browse(work)`` runs ``work(browser)`` in the Playwright thread."""
+    thread = _THREAD["thread"]
+    return lambda work: thread.run(lambda: work(chromium))
+
+
 @pytest.fixture(scope="session")
 def yard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Yard]:
     """A collector subprocess + Houston (in process) on one SQLite control DB, and an org in it."""
