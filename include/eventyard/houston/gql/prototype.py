@@ -17,6 +17,9 @@ class PrototypeField:
     field_type: str
     required: bool
     secret: bool
+    public: bool = strawberry.field(
+        description="Published by the vendor in every page using its tag: may reach the browser"
+    )
     default: JSON | None
     options: JSON | None
     description: str
@@ -30,6 +33,7 @@ class PrototypeField:
             field_type=field.field_type,
             required=field.required,
             secret=field.secret,
+            public=field.public,
             default=field.default,
             options=cast(JSON, list(field.options)) if field.options else None,
             description=field.description,
