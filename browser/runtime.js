@@ -25,8 +25,14 @@ const loadedScripts = {}
 
 // Appends an async <script> once per URL; a failed load is logged, never thrown.
 export function loadScript(src, attributes) {
-  if (loadedScripts[src]) return loadedScripts[src]
-  loadedScripts[src] = new Promise((resolve) => {
+  if (!loadedScripts[src]) loadedScripts[src] = appendScript(src, attributes)
+  return loadedScripts[src]
+}
+
+// Appends an async <script> every time (for tags that report each time they run); resolves
+// true when it has loaded, false when it failed.
+export function appendScript(src, attributes) {
+  return new Promise((resolve) => {
     const script = document.createElement('script')
     script.async = true
     script.src = src
@@ -40,7 +46,6 @@ export function loadScript(src, attributes) {
     if (anchor && anchor.parentNode) anchor.parentNode.insertBefore(script, anchor)
     else document.head.appendChild(script)
   })
-  return loadedScripts[src]
 }
 
 // Resolves true once ready() holds, polling every 50 ms, or false after `ms`.

@@ -69,7 +69,11 @@ function withoutPii(event, settings) {
 registerSegment('google-analytics', {
   name: 'Google Analytics',
   bundle: 'google-analytics-4-web',
-  settings: (s) => ({ measurementID: s.measurementId }),
+  settings: (s) => {
+    // gtag.js serves web streams; app streams (firebase) are delivered by our servers only.
+    if (s.typesOfClient === 'firebase' || !s.measurementId) throw new Error('device mode needs a web stream (measurementId)')
+    return { measurementID: s.measurementId }
+  },
   subscriptions,
   prepare: withoutPii,
 })

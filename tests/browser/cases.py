@@ -253,10 +253,16 @@ def check_netmining(shop: Shop, order_id: str) -> None:
 
 
 def check_pebble_post(shop: Shop, order_id: str) -> None:
-    assert has(shop, "pebble-post-init", bool, "site id") == ["pp-55"]
-    order = has(shop, "pebble-post", lambda c: c[0][0] == "order", "order")
-    assert order[0] == ["order", {"orderId": "o-1", "orderValue": "42.5"}]
-    assert order[1:] == ["user-1", "o-1", "42.5"]
+    order = first(has(shop, "pebble-post", lambda c: first(c)["orderId"] == "o-1", "the order's tag run"))
+    assert order == {
+        "siteId": "pp-55",
+        "siteUId": "user-1",
+        "email": "Ada@Example.com",
+        "orderId": "o-1",
+        "orderValue": "42.5",
+    }
+    page = first(shop.calls("pebble-post")[1])  # the named page, after identify
+    assert page["siteUId"] == "user-1" and page["orderId"] == ""
 
 
 def check_retention_science(shop: Shop, order_id: str) -> None:
@@ -492,6 +498,7 @@ CASES = [
         {},
         {"https://cdn.pbbl.co/r/pp-55.js": stubs.PEBBLE_POST},
         check_pebble_post,
+        extra={"tag_loads": 3},  # the tag runs once per page and track call: 2 pages, 1 order
     ),
     Case(
         "retention_science",

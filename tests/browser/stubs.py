@@ -113,11 +113,9 @@ EXPONEA = """(function () {
 })();"""
 
 PEBBLE_POST = """(function () {
-  window.__yard.record('pebble-post-init', [window._pp.siteId]);
-  var q = window._pp;
-  function take(item) { window.__yard.record('pebble-post', [item, q.siteUId, q.orderId, q.orderValue]); }
-  for (var i = 0; i < q.length; i++) take(q[i]);
-  q.push = function (item) { take(item); return 0; };
+  var pp = window._pp;
+  window.__yard.record('pebble-post', [{siteId: pp.siteId, siteUId: pp.siteUId, email: pp.email,
+    orderId: pp.orderId, orderValue: pp.orderValue}]);
 })();"""
 
 VWO_SMARTCODE = """(function () {
