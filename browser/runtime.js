@@ -74,6 +74,12 @@ export function whenLoaded(src, ready, attributes) {
   return loadScript(src, attributes).then((ok) => ok && waitFor(ready, 10000))
 }
 
+// A tag that cannot load for want of a setting: logged once, its calls dropped by later().
+export function notLoaded(name, why) {
+  warn(name, why)
+  return Promise.resolve(false)
+}
+
 export function later(loaded, name, fn) {
   loaded.then((ok) => {
     if (!ok) return

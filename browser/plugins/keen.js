@@ -2,7 +2,7 @@
 // browser write key (a write-only access key; the server's write key never reaches the page).
 // track -> recordEvent(event, ...) and page -> recordEvent("Viewed {category} {name} Page", ...),
 // the collections and fields our server delivery writes (messageId included).
-import { later, pageName, pageUrl, props, register, traits, warn, whenLoaded } from '../runtime.js'
+import { later, notLoaded, pageName, pageUrl, props, register, traits, whenLoaded } from '../runtime.js'
 
 const SDK = 'https://cdn.jsdelivr.net/npm/keen-tracking@4/dist/keen-tracking.min.js'
 
@@ -22,12 +22,9 @@ function record(event, collection, env) {
 register('keen', {
   name: 'Keen',
   init(s, env) {
-    if (!s.browserWriteKey) {
-      warn('Keen', 'no browser write key is set: device mode sends nothing')
-      env.state.sdk = Promise.resolve(false)
-      return
-    }
-    env.state.sdk = whenLoaded(SDK, () => typeof window.KeenTracking === 'function')
+    env.state.sdk = s.browserWriteKey
+      ? whenLoaded(SDK, () => typeof window.KeenTracking === 'function')
+      : notLoaded('Keen', 'no browser write key is set: device mode sends nothing')
     later(env.state.sdk, 'Keen', () => {
       env.state.client = new window.KeenTracking({ projectId: String(s.projectID), writeKey: String(s.browserWriteKey) })
     })

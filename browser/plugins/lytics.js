@@ -2,7 +2,7 @@
 // loaded): jstag.init({cid, stream}), then jstag.send(stream, data) for track (data = properties
 // plus _e = event name, as our server delivery flattens them), identify (traits with user_id)
 // and page (jstag.pageView).
-import { later, props, register, traits, warn, whenLoaded } from '../runtime.js'
+import { later, notLoaded, props, register, traits, whenLoaded } from '../runtime.js'
 
 function ids(event) {
   return { user_id: event.userId, anonymous_id: event.anonymousId }
@@ -11,13 +11,10 @@ function ids(event) {
 register('lytics', {
   name: 'Lytics',
   init(s, env) {
-    if (!s.cid) {
-      warn('Lytics', 'no account id (cid) is set: device mode sends nothing')
-      env.state.tag = Promise.resolve(false)
-      return
-    }
-    const src = 'https://c.lytics.io/api/tag/' + encodeURIComponent(s.cid) + '/latest.min.js'
-    env.state.tag = whenLoaded(src, () => window.jstag && typeof window.jstag.send === 'function')
+    const src = 'https://c.lytics.io/api/tag/' + encodeURIComponent(s.cid || '') + '/latest.min.js'
+    env.state.tag = s.cid
+      ? whenLoaded(src, () => window.jstag && typeof window.jstag.send === 'function')
+      : notLoaded('Lytics', 'no account id (cid) is set: device mode sends nothing')
     later(env.state.tag, 'Lytics', () => window.jstag.init({ cid: String(s.cid), stream: s.stream || 'default', src }))
   },
   track(event, s, env) {
