@@ -10,6 +10,8 @@ COPY requirements.txt pyproject.toml README.md ./
 RUN pip install --no-cache-dir -r requirements.txt
 COPY package*.json ./
 RUN if [ -f package.json ]; then npm ci --omit=dev --no-audit --no-fund; fi
+COPY browser ./browser
+RUN npm run build
 COPY include ./include
 COPY api ./api
 COPY dags ./dags

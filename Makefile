@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PLUGINS := build/browser/.built
 
-.PHONY: setup demo test lint typecheck unit clean bench-deps
+.PHONY: setup demo test lint typecheck unit clean bench-deps chromium
 
-setup: $(STAMP)
+setup: $(STAMP) $(PLUGINS) chromium
 
 $(STAMP): requirements.txt requirements-bqemulator.txt pyproject.toml $(wildcard package.json package-lock.json)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,17 +22,28 @@ $(STAMP): requirements.txt requirements-bqemulator.txt pyproject.toml $(wildcard
 	if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Our device-mode browser plugins (browser/plugins/*.js -> build/browser/, esbuild from package.json).
+$(PLUGINS): $(STAMP) browser/build.mjs $(wildcard browser/*.js browser/lib/*.js browser/plugins/*.js)
+	npm run --silent build
+	touch $(PLUGINS)
+
+# Debian's Chromium, which the device-mode tests drive through Playwright (executable_path);
+# installs nothing when it is there already.
+chromium:
+	test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+demo: $(STAMP) $(PLUGINS)
 	$(BIN)/eventyard demo
 
-lint: $(STAMP)
+lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: setup
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck unit
@@ -42,4 +54,4 @@ bench-deps:
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
 
 clean:
-	rm -rf $(VENV) .eventyard node_modules
+	rm -rf $(VENV) .eventyard node_modules build

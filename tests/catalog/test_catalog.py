@@ -122,7 +122,7 @@ def test_calq_is_retired_and_ga_is_ga4(catalog: Catalog) -> None:
     [
         ("amplitude", "apiSecret"),
         ("mixpanel", "serviceAccountSecret"),
-        ("mixpanel", "token"),
+        ("keen", "writeKey"),
         ("webhooks", "sharedSecret"),
         ("webhooks", "headers"),
         ("amazon_redshift", "password"),
@@ -146,6 +146,16 @@ def test_known_secrets_are_flagged(catalog: Catalog, code: str, field: str) -> N
 )
 def test_plain_settings_are_not_secret(catalog: Catalog, code: str, field: str) -> None:
     assert field not in catalog.get(code).secret_connection_fields()
+
+
+@pytest.mark.parametrize(("code", "field"), [("mixpanel", "token"), ("attribution", "writeKey")])
+def test_values_the_vendor_publishes_in_pages_are_public(catalog: Catalog, code: str, field: str) -> None:
+    # Mixpanel's browser SDK and attribution.js carry them in every page that uses them, so
+    # device mode may send them; a public field says why in its description.
+    destination = catalog.get(code)
+    (public,) = [f for f in destination.connection_fields if f.property_name == field]
+    assert public.public and not public.secret and "page" in public.description
+    assert destination.device_mode is not None and field in destination.device_mode.public_fields
 
 
 def test_every_entry_has_settings_and_its_delivery_options(catalog: Catalog) -> None:

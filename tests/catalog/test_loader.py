@@ -138,6 +138,42 @@ def _one_of_unknown_field(raw: Raw) -> None:
     entry(raw, "postgres")["connectionPrototype"]["oneOf"] = [["url"], ["hostname"]]
 
 
+def _secret_sent_to_the_browser(raw: Raw) -> None:
+    entry(raw, "facebook_pixel")["deviceMode"]["publicFields"].append("accessToken")
+
+
+def _public_field_unknown(raw: Raw) -> None:
+    entry(raw, "hotjar")["deviceMode"]["publicFields"].append("siteKey")
+
+
+def _device_mode_without_client_support(raw: Raw) -> None:
+    entry(raw, "calq")["deviceMode"] = dict(entry(raw, "keen")["deviceMode"], publicFields=[])
+
+
+def _browser_only_without_device_mode(raw: Raw) -> None:
+    del entry(raw, "drift")["deviceMode"]
+
+
+def _cloud_not_first(raw: Raw) -> None:
+    entry(raw, "mixpanel")["deviceMode"]["modes"] = ["device", "cloud"]
+
+
+def _unknown_consent_category(raw: Raw) -> None:
+    entry(raw, "heap")["deviceMode"]["consentCategory"] = "Curiosity"
+
+
+def _tag_url_reads_a_private_field(raw: Raw) -> None:
+    entry(raw, "keen")["deviceMode"]["tagUrl"] = "https://cdn.example/{writeKey}.js"
+
+
+def _public_flag_on_a_secret(raw: Raw) -> None:
+    field(raw, "amplitude", "apiSecret")["public"] = True
+
+
+def _public_without_a_reason(raw: Raw) -> None:
+    del field(raw, "mixpanel", "token")["description"]
+
+
 @pytest.mark.parametrize(
     ("corrupt", "message"),
     [
@@ -148,6 +184,18 @@ def _one_of_unknown_field(raw: Raw) -> None:
         (_routing_in_config, "('keen'): configPrototype field 'apiHost' is routing"),
         (_alias_clashes, "alias 'apiKey' of 'apiSecret' is another field's name or alias"),
         (_one_of_unknown_field, "oneOf names 'hostname', which is not a connection field"),
+        (_secret_sent_to_the_browser, "field 'accessToken' is secret and can never reach the browser"),
+        (_public_field_unknown, "public field 'siteKey' is not a field of this destination"),
+        (_device_mode_without_client_support, "('calq'): deviceMode needs client support"),
+        (_browser_only_without_device_mode, "('drift'): a browser-only destination needs a deviceMode"),
+        (_cloud_not_first, "('mixpanel'): deviceMode: a delivered destination lists \"cloud\" first"),
+        (_unknown_consent_category, "consentCategory 'Curiosity' is not one of"),
+        (_tag_url_reads_a_private_field, "tagUrl reads 'writeKey', which is not a public field"),
+        (_public_flag_on_a_secret, "field 'apiSecret': a public field is not secret"),
+        (
+            _public_without_a_reason,
+            "field 'token': a public field is not secret and its description says why",
+        ),
         (_duplicate_code, "code 'amplitude' is used by more than one destination"),
         (_duplicate_prototype_id, "connectionPrototype id 'amplitude-v1' is used by more than one"),
         (_remove_destination, "destinations missing from the catalog: ['Woopra']"),

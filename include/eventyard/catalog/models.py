@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eventyard.catalog.device_mode import DeviceMode
 
 # Where events of a destination go. `browser` destinations have no server API, so they can only
 # run in device mode (the SDK loads the vendor's tag); every other kind is delivered by us.
@@ -53,6 +56,8 @@ class Field:
     routing: bool = False
     # Other names accepted for this field on input (the seed document's spellings), never stored.
     aliases: tuple[str, ...] = ()
+    # Published by the vendor in every page using its browser tag (never a secret; see parse).
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class Destination:
     connection_fields: tuple[Field, ...]
     config_fields: tuple[Field, ...]
     docs_url: str = ""
+    device_mode: DeviceMode | None = None
     # A server-to-server API that delivers this destination's events beyond what the matrix row
     # says (its browser tag): e.g. "Google Ads API: ConversionUploadService". Empty when none.
     server_api: str = ""

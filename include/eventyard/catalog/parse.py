@@ -10,6 +10,7 @@ import dataclasses
 import re
 from typing import Any
 
+from eventyard.catalog.device_mode import parse_device_mode
 from eventyard.catalog.models import FIELD_TYPES, KINDS, STATUSES, Destination, Field, Support
 from eventyard.catalog.values import value_errors
 
@@ -39,9 +40,9 @@ _ENTRY_KEYS = {
     "connectionPrototype",
     "configPrototype",
 }
-_ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl", "serverApi"}
+_ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl", "deviceMode", "serverApi"}
 _FIELD_KEYS = {"propertyName", "label", "fieldType", "required", "secret"}
-_FIELD_KEYS_OPTIONAL = {"default", "options", "description", "routing", "aliases"}
+_FIELD_KEYS_OPTIONAL = {"default", "options", "description", "routing", "aliases", "public"}
 
 
 def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
@@ -113,6 +114,18 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
                     errors.append(f"alias {alias!r} of {f.property_name!r} is another field's name or alias")
     if kind == "browser" and support is not None and (support.server or support.mobile):
         errors.append("a browser-only destination can only support client sources")
+    device_mode = parse_device_mode(
+        raw.get("deviceMode"),
+        kind=kind,
+        client=support is not None and support.client,
+        fields=connection_fields + config_fields,
+        errors=errors,
+    )
+    mode_field = device_mode.mode_field() if device_mode else None
+    if mode_field is not None:
+        if mode_field.property_name in names:
+            errors.append(f"propertyName {mode_field.property_name!r} is reserved for deviceMode")
+        config_fields = (mode_field, *config_fields)
     server_api, server_api_docs = _server_api(raw.get("serverApi"), kind, errors)
     if len(errors) > before or support is None:
         return None
@@ -128,6 +141,7 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
         connection_fields=connection_fields,
         config_fields=config_fields,
         docs_url=docs_url,
+        device_mode=device_mode,
         server_api=server_api,
         server_api_docs_url=server_api_docs,
         connection_one_of=one_of,
@@ -186,7 +200,14 @@ def parse_field(raw: Any, where: str, errors: list[str]) -> Field | None:
         errors.append(f"{where}: only select and array fields take options")
     if field_type == "password" and secret is not True:
         errors.append(f"{where}: a password field must be secret")
-    if SECRET_NAME_RE.search(name) and secret is not True:
+    # `public`: the vendor itself publishes this value in every page that uses its browser tag
+    # (Mixpanel's project token), so it is no secret whatever its name says.
+    public = raw.get("public", False)
+    if not isinstance(public, bool):
+        errors.append(f"{where}: public must be true or false")
+    elif public and (secret is not False or not raw.get("description")):
+        errors.append(f"{where}: a public field is not secret and its description says why it is public")
+    if SECRET_NAME_RE.search(name) and secret is not True and public is not True:
         errors.append(f"{where}: the name says it holds a secret, so it must be secret")
     if secret is True and field_type not in SECRET_FIELD_TYPES:
         errors.append(f"{where}: a secret field must be one of {sorted(SECRET_FIELD_TYPES)}")
@@ -216,6 +237,8 @@ def parse_field(raw: Any, where: str, errors: list[str]) -> Field | None:
         routing=routing is True,
         aliases=tuple(aliases),
     )
+    if public is True:
+        field = dataclasses.replace(field, public=True)
     if "default" in raw:
         _check_default(field, raw["default"], where, errors)
         field = dataclasses.replace(field, default=raw["default"])

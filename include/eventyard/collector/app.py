@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from eventyard.collector import metrics, routes_debugger, routes_tracking, routes_web
 from eventyard.collector.debugger import DebuggerRing
+from eventyard.collector.device_plugins import DevicePluginCache
 from eventyard.collector.runtime import CollectorRuntime, SpoolLike
 from eventyard.collector.writekeys import WriteKeyCache
 from eventyard.db.engine import get_engine
@@ -46,6 +47,7 @@ class CollectorApp:
             engine=engine,
             keys=WriteKeyCache(engine, settings.writekey_cache_seconds),
             debugger=DebuggerRing(settings.debugger_size, settings.resolved_spool_dir / "debugger"),
+            device_plugins=DevicePluginCache(engine, settings, settings.writekey_cache_seconds),
         )
         self._spool_factory = spool_factory
         self._run_flusher = run_flusher

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from urllib.parse import urlparse
 
+import orjson
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from eventyard.collector import bundle, metrics
+from eventyard.collector import bundle, metrics, routes_plugins
 from eventyard.collector.auth import basic_username
+from eventyard.collector.routes_plugins import error as _error
 from eventyard.collector.runtime import CollectorRuntime
 from eventyard.collector.writekeys import ControlDbUnavailable
 
 _CACHEABLE_JSON = {"cache-control": "public, max-age=60", "access-control-allow-origin": "*"}
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"success": False, "message": message, "code": code}, status_code=status)
 
 
 def public_origin(request: Request, runtime: CollectorRuntime) -> tuple[str, str]:
@@ -48,7 +47,12 @@ async def _enabled_source(runtime: CollectorRuntime, write_key: str) -> Response
 
 
 async def project_settings(request: Request) -> Response:
-    """``GET /v1/projects/{writeKey}/settings``: what analytics.js needs, pointing at this collector."""
+    """``GET /v1/projects/{writeKey}/settings``: what analytics.js needs, pointing at this collector.
+
+    Besides ``Segment.io`` it lists the source's device-mode plugins (``remotePlugins``). It is
+    answered with ``no-cache`` and an ETag: browsers revalidate on every page load (a 304 when
+    nothing changed), so switching an integration off reaches the next page load.
+    """
     runtime = _runtime(request)
     write_key = request.path_params["write_key"]
     failure = await _enabled_source(runtime, write_key)
@@ -56,8 +60,14 @@ async def project_settings(request: Request) -> Response:
         return failure
     scheme, host = public_origin(request, runtime)
     api_host = f"{host}/v1"
+    try:
+        plugins = await runtime.device_plugins.plugins(write_key)
+    except Exception as exc:
+        return _error(503, "control_db_unavailable", f"control DB unreachable: {type(exc).__name__}")
+    device = routes_plugins.device_section(plugins, f"{scheme}://{host}")
     body = {
-        # Only Segment.io: any other key would make analytics.js fetch legacy destination bundles.
+        # Besides Segment.io, only the device plugins' entries (bundling and consent markers,
+        # never a `type`: analytics.js would fetch classic bundles from Segment's CDN).
         "integrations": {
             "Segment.io": {
                 "apiKey": write_key,
@@ -65,15 +75,22 @@ async def project_settings(request: Request) -> Response:
                 "protocol": scheme,
                 "unbundledIntegrations": [],
                 "addBundledMetadata": True,
-                "maybeBundledConfigIds": {},
-            }
+                "maybeBundledConfigIds": device["bundled"],
+            },
+            **device["integrations"],
         },
+        "consentSettings": device["consentSettings"],
         "enabledMiddleware": {},
         "metrics": {"host": api_host, "sampleRate": 0},
-        "remotePlugins": [],
+        "remotePlugins": device["remotePlugins"],
         "legacyVideoPluginsEnabled": False,
     }
-    return JSONResponse(body, headers=_CACHEABLE_JSON)
+    payload = orjson.dumps(body)
+    etag = '"' + hashlib.sha256(payload).hexdigest()[:20] + '"'
+    headers = {"cache-control": "no-cache", "access-control-allow-origin": "*", "etag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(payload, media_type="application/json", headers=headers)
 
 
 async def rudderstack_source_config(request: Request) -> Response:
@@ -194,6 +211,7 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 
 ROUTES = [
     Route("/v1/projects/{write_key}/settings", project_settings, methods=["GET"]),
+    *routes_plugins.ROUTES,
     Route("/analytics.js/v1/{write_key}/{filename}", analytics_bundle, methods=["GET"]),
     Route("/sourceConfig", rudderstack_source_config, methods=["GET"]),
     Route("/sourceConfig/", rudderstack_source_config, methods=["GET"]),

@@ -9,6 +9,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from eventyard.collector.debugger import DebuggerRing
+from eventyard.collector.device_plugins import DevicePluginCache
 from eventyard.collector.writekeys import WriteKeyCache
 from eventyard.settings import Settings
 
@@ -45,4 +46,5 @@ class CollectorRuntime:
     engine: Engine
     keys: WriteKeyCache
     debugger: DebuggerRing
+    device_plugins: DevicePluginCache
     spool: SpoolLike | None = None

@@ -1,5 +1,6 @@
 """Which messages an integration receives: the message's ``integrations`` object, the
-integration's event allow/deny lists and call-type toggles, and the vendor's own call types.
+integration's event allow/deny lists and call-type toggles, the vendor's own call types, and
+whether the page already delivered the message through the integration's device-mode plugin.
 
 Every function returns ``None`` when the message goes through, or the reason it is skipped
 (skips are counted, never dead-lettered).
@@ -36,10 +37,16 @@ class MessageFilter:
     enabled_call_types: frozenset[str] | None
     allow: frozenset[str]
     deny: frozenset[str]
+    integration_id: str | None = None
 
     @classmethod
     def build(
-        cls, *, names: Iterable[str], vendor_call_types: Collection[str], config: Mapping[str, Any]
+        cls,
+        *,
+        names: Iterable[str],
+        vendor_call_types: Collection[str],
+        config: Mapping[str, Any],
+        integration_id: str | None = None,
     ) -> MessageFilter:
         """Read ``eventAllowList``, ``eventDenyList`` and ``callTypes`` from an integration config."""
         call_types = config.get("callTypes")
@@ -52,10 +59,14 @@ class MessageFilter:
             enabled_call_types=enabled,
             allow=_names(config.get("eventAllowList")),
             deny=_names(config.get("eventDenyList")),
+            integration_id=integration_id,
         )
 
     def skip_reason(self, message: Mapping[str, Any]) -> str | None:
         """Why this message is not sent to the integration, or None when it is."""
+        metadata = message.get("_metadata")
+        if metadata and self.integration_id and handled_in_browser(metadata, self.integration_id):
+            return "delivered in the browser by the device-mode plugin (_metadata.bundledIds)"
         integrations = message.get("integrations")
         if integrations:  # usually absent or {}: skip the lookups
             reason = integrations_object_reason(integrations, self.destination_keys)
@@ -89,3 +100,16 @@ def integrations_object_reason(integrations: Any, keys: Iterable[str]) -> str | 
     if integrations.get("All", True) is False:
         return "integrations.All is false"
     return None
+
+
+def handled_in_browser(metadata: Any, integration_id: str) -> bool:
+    """Whether analytics.js marked the message as delivered by this integration's browser plugin.
+
+    The collector's settings list device-mode integrations in ``maybeBundledConfigIds``, and
+    analytics.js copies their ids into each message's ``_metadata.bundledIds`` (Segment's
+    mechanism for not delivering device-mode events twice).
+    """
+    if not isinstance(metadata, Mapping):
+        return False
+    bundled = metadata.get("bundledIds")
+    return isinstance(bundled, list | tuple) and integration_id in bundled

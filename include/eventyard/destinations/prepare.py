@@ -94,7 +94,10 @@ def setup_vendor(settings: Settings, integration_id: str) -> VendorSetup:
     config = {**defaults, **config}
     vendor = cls(details, config)
     message_filter = MessageFilter.build(
-        names=integrations_keys(cls, names), vendor_call_types=cls.call_types, config=config
+        names=integrations_keys(cls, names),
+        vendor_call_types=cls.call_types,
+        config=config,
+        integration_id=integration_id,
     )
     return VendorSetup(integration_id, org_id, source_id, code, vendor, message_filter)
 

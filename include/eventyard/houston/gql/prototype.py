@@ -17,6 +17,9 @@ class PrototypeField:
     field_type: str
     required: bool
     secret: bool
+    public: bool = strawberry.field(
+        description="Published by the vendor in every page using its tag: may reach the browser"
+    )
     default: JSON | None
     options: JSON | None
     description: str
@@ -35,6 +38,7 @@ class PrototypeField:
             field_type=field.field_type,
             required=field.required,
             secret=field.secret,
+            public=field.public,
             default=field.default,
             options=cast(JSON, list(field.options)) if field.options else None,
             description=field.description,
@@ -61,6 +65,17 @@ class Support:
     mobile: bool
 
 
+@strawberry.type(description="How a destination runs in the browser (analytics.js device mode).")
+class DeviceMode:
+    plugin: str = strawberry.field(description="The plugin analytics.js loads: /v1/plugins/<plugin>.js")
+    source: str = strawberry.field(description="eventyard (our build) or the npm package it comes from")
+    consent_category: str = strawberry.field(description="context.consent.categoryPreferences key gating it")
+    modes: list[str] = strawberry.field(description="Connection modes (configPayload.connectionMode)")
+    default_mode: str
+    public_fields: list[str] = strawberry.field(description="Settings sent to the browser (never secrets)")
+    tag_url: str = strawberry.field(description="The vendor tag the plugin loads ({field} = a setting)")
+
+
 @strawberry.type(description="A destination of the catalog and the forms to configure it.")
 class ClickstreamPrototype:
     integration_code: str
@@ -78,6 +93,9 @@ class ClickstreamPrototype:
     description: str
     connection_prototype: ConnectionPrototype
     config_prototype: ConfigPrototype
+    device_mode: DeviceMode | None = strawberry.field(
+        default=None, description="Null when the destination never runs in the browser."
+    )
 
     @classmethod
     def from_destination(cls, dest: Destination) -> ClickstreamPrototype:
@@ -101,4 +119,20 @@ class ClickstreamPrototype:
             config_prototype=ConfigPrototype(
                 fields=[PrototypeField.from_field(f) for f in dest.config_fields]
             ),
+            device_mode=_device_mode(dest),
         )
+
+
+def _device_mode(dest: Destination) -> DeviceMode | None:
+    mode = dest.device_mode
+    if mode is None:
+        return None
+    return DeviceMode(
+        plugin=mode.plugin,
+        source=mode.source,
+        consent_category=mode.consent_category,
+        modes=list(mode.modes),
+        default_mode=mode.default_mode,
+        public_fields=list(mode.public_fields),
+        tag_url=mode.tag_url,
+    )
