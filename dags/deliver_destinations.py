@@ -20,12 +20,15 @@ from typing import Any
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
+from eventyard.runtime.schedules import when_batches_land
+
 
 @dag(
     dag_id="deliver_destinations",
-    schedule="* * * * *",
+    schedule=when_batches_land(),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,
     max_active_runs=1,
     doc_md=__doc__,
     tags=["eventyard", "destinations"],
