@@ -251,6 +251,7 @@ def load_integration_chunks(
         "integration_id": integration_id,
         "source_id": source_id,
         "batches": 0,
+        "events": 0,
         "batches_completed": 0,
         "remaining": 0,
         "tables": {},
@@ -261,6 +262,7 @@ def load_integration_chunks(
         for key in ("integration_code", "schema"):
             summary[key] = report.get(key)
         summary["batches"] += report["batches"]
+        summary["events"] += report.get("events", 0)
         summary["batches_completed"] += report["batches_completed"]
         summary["remaining"] = report["remaining"]
         summary["errors"].update(report["errors"])
@@ -306,7 +308,9 @@ def summary_label(summary: Mapping[str, Any]) -> str:
     discarded = sum(f["rows_discarded"] for f in summary["tables"].values())
     failed = f", {len(summary['errors'])} failed" if summary["errors"] else ""
     target = f"{summary.get('integration_code')} {summary.get('schema')}"
-    return f"{target}: {rows} rows, {discarded} discarded{failed}"
+    # Events first: "60 rows" for 30 track events (tracks + the event's table) reads like a bug.
+    events = summary.get("events", 0)
+    return f"{target}: {events} events -> {rows} rows, {discarded} discarded{failed}"
 
 
 def run_load_task(integration_id: str, context: Any) -> dict[str, Any]:

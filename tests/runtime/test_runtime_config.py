@@ -61,3 +61,13 @@ def test_stack_runs_every_airflow_service_with_the_same_env(sqlite_settings: Set
         assert service.env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18280/execution/"
         assert service.env["EVENTYARD_COLLECTOR_PUBLIC_URL"] == "http://127.0.0.1:18080"
         assert service.env["EVENTYARD_PUBLIC_URL"] == "http://127.0.0.1:18000"
+
+
+def test_task_instance_debugger_tab_has_a_route_of_its_own(sqlite_settings: Settings) -> None:
+    from eventyard.airflow_links import external_views
+
+    # Airflow 3.3's UI lists task-instance views only when they declare a `url_route`.
+    tabs = [v for v in external_views(sqlite_settings) if v["destination"] == "task_instance"]
+    assert tabs and all(v.get("url_route") for v in tabs)
+    routes = [v["url_route"] for v in external_views(sqlite_settings) if v.get("url_route")]
+    assert len(routes) == len(set(routes)), "routes must be unique across the UI"
