@@ -6,11 +6,11 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
-from strawberry.fastapi import GraphQLRouter
 
 from eventyard.catalog import load_catalog
 from eventyard.db.engine import get_engine
 from eventyard.houston.body_limit import BodyLimit
+from eventyard.houston.explorer import OfflineGraphQLRouter, explorer_assets_router
 from eventyard.houston.gql.context import make_context_getter
 from eventyard.houston.gql.schema import build_schema
 from eventyard.houston.links import links_router
@@ -23,12 +23,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = get_engine(settings)
     load_catalog()  # validates the destination data now, not on the first request
     app = FastAPI(title="Eventyard Houston", docs_url=None, redoc_url=None, openapi_url=None)
-    graphql = GraphQLRouter(
+    # GraphiQL's assets come from pinned npm packages served here, never from a CDN.
+    graphql = OfflineGraphQLRouter(
         build_schema(settings),
         graphql_ide="graphiql" if settings.graphql_explorer else None,
         context_getter=make_context_getter(settings, engine),
     )
     app.include_router(graphql, prefix="/graphql")
+    if settings.graphql_explorer:
+        app.include_router(explorer_assets_router())
     app.add_middleware(BodyLimit)
     app.include_router(links_router(settings, engine))
 
