@@ -52,7 +52,7 @@ LAPTOP_DEFAULTS = {
     "AIRFLOW__API__WORKERS": "1",
     "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
     # Our DAG files change only with a release: parse them every 10 minutes (a modified file
-    # is re-parsed at the next folder refresh), list the folder every minute.
+    # is re-parsed at once), list the folder every minute.
     "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
     "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
     "AIRFLOW__DAG_PROCESSOR__PRINT_STATS_INTERVAL": "0",
@@ -65,6 +65,8 @@ LAPTOP_DEFAULTS = {
     "AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "60",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "30",
     "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "10",
+    # A loaded 2-core machine can keep the API server busy for more than Airflow's 5 s.
+    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
 }
 
 

@@ -50,7 +50,11 @@ def test_stack_runs_every_airflow_service_with_the_same_env(sqlite_settings: Set
     ports = Ports(collector=18080, houston=18000, airflow=18280)
     services = stack_services(eventyard_env(env, ports), ports)
     names = [s.name for s in services]
-    assert names == ["collector", "houston", "scheduler", "dag-processor", "triggerer", "api-server"]
+    assert names == ["collector", "houston", "api-server", "scheduler", "dag-processor", "triggerer"]
+    # Task runners call the execution API at once: the other Airflow services wait for it.
+    assert {s.after for s in services if s.name in {"scheduler", "dag-processor", "triggerer"}} == {
+        "api-server"
+    }
     assert {s.argv[1] for s in airflow_services(env)} == {
         "scheduler",
         "dag-processor",

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from eventyard.runtime.supervisor import Service
 
-AIRFLOW_COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
+# The API server first: the scheduler's first task runners call its execution API at once, and
+# on a busy laptop an API server still starting makes them time out.
+AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Every service runs on this machine and writes task logs under AIRFLOW_HOME, where the API
 # server reads them: the log-serving side processes (fixed ports 8793/8794) are not needed.
 EXTRA_ARGS = {"scheduler": ["--skip-serve-logs"], "triggerer": ["--skip-serve-logs"]}
@@ -55,6 +57,7 @@ def airflow_services(env: Mapping[str, str]) -> list[Service]:
                 env=env,
                 url=base if is_api else None,
                 ready_url=f"{base}/api/v2/monitor/health" if is_api else None,
+                after=None if is_api else "api-server",
             )
         )
     return services

@@ -34,6 +34,7 @@ class Service:
     env: Mapping[str, str]
     url: str | None = None  # what to print for people (a UI or API address)
     ready_url: str | None = None  # polled until it answers, to print "ready"
+    after: str | None = None  # start only once this service's ready_url answers
 
 
 @dataclass
@@ -67,9 +68,14 @@ class Supervisor:
             self.out.write(prefix + line.rstrip("\n") + "\n")
             self.out.flush()
 
-    def start(self) -> None:
-        """Start every service (in the given order)."""
+    def start(self, ready_timeout: float = 600.0) -> None:
+        """Start every service in order; one with ``after`` waits until that service answers."""
+        by_name = {s.name: s for s in self.services}
         for service in self.services:
+            if service.after is not None and not self._await_ready(by_name[service.after], ready_timeout):
+                self.emit(service.name, f"not started: {service.after} never answered")
+                self._stopping.set()
+                return
             process = subprocess.Popen(
                 list(service.argv),
                 env=dict(service.env),
@@ -85,6 +91,21 @@ class Supervisor:
             reader.start()
             self._running.append(_Running(service, process, reader))
             self.emit(service.name, f"started (pid {process.pid}): {' '.join(service.argv[:3])}")
+
+    def _await_ready(self, service: Service, timeout: float) -> bool:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while service.ready_url and time.monotonic() < deadline and not self._stopping.is_set():
+            try:
+                if httpx.get(service.ready_url, timeout=2.0).status_code < 500:
+                    return True
+            except httpx.HTTPError:
+                pass
+            if any(r.process.poll() is not None for r in self._running):
+                return False
+            time.sleep(0.5)
+        return service.ready_url is None
 
     def _pump(self, name: str, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
