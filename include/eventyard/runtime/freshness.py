@@ -209,12 +209,23 @@ def run_freshness(postgres_url: str, rate: float, seconds: float, idle_seconds: 
             stop.set()
             watcher.join()
             result.at_webhook = dict(receiver.arrived)
-            time.sleep(15)  # the last runs finish; then the stack is idle
+            _wait(lambda: not _runs_in_flight(stack), 300)  # the last runs finish: then it is idle
+            time.sleep(10)
             result.idle_cpu, result.memory_mb, result.processes = measure_idle(stack, idle_seconds)
         finally:
             receiver.close()
             stack.stop()
     return result
+
+
+def _runs_in_flight(stack: RunningStack) -> bool:
+    """Whether Airflow has a DAG run queued or running (its SQLite metadata DB, read-only)."""
+    import sqlite3
+
+    path = stack.home / "airflow" / "airflow.db"
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+        busy = db.execute("SELECT count(*) FROM dag_run WHERE state IN ('queued', 'running')").fetchone()
+    return bool(busy and busy[0])
 
 
 def _wait(done: Any, timeout: float) -> None:
