@@ -59,8 +59,8 @@ LAPTOP_DEFAULTS = {
     "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "120",
     "AIRFLOW__TRIGGERER__CAPACITY": "50",
     # Idle cost: each scheduler loop queries the metadata DB; a loop that found work starts the
-    # next one at once, so a 3 s idle sleep adds at most 3 s per step of a run.
-    "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "3",
+    # next one at once, so a 4 s idle sleep adds at most 4 s per step of a run.
+    "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "4",
     "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "10",
     "AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "60",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "30",

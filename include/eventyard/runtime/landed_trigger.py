@@ -32,19 +32,21 @@ RECENT_WINDOW = 256  # batches below the top whose late commits still change the
 
 
 def manifest_fingerprint(database_url: str | None = None) -> str:
-    """``"<max seq>:<batches in the last RECENT_WINDOW seqs>"`` of the landing manifest (blocking)."""
+    """``"<max seq>:<batches in the last RECENT_WINDOW seqs>"`` of the landing manifest (blocking).
+
+    One round trip; both parts are read off the primary key's index.
+    """
     from sqlalchemy import func, select
 
     from eventyard.db.engine import engine_for, get_engine
     from eventyard.db.models import Batch
 
     engine = engine_for(database_url) if database_url else get_engine()
+    top = select(func.coalesce(func.max(Batch.seq), 0)).scalar_subquery()
+    recent = select(func.count()).select_from(Batch).where(Batch.seq > top - RECENT_WINDOW).scalar_subquery()
     with engine.connect() as conn:
-        top = conn.execute(select(func.max(Batch.seq))).scalar_one_or_none() or 0
-        recent = conn.execute(
-            select(func.count()).select_from(Batch).where(Batch.seq > top - RECENT_WINDOW)
-        ).scalar_one()
-    return f"{top}:{recent}"
+        row = conn.execute(select(top, recent)).one()
+    return f"{row[0]}:{row[1]}"
 
 
 class LandedBatchesTrigger(BaseEventTrigger):
