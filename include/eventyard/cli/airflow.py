@@ -1,4 +1,4 @@
-"""``eventyard airflow``: the Airflow UI, scheduler and DAG processor on the embedded defaults."""
+"""``eventyard airflow``: Airflow's scheduler, DAG processor, triggerer and API server, embedded defaults."""
 
 from __future__ import annotations
 
