@@ -59,28 +59,24 @@ async def main(source_id: str) -> dict[str, Any]:
     from eventyard.runtime.landed_trigger import LandedBatchesTrigger
 
     settings = get_settings()
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {}  # the asset state store, kept across the "restart"
     out: dict[str, Any] = {}
 
-    trigger = LandedBatchesTrigger(poll_seconds=0.1)
-    trigger.asset_state_store = DictStateStore(state)  # type: ignore[assignment]
-    watching = Watching(trigger)
-    out["empty_manifest"] = await watching.next_event(1.0)
-    land_batch(settings, source_id, [message("track", event="a")])
-    out["first"] = await watching.next_event(10.0)
-    out["nothing_new"] = await watching.next_event(1.0)
-    land_batch(settings, source_id, [message("track", event="b")])
-    out["second"] = await watching.next_event(10.0)
-    await watching.stop()
+    async def watch(*steps: tuple[str, str | None]) -> LandedBatchesTrigger:
+        """Start a trigger; per step, optionally land a batch, then note the next event (or None)."""
+        trigger = LandedBatchesTrigger(poll_seconds=0.1)
+        trigger.asset_state_store = DictStateStore(state)  # type: ignore[assignment]
+        watching = Watching(trigger)
+        for name, event in steps:
+            if event is not None:
+                land_batch(settings, source_id, [message("track", event=event)])
+            out[name] = await watching.next_event(10.0 if event else 1.0)
+        await watching.stop()
+        return trigger
 
+    await watch(("empty_manifest", None), ("first", "a"), ("nothing_new", None), ("second", "b"))
     # A restarted triggerer (same state store) does not fire again for batches already announced.
-    restarted = LandedBatchesTrigger(poll_seconds=0.1)
-    restarted.asset_state_store = DictStateStore(state)  # type: ignore[assignment]
-    watching = Watching(restarted)
-    out["after_restart"] = await watching.next_event(1.0)
-    land_batch(settings, source_id, [message("track", event="c")])
-    out["after_restart_new"] = await watching.next_event(10.0)
-    await watching.stop()
+    restarted = await watch(("after_restart", None), ("after_restart_new", "c"))
     out["serialized"] = list(restarted.serialize())
     return out
 
