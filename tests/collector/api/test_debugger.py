@@ -103,3 +103,18 @@ def test_page_without_a_token_asks_for_a_houston_login_instead(col: Collector) -
         f"/debugger/{WK}/events.json", headers={"Authorization": f"Bearer {ok.json()['token']}"}
     )
     assert events.status_code == 200 and "events" in events.json()
+
+
+def test_page_script_parses(col: Collector) -> None:
+    # The page is plain JavaScript with no build step: make sure a browser can parse it at all.
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    assert node, "node is needed (make setup installs the npm packages with it)"
+    script = col.client.get(f"/debugger/{WK}").text.split("<script>")[1].split("</script>")[0]
+    check = subprocess.run(
+        [node, "-e", "new Function(require('fs').readFileSync(0, 'utf8'))"],
+        input=script, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
