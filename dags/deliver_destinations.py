@@ -1,5 +1,9 @@
 """Deliver new landed events to every enabled API and stream destination.
 
+Runs as soon as new batches land (the `eventyard-landed-batches` asset, watched in the
+triggerer), and every 10 minutes as a safety net, which also picks up retries that came due;
+created unpaused.
+
 One mapped task per enabled integration (Webhooks, Amplitude, Mixpanel, GA4, Kinesis, ...).
 Each task runs one delivery cycle of that integration: it retries the events whose retry is due,
 then reads the landed batches the integration has not read yet (its own ledger in the control
@@ -20,12 +24,15 @@ from typing import Any
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
+from eventyard.runtime.schedules import when_batches_land
+
 
 @dag(
     dag_id="deliver_destinations",
-    schedule="* * * * *",
+    schedule=when_batches_land(),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,
     max_active_runs=1,
     doc_md=__doc__,
     tags=["eventyard", "destinations"],

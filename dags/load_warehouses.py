@@ -1,5 +1,8 @@
 """Load new landed batches into every enabled warehouse, in Segment's table layout.
 
+Runs as soon as new batches land (the `eventyard-landed-batches` asset, watched in the
+triggerer), and every 10 minutes as a safety net; created unpaused.
+
 One mapped task per enabled warehouse/storage integration (DuckDB, Postgres, Redshift, BigQuery,
 S3 event logs). Each loads its source's new batches in bounded chunks; the ledger in the control
 DB makes loads incremental and idempotent, so a retry reloads only the tables that failed.
@@ -16,12 +19,15 @@ from typing import Any
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
+from eventyard.runtime.schedules import when_batches_land
+
 
 @dag(
     dag_id="load_warehouses",
-    schedule="* * * * *",
+    schedule=when_batches_land(),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
+    is_paused_upon_creation=False,
     max_active_runs=1,
     doc_md=__doc__,
     tags=["eventyard", "warehouse"],

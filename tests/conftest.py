@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from eventyard.db.engine import engine_for, make_engine
 from eventyard.db.migrate import upgrade
+from eventyard.runtime.local_stack import free_port as _free_port
 from eventyard.settings import Settings, get_settings
 
 PG_ADMIN_URLS = (
@@ -137,11 +138,7 @@ def sqlite_settings(state_home: Path) -> Settings:
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return _free_port()
 
 
 @pytest.fixture

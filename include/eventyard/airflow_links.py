@@ -40,6 +40,9 @@ def external_views(settings: Settings) -> list[dict[str, Any]]:
             "name": "Live debugger",
             "href": f"{URL_PREFIX}/debugger/{{DAG_ID}}/{{RUN_ID}}/{{TASK_ID}}/{{MAP_INDEX}}",
             "destination": "task_instance",
+            # Airflow 3.3's UI shows a task-instance tab only for views with a route of their own
+            # (it renders the href in a frame under /plugin/<url_route>).
+            "url_route": "eventyard-debugger",
         },
     ]
 

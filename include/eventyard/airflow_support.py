@@ -42,10 +42,62 @@ def airflow_home(settings: Settings) -> Path:
     return (settings.home / "airflow").resolve()
 
 
-def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+DEFAULT_API_PORT = 8280
+
+# Sized for a 2-core laptop: the LocalExecutor forks ``parallelism`` workers up front (32 by
+# default), the DAG processor forks per parse, and every loop that wakes up costs idle CPU.
+LAPTOP_DEFAULTS = {
+    "AIRFLOW__CORE__PARALLELISM": "4",
+    "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "4",
+    "AIRFLOW__API__WORKERS": "1",
+    "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+    # Our DAG files change only with a release: parse them every 10 minutes (a modified file
+    # is re-parsed at once), list the folder every minute.
+    "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
+    "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
+    "AIRFLOW__DAG_PROCESSOR__PRINT_STATS_INTERVAL": "0",
+    "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "120",
+    "AIRFLOW__TRIGGERER__CAPACITY": "50",
+    # Idle cost: each scheduler loop queries the metadata DB; a loop that found work starts the
+    # next one at once, so a 4 s idle sleep adds at most 4 s per step of a run.
+    "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "4",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "10",
+    "AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "60",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "30",
+    "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "10",
+    # A loaded 2-core machine can keep the API server busy for more than Airflow's 5 s.
+    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
+}
+
+
+def execution_api_url(host: str, port: int | str) -> str:
+    """The URL task runners call the API server's execution API at (``[core] execution_api_server_url``).
+
+    Airflow's default is ``http://localhost:8080/execution/`` whatever port the API server
+    listens on. A wildcard bind address (``0.0.0.0``, ``::``) is reached over loopback, because
+    the executor's workers run on the same machine as the API server in every setup this
+    function serves (``eventyard airflow``, ``eventyard up``, one container); with the Celery
+    or Kubernetes executor set ``AIRFLOW__CORE__EXECUTION_API_SERVER_URL`` to the API server's
+    address on the network instead.
+    """
+    reach = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(host, host)
+    if ":" in reach and not reach.startswith("["):
+        reach = f"[{reach}]"
+    return f"http://{reach}:{port}/execution/"
+
+
+def airflow_env(
+    settings: Settings,
+    base: Mapping[str, str] | None = None,
+    *,
+    api_host: str | None = None,
+    api_port: int | None = None,
+) -> dict[str, str]:
     """The environment Airflow runs with: ``base`` (default: this process's) plus our defaults.
 
-    Defaults only fill gaps, so an operator's ``AIRFLOW__*`` variables always win.
+    Defaults only fill gaps, so an operator's ``AIRFLOW__*`` variables always win; ``api_host``
+    and ``api_port`` (command-line options) win over the embedded defaults. The execution API
+    URL follows the API server's host and port unless set explicitly.
     """
     env = dict(os.environ if base is None else base)
     home = airflow_home(settings)
@@ -57,21 +109,25 @@ def airflow_env(settings: Settings, base: Mapping[str, str] | None = None) -> di
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__HOST": api_host or "127.0.0.1",
+        "AIRFLOW__API__PORT": str(api_port or DEFAULT_API_PORT),
         # A laptop install: no login page in front of the UI (the API server binds to loopback).
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        **LAPTOP_DEFAULTS,
     }
     for key, value in defaults.items():
         env.setdefault(key, value)
+    env.setdefault(
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+        execution_api_url(env["AIRFLOW__API__HOST"], env["AIRFLOW__API__PORT"]),
+    )
     conn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     if conn.startswith("postgresql+psycopg://"):
         # psycopg 3 is sync and async in one driver: Airflow's async engine needs no asyncpg then.
         env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", conn)
     # Tasks run in Airflow's worker processes: they must find the same Eventyard state.
     env["EVENTYARD_HOME"] = str(settings.home.resolve())
-    # `airflow standalone` starts its services as `airflow <command>`: this venv's one.
+    # Airflow starts its services and tasks as `airflow <command>`: this venv's one.
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = os.pathsep.join(p for p in (bin_dir, env.get("PATH", "")) if p)
@@ -197,6 +253,7 @@ def load_integration_chunks(
         "integration_id": integration_id,
         "source_id": source_id,
         "batches": 0,
+        "events": 0,
         "batches_completed": 0,
         "remaining": 0,
         "tables": {},
@@ -207,6 +264,7 @@ def load_integration_chunks(
         for key in ("integration_code", "schema"):
             summary[key] = report.get(key)
         summary["batches"] += report["batches"]
+        summary["events"] += report.get("events", 0)
         summary["batches_completed"] += report["batches_completed"]
         summary["remaining"] = report["remaining"]
         summary["errors"].update(report["errors"])
@@ -252,7 +310,9 @@ def summary_label(summary: Mapping[str, Any]) -> str:
     discarded = sum(f["rows_discarded"] for f in summary["tables"].values())
     failed = f", {len(summary['errors'])} failed" if summary["errors"] else ""
     target = f"{summary.get('integration_code')} {summary.get('schema')}"
-    return f"{target}: {rows} rows, {discarded} discarded{failed}"
+    # Events first: "60 rows" for 30 track events (tracks + the event's table) reads like a bug.
+    events = summary.get("events", 0)
+    return f"{target}: {events} events -> {rows} rows, {discarded} discarded{failed}"
 
 
 def run_load_task(integration_id: str, context: Any) -> dict[str, Any]:

@@ -62,7 +62,8 @@ class Settings(BaseSettings):
 
     # Collector
     spool_dir: Path | None = Field(default=None, description="Spool directory; under home when unset.")
-    flush_interval_seconds: float = Field(default=10.0, ge=0.05, le=600)
+    # Seal and land the active segment after this long: the first part of send -> warehouse time.
+    flush_interval_seconds: float = Field(default=5.0, ge=0.05, le=600)
     flush_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     writekey_cache_seconds: float = Field(default=5.0, ge=0)
     debugger_size: int = Field(default=200, ge=1)

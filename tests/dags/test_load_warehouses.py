@@ -33,22 +33,41 @@ def _run(settings: Settings, *args: str) -> str:
     return proc.stdout
 
 
+DESCRIBE_DAGS = """
+import json
+from airflow.dag_processing.dagbag import DagBag
+
+bag = DagBag(dag_folder=DAGS)
+out = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": sorted(bag.dags)}
+for dag_id in ("load_warehouses", "deliver_destinations"):
+    d = bag.dags[dag_id]
+    assets = list(d.timetable.asset_condition.objects)
+    out[dag_id] = {
+        "catchup": d.catchup, "max_active_runs": d.max_active_runs, "doc": bool(d.doc_md),
+        "paused_upon_creation": d.is_paused_upon_creation, "cron": d.timetable.timetable.expression,
+        "assets": [a.name for a in assets],
+        "watchers": [w.trigger.serialize()[0] for a in assets for w in a.watchers],
+        "tasks": sorted(t.task_id for t in d.tasks),
+    }
+out["retries"] = bag.dags["load_warehouses"].get_task("load").retries
+print("RESULT " + json.dumps(out))
+"""
+
+
 def test_dags_folder_imports_cleanly(sqlite_settings: Settings) -> None:
-    script = (
-        "import json; from airflow.dag_processing.dagbag import DagBag; "
-        f"bag = DagBag(dag_folder={str(project_root() / 'dags')!r}); "
-        "d = bag.dags['load_warehouses']; "
-        "print('RESULT ' + json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()}, "
-        "'dags': sorted(bag.dags), 'schedule': str(d.schedule), 'catchup': d.catchup, "
-        "'max_active_runs': d.max_active_runs, 'doc': bool(d.doc_md), "
-        "'tasks': sorted(t.task_id for t in d.tasks), 'retries': d.get_task('load').retries}))"
-    )
-    out = _run(sqlite_settings, "-c", script)
-    result = json.loads(out.split("RESULT ", 1)[1])
+    script = DESCRIBE_DAGS.replace("DAGS", repr(str(project_root() / "dags")))
+    result = json.loads(_run(sqlite_settings, "-c", script).split("RESULT ", 1)[1])
     assert result["errors"] == {}
-    assert "load_warehouses" in result["dags"]
-    assert result["schedule"] == "* * * * *" and result["catchup"] is False and result["max_active_runs"] == 1
-    assert result["doc"] and result["tasks"] == ["enabled_integrations", "load"] and result["retries"] >= 1
+    assert {"load_warehouses", "deliver_destinations"} <= set(result["dags"])
+    for dag_id in ("load_warehouses", "deliver_destinations"):
+        dag = result[dag_id]
+        assert dag["catchup"] is False and dag["max_active_runs"] == 1 and dag["doc"], dag
+        assert dag["paused_upon_creation"] is False, "our DAGs run without a manual unpause"
+        # They run when batches land (the manifest watcher), with a slow cron as a safety net.
+        assert dag["assets"] == ["eventyard-landed-batches"], dag
+        assert dag["watchers"] == ["eventyard.runtime.landed_trigger.LandedBatchesTrigger"], dag
+        assert dag["cron"] == "*/10 * * * *", dag
+    assert result["load_warehouses"]["tasks"] == ["enabled_integrations", "load"] and result["retries"] >= 1
 
 
 def test_dag_run_loads_new_batches_and_reports_per_table(sqlite_settings: Settings, tmp_path: Path) -> None:
@@ -77,7 +96,10 @@ def test_dag_run_loads_new_batches_and_reports_per_table(sqlite_settings: Settin
     assert report["tables"]["up"] == {"rows_loaded": 7, "rows_discarded": 0}
     assert report["tables"]["tracks"]["rows_loaded"] == 7
     assert report["tables"]["users"]["rows_loaded"] == 1
-    assert outcome["labels"]["load"]["0"].startswith("duckdb my_shop: ")
+    # 8 events (7 tracks, 1 identify) make 7 `up` + 7 `tracks` + 1 `identifies` + 1 `users` rows:
+    # the label counts events first, so the doubled rows do not read like duplicates.
+    assert report["events"] == 8
+    assert outcome["labels"]["load"]["0"] == "duckdb my_shop: 8 events -> 16 rows, 0 discarded"
     assert outcome["links"]["0"] == f"http://127.0.0.1:8080/debugger/{source_id}"
     assert outcome["missing_link_status"] == 404
     # Airflow's task log holds one line per table.

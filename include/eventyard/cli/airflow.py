@@ -1,11 +1,8 @@
-"""``eventyard airflow``: the Airflow UI, scheduler and DAG processor on the embedded defaults."""
+"""``eventyard airflow``: Airflow's scheduler, DAG processor, triggerer and API server, embedded defaults."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-from pathlib import Path
 
 import typer
 
@@ -25,36 +22,32 @@ def airflow(
         False, "--migrate-only", help="Create/upgrade the metadata DB and exit."
     ),
 ) -> None:
-    """Run Airflow 3 locally (``airflow standalone``) with Eventyard's dags/ and plugins/.
+    """Run Airflow 3 locally: scheduler (LocalExecutor), DAG processor, triggerer and API server.
 
-    State lives in ``$EVENTYARD_HOME/airflow`` with a SQLite metadata DB. For production set
-    ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` (Postgres) and run Airflow's own services; every
-    ``AIRFLOW__*`` variable already set is respected.
+    State lives in ``$EVENTYARD_HOME/airflow`` with a SQLite metadata DB; the task runners reach
+    the execution API on the API server's own host and port. For production set
+    ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` (Postgres); every ``AIRFLOW__*`` variable already
+    set is respected. ``eventyard up`` runs the collector and Houston alongside.
     """
-    from eventyard.airflow_support import airflow_env, migrate_metadata_db
-    from eventyard.cli.control import init_quietly
+    from eventyard.runtime.launch import prepare_airflow, run_foreground
+    from eventyard.runtime.stack import airflow_services
 
     settings = get_settings()
-    init_quietly()
-    env = airflow_env(settings)
-    # Explicit options win over the embedded defaults; operators' AIRFLOW__API__* variables win over both.
-    env["AIRFLOW__API__HOST"] = os.environ.get("AIRFLOW__API__HOST", host)
-    env["AIRFLOW__API__PORT"] = os.environ.get("AIRFLOW__API__PORT", str(port))
-    migrate_metadata_db(settings, env=env)
+    env = prepare_airflow(settings, api_host=host, api_port=port)
+    api = f"http://{env['AIRFLOW__API__HOST']}:{env['AIRFLOW__API__PORT']}"
     typer.echo(
         json.dumps(
             {
                 "airflow_home": env["AIRFLOW_HOME"],
                 "dags_folder": env["AIRFLOW__CORE__DAGS_FOLDER"],
-                "ui": f"http://{env['AIRFLOW__API__HOST']}:{env['AIRFLOW__API__PORT']}",
+                "ui": api,
+                "execution_api": env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"],
             }
         )
     )
     if migrate_only:
         return
-    airflow_bin = str(Path(sys.executable).with_name("airflow"))
-    # Replace this process, so Ctrl-C and signals from a supervisor reach Airflow directly.
-    os.execve(airflow_bin, [airflow_bin, "standalone"], env)
+    raise typer.Exit(run_foreground(airflow_services(env), title="Airflow"))
 
 
 def airflow_dag_test(dag_id: str = typer.Argument("load_warehouses", help="DAG to run once.")) -> None:

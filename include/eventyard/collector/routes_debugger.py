@@ -1,9 +1,12 @@
 """The live debugger: a source's most recent events (accepted and rejected, with reasons).
 
 ``GET /debugger/{sourceId}`` is a small page that polls ``events.json`` every 500 ms;
-``GET /debugger/{sourceId}/events.json`` is the data. Both are for members of the source's
-organization only, authenticated by a Houston credential (JWT or API key) in
-``authorization: Bearer <token>``, or ``?token=`` (so the page can be opened from a link).
+``GET /debugger/{sourceId}/events.json`` is the data, for members of the source's organization
+only, authenticated by a Houston credential (JWT or API key) in ``authorization: Bearer
+<token>``, or ``?token=``. Opened without a credential (a link from the Airflow UI), the page
+holds no data and asks for a Houston login instead: ``POST /debugger/{sourceId}/login`` checks
+the email and password exactly like Houston's ``createToken`` (same throttling), then the
+membership, and answers with a token the page keeps for the browser tab.
 """
 
 from __future__ import annotations
@@ -78,10 +81,13 @@ async def debugger_events(request: Request) -> Response:
 
 
 async def debugger_page(request: Request) -> Response:
-    """The HTML page (it reads the token from its own URL and polls the JSON with it)."""
-    checked = await _check(request)
-    if isinstance(checked, Response):
-        return checked
+    """The HTML page: with a credential it is checked first; without one the page asks for a login."""
+    if _credential(request) is not None:
+        checked = await _check(request)
+        if isinstance(checked, Response):
+            return checked
+    elif not valid_source_id(request.path_params["source_id"]):
+        return JSONResponse({"success": False, "code": "not_found", "message": "no such source"}, 404)
     page = resources.files("eventyard.collector").joinpath("debugger.html").read_bytes()
     return Response(
         page,
@@ -90,7 +96,42 @@ async def debugger_page(request: Request) -> Response:
     )
 
 
+def _login(runtime: CollectorRuntime, source_id: str, username: str, password: str) -> str:
+    """(thread) Houston's login, then the source membership check; the token on success."""
+    from eventyard.houston.codes import HoustonError
+    from eventyard.houston.services import accounts
+    from eventyard.houston.services.unit import run_unit
+
+    try:
+        session = run_unit(runtime.engine, runtime.settings, None, accounts.login, username, password)
+    except HoustonError as exc:
+        raise DebuggerDenied(401, "unauthenticated", exc.message) from None
+    _authorize(runtime, source_id, f"Bearer {session.token}")
+    return session.token
+
+
+async def debugger_login(request: Request) -> Response:
+    """Exchange a Houston email and password for a token that may watch this source."""
+    runtime: CollectorRuntime = request.app.state.runtime
+    source_id = request.path_params["source_id"]
+    try:
+        body = await request.json()
+        username, password = str(body["username"]), str(body["password"])
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse(
+            {"success": False, "code": "bad_request", "message": "username and password"}, 400
+        )
+    if not valid_source_id(source_id):
+        return JSONResponse({"success": False, "code": "not_found", "message": "no such source"}, 404)
+    try:
+        token = await asyncio.to_thread(_login, runtime, source_id, username, password)
+    except DebuggerDenied as exc:
+        return JSONResponse({"success": False, "code": exc.code, "message": str(exc)}, exc.status)
+    return JSONResponse({"success": True, "token": token}, headers={"cache-control": "no-store"})
+
+
 ROUTES = [
     Route("/debugger/{source_id}", debugger_page, methods=["GET"]),
     Route("/debugger/{source_id}/events.json", debugger_events, methods=["GET"]),
+    Route("/debugger/{source_id}/login", debugger_login, methods=["POST"]),
 ]

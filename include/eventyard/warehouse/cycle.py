@@ -110,6 +110,8 @@ def load_integration(
         "integration_code": integration.integration_code,
         "schema": schema,
         "batches": len(batches),
+        # Events, not rows: one track event is a row in `tracks` and one in its event's table.
+        "events": sum(b.row_count for b in batches),
         "batches_completed": 0,
         "remaining": remaining,
         "tables": {},

@@ -37,7 +37,7 @@ def test_member_of_another_organization_gets_403(col: Collector) -> None:
 
 def test_no_or_bad_token_gets_401(col: Collector) -> None:
     assert col.client.get(f"/debugger/{WK}/events.json").status_code == 401
-    assert col.client.get(f"/debugger/{WK}").status_code == 401
+    assert col.client.get(f"/debugger/{WK}", params={"token": "not-a-jwt"}).status_code == 401
     bad = col.client.get(f"/debugger/{WK}/events.json", headers={"Authorization": "Bearer not-a-jwt"})
     assert bad.status_code == 401
 
@@ -66,3 +66,55 @@ def test_rings_are_shared_between_workers_through_the_spool_dir(tmp_path: Path) 
     assert [e["message"]["n"] for e in worker_b.recent(WK)] == [4, 3, 2]
     worker_b.forget_own_snapshots()
     assert [e["message"]["n"] for e in worker_a.recent(WK)] == [3, 1]
+
+
+def _set_password(col: Collector, who: str, password: str) -> None:
+    from eventyard.db.engine import engine_for, session_scope
+    from eventyard.db.models import User
+    from eventyard.houston.security import hash_password
+
+    with session_scope(engine_for(col.settings.resolved_database_url)) as session:
+        user = session.get(User, col.ids[who])
+        assert user is not None
+        user.password_hash = hash_password(password)
+
+
+def test_page_without_a_token_asks_for_a_houston_login_instead(col: Collector) -> None:
+    # The Airflow UI's "Live debugger" tab opens the page with no token in its URL.
+    page = col.client.get(f"/debugger/{WK}")
+    assert page.status_code == 200 and '<form id="login"' in page.text
+    assert "recent events" in page.text and "sessionStorage" in page.text
+    _set_password(col, "member", "member password 1")
+    _set_password(col, "outsider", "outsider password 1")
+
+    wrong = col.client.post(f"/debugger/{WK}/login", json={"username": "m@acme.test", "password": "nope"})
+    assert wrong.status_code == 401 and wrong.json()["success"] is False
+    outsider = col.client.post(
+        f"/debugger/{WK}/login", json={"username": "o@other.test", "password": "outsider password 1"}
+    )
+    assert outsider.status_code == 403, "a valid login of another organization may not watch"
+    assert col.client.post(f"/debugger/{WK}/login", content=b"not json").status_code == 400
+
+    ok = col.client.post(
+        f"/debugger/{WK}/login", json={"username": "m@acme.test", "password": "member password 1"}
+    )
+    assert ok.status_code == 200 and ok.json()["success"] is True
+    events = col.client.get(
+        f"/debugger/{WK}/events.json", headers={"Authorization": f"Bearer {ok.json()['token']}"}
+    )
+    assert events.status_code == 200 and "events" in events.json()
+
+
+def test_page_script_parses(col: Collector) -> None:
+    # The page is plain JavaScript with no build step: make sure a browser can parse it at all.
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    assert node, "node is needed (make setup installs the npm packages with it)"
+    script = col.client.get(f"/debugger/{WK}").text.split("<script>")[1].split("</script>")[0]
+    check = subprocess.run(
+        [node, "-e", "new Function(require('fs').readFileSync(0, 'utf8'))"],
+        input=script, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
