@@ -15,6 +15,7 @@ from eventyard.db.models import Integration
 from eventyard.warehouse import loader
 from eventyard.warehouse.cycle import enabled_warehouse_integrations, load_once
 from eventyard.warehouse.models import FAILED, LOADED, WarehouseLoad
+from eventyard.warehouse.report import TableFigures
 from tests.warehouse.conftest import Warehouse
 from tests.warehouse.factories import make_integration, message
 
@@ -44,12 +45,12 @@ def _ledger(warehouse: Warehouse) -> list[tuple[str, str, str, int]]:
 def test_each_load_picks_up_exactly_the_new_batches(warehouse: Warehouse) -> None:
     first = warehouse.land(_every_kind("one"))
     report = warehouse.load()
-    assert (report["batches"], report["batches_completed"], report["remaining"]) == (1, 1, 0)
-    assert report["tables"]["tracks"] == {"rows_loaded": 2, "rows_discarded": 0}
-    assert warehouse.load()["batches"] == 0
+    assert (report.batches, report.batches_completed, report.remaining) == (1, 1, 0)
+    assert report.tables["tracks"] == TableFigures(2, 0)
+    assert warehouse.load().batches == 0
     second = warehouse.land(_every_kind("two"))
     report = warehouse.load()
-    assert report["batches"] == 1 and report["tables"]["identifies"]["rows_loaded"] == 1
+    assert report.batches == 1 and report.tables["identifies"].rows_loaded == 1
     assert {b for b, t, s, _ in _ledger(warehouse) if t == "*" and s == LOADED} == {first, second}
     tables = {"tracks", "order_completed", "bad_value", "identifies", "users", "pages", "screens", "groups"}
     assert {t for b, t, _, _ in _ledger(warehouse) if b == first} == tables | {"*", "aliases"}
@@ -60,8 +61,8 @@ def test_chunks_are_bounded(warehouse: Warehouse) -> None:
     for i in range(3):
         warehouse.land([message("track", event="E", userId="u", messageId=f"c{i}")])
     report = warehouse.load(max_batches=2)
-    assert (report["batches"], report["remaining"]) == (2, 1)
-    assert warehouse.load(max_batches=2)["batches"] == 1
+    assert (report.batches, report.remaining) == (2, 1)
+    assert warehouse.load(max_batches=2).batches == 1
     assert len(warehouse.rows("e")) == 3
 
 
@@ -69,18 +70,16 @@ def test_failed_table_is_retried_alone(warehouse: Warehouse, monkeypatch: pytest
     # A real warehouse error: the table exists with a constraint every row violates.
     with warehouse.dialect() as d:
         d.ensure_schema(warehouse.schema)
-        d.conn.execute(  # type: ignore[attr-defined]
-            f'CREATE TABLE "{warehouse.schema}"."bad_value" ("id" VARCHAR, CHECK (length("id") < 0))'
-        )
+        d.run([f'CREATE TABLE "{warehouse.schema}"."bad_value" ("id" VARCHAR, CHECK (length("id") < 0))'])
     batch = warehouse.land(_every_kind("one"))
     report = warehouse.load()
-    assert set(report["errors"]) == {"bad_value"}
-    assert report["batches_completed"] == 0 and "tracks" in report["tables"]
+    assert set(report.errors) == {"bad_value"}
+    assert report.batches_completed == 0 and "tracks" in report.tables
     assert len(warehouse.rows("tracks")) == 2 and warehouse.rows("bad_value") == []
     assert (batch, "bad_value", FAILED, 1) in _ledger(warehouse)
 
     with warehouse.dialect() as d:
-        d.conn.execute(f'DROP TABLE "{warehouse.schema}"."bad_value"')  # type: ignore[attr-defined]
+        d.run([f'DROP TABLE "{warehouse.schema}"."bad_value"'])
     loaded: list[str] = []
     real_load_table = loader.load_table
 
@@ -90,11 +89,11 @@ def test_failed_table_is_retried_alone(warehouse: Warehouse, monkeypatch: pytest
 
     monkeypatch.setattr(loader, "load_table", spy)
     report = warehouse.load()
-    assert report["errors"] == {} and report["batches_completed"] == 1
+    assert report.errors == {} and report.batches_completed == 1
     assert loaded == ["bad_value"]  # the tables that succeeded are not loaded again
     assert [r["id"] for r in warehouse.rows("bad_value")] == ["one-b"]
     assert (batch, "bad_value", LOADED, 2) in _ledger(warehouse)
-    assert warehouse.load()["batches"] == 0
+    assert warehouse.load().batches == 0
 
 
 def test_reloading_the_same_batches_leaves_identical_tables(warehouse: Warehouse) -> None:
@@ -110,9 +109,9 @@ def test_reloading_the_same_batches_leaves_identical_tables(warehouse: Warehouse
     # Forget the ledger: every batch is loaded again, and nothing changes.
     with session_scope(get_engine(warehouse.settings)) as session:
         session.execute(delete(WarehouseLoad))
-    assert warehouse.load()["batches"] == 3
+    assert warehouse.load().batches == 3
     assert warehouse.snapshot() == before
-    assert warehouse.load()["batches"] == 0
+    assert warehouse.load().batches == 0
     assert warehouse.snapshot() == before
 
 
@@ -124,7 +123,7 @@ def test_types_widen_but_never_narrow_across_loads(warehouse: Warehouse) -> None
     warehouse.land(
         [message("track", event="T", userId="u", messageId="w2", properties={"d": 2, "s": 7, "i": 2.5})]
     )
-    assert warehouse.load()["tables"]["t"] == {"rows_loaded": 1, "rows_discarded": 1}
+    assert warehouse.load().tables["t"] == TableFigures(1, 1)
     assert warehouse.columns("t") is not None
     rows = warehouse.rows("t")
     assert [(r["d"], r["s"], r["i"]) for r in rows] == [(1.5, "x", 1), (2.0, "7", None)]
@@ -138,7 +137,7 @@ def test_config_namespace_and_skipped_tables(warehouse: Warehouse) -> None:
                                                  "skipUsersTable": True})  # fmt: skip
     other.land([message("track", event="E", userId="u"), message("identify", userId="u", traits={"a": 1})])
     report = other.load()
-    assert report["schema"] == "custom_ns" and report["errors"] == {}
+    assert report.schema == "custom_ns" and report.errors == {}
     assert other.tables() == {"e", "identifies"}
 
 
@@ -152,7 +151,7 @@ def test_enabled_warehouse_integrations_and_load_once(warehouse: Warehouse) -> N
     assert not_a_warehouse not in enabled_warehouse_integrations(settings)
     warehouse.land([message("track", event="E", userId="u")])
     [report] = load_once(settings)
-    assert report["integration_id"] == warehouse.integration_id and report["batches"] == 1
+    assert report.integration_id == warehouse.integration_id and report.batches == 1
 
 
 @pytest.mark.parametrize("warehouse", ["duckdb"], indirect=True)
@@ -179,7 +178,7 @@ def test_concurrent_loads_of_one_table_never_race(warehouse: Warehouse) -> None:
 
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(lambda w: w.load(max_batches=1), [warehouse, twin, warehouse, twin]))
-    assert all(r["errors"] == {} for r in reports)
+    assert all(r.errors == {} for r in reports)
     warehouse.load()
     twin.load()
     ids = [r["id"] for r in warehouse.rows("e")]
@@ -190,6 +189,6 @@ def test_huge_names_in_discards_do_not_break_the_key(warehouse: Warehouse) -> No
     huge = "context_" + "x" * 5_000 + "ü" * 5_000  # dropped (envelope prefix); the reason names it
     warehouse.land([message("track", event="E", userId="u", messageId="m" * 3000, properties={huge: "v"})])
     report = warehouse.load()
-    assert report["errors"] == {}
+    assert report.errors == {}
     [discard] = warehouse.rows("discards", order="row_id")
     assert len(discard["reason"]) <= 200 and len(discard["row_id"]) <= 200 and discard["column_value"] == "v"
