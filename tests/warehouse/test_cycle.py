@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from eventyard.cli import app
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Integration
 from eventyard.warehouse import loader
-from eventyard.warehouse.cycle import enabled_warehouse_integrations, load_once
-from eventyard.warehouse.models import FAILED, LOADED, WarehouseLoad
+from eventyard.warehouse.cycle import enabled_warehouse_integrations, load_integration_chunks, load_once
+from eventyard.warehouse.errors import TERMINAL_ATTEMPTS, TransientWarehouseError
+from eventyard.warehouse.models import FAILED, LOADED, PARKED, WarehouseLoad
 from eventyard.warehouse.report import TableFigures
 from tests.warehouse.conftest import Warehouse
 from tests.warehouse.factories import make_integration, message
@@ -192,3 +194,76 @@ def test_huge_names_in_discards_do_not_break_the_key(warehouse: Warehouse) -> No
     assert report.errors == {}
     [discard] = warehouse.rows("discards", order="row_id")
     assert len(discard["reason"]) <= 200 and len(discard["row_id"]) <= 200 and discard["column_value"] == "v"
+
+
+def test_terminal_table_errors_are_parked_and_stop_blocking_the_queue(warehouse: Warehouse) -> None:
+    # Every row violates the table's constraint: retrying the same rows cannot help.
+    with warehouse.dialect() as d:
+        d.ensure_schema(warehouse.schema)
+        d.run([f'CREATE TABLE "{warehouse.schema}"."bad_value" ("id" VARCHAR, CHECK (length("id") < 0))'])
+    batch = warehouse.land(_every_kind("one"))
+    reports = [warehouse.load() for _ in range(TERMINAL_ATTEMPTS)]
+    assert all(r.terminal == ["bad_value"] and not r.retriable for r in reports)
+    assert [r.parked for r in reports] == [[]] * (TERMINAL_ATTEMPTS - 1) + [[f"{batch}/bad_value"]]
+    assert (batch, "bad_value", PARKED, TERMINAL_ATTEMPTS) in _ledger(warehouse)
+    # The batch no longer holds the queue: the next batch loads, the parked table is not retried.
+    warehouse.land(_every_kind("two"))
+    report = warehouse.load()
+    assert report.batches == 1 and report.errors == {"bad_value": report.errors["bad_value"]}
+
+    # Fixed, and queued again with --retry-parked: the parked rows load, nothing else twice.
+    with warehouse.dialect() as d:
+        d.run([f'DROP TABLE "{warehouse.schema}"."bad_value"'])
+    result = CliRunner().invoke(app, ["load", "--once", "--integration", warehouse.integration_id,
+                                      "--retry-parked"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(r["id"] for r in warehouse.rows("bad_value")) == ["one-b", "two-b"]
+    assert len(warehouse.rows("tracks")) == 4 and warehouse.load().batches == 0
+
+
+def test_transient_errors_are_never_parked(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    warehouse.land([message("track", event="E", userId="u", messageId="t1")])
+
+    def unreachable(*_: Any) -> Any:
+        raise TransientWarehouseError("the warehouse went away")
+
+    monkeypatch.setattr(loader, "load_table", unreachable)
+    for _ in range(TERMINAL_ATTEMPTS + 1):
+        report = warehouse.load()
+        assert report.retriable and report.parked == [] and report.batches == 1
+    monkeypatch.undo()
+    assert warehouse.load().batches_completed == 1 and len(warehouse.rows("e")) == 1
+
+
+def test_fast_mapper_fallbacks_are_logged_and_counted(
+    warehouse: Warehouse, caplog: pytest.LogCaptureFixture
+) -> None:
+    warehouse.land(
+        [
+            message("track", event="Clash", userId="u", messageId="c1", properties={"v": 1}),
+            message("track", event="Clash", userId="u", messageId="c2", properties={"v": "one"}),
+            message("track", event="Fine", userId="u", messageId="f1", properties={"v": 1}),
+        ]
+    )
+    with caplog.at_level(logging.WARNING, logger="eventyard.warehouse.fastmap"):
+        report = warehouse.load()
+    assert report.fallbacks == 1 and report.errors == {}
+    [record] = [r for r in caplog.records if r.name == "eventyard.warehouse.fastmap"]
+    assert record.levelno == logging.WARNING and "group 'track Clash' (2 messages)" in record.getMessage()
+    assert "1 message groups mapped row by row" in "\n".join(report.lines())
+    assert [r["v"] for r in warehouse.rows("clash")] == [1, None]  # same result as the fast path would give
+
+
+def test_an_integration_is_set_up_once_per_load(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventyard.houston import crypto
+
+    for i in range(3):
+        warehouse.land([message("track", event="E", userId="u", messageId=f"o{i}")])
+    decrypted: list[bytes] = []
+    real = crypto.decrypt_details
+    monkeypatch.setattr(crypto, "decrypt_details", lambda s, c: decrypted.append(c) or real(s, c))
+    report = load_integration_chunks(warehouse.settings, warehouse.integration_id, max_batches=1)
+    assert (report.batches, report.batches_completed, report.remaining) == (3, 3, 0)
+    assert len(decrypted) == 1  # three chunks, one lookup and decryption

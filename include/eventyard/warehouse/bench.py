@@ -142,10 +142,12 @@ def run(
 
     from eventyard.warehouse.dialects.postgres import conninfo
 
+    quote_ident = PostgresDialect({}, Settings()).quote
+
     admin_info = conninfo({"url": admin_url})
     database = f"eventyard_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_info, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
+        admin.execute(PostgresDialect.sql.statement("create_database", database=quote_ident(database)))
     try:
         with tempfile.TemporaryDirectory(prefix="eventyard-bench-") as home:
             url = psycopg.conninfo.make_conninfo(admin_info, dbname=database)
@@ -184,7 +186,7 @@ def run(
             return BenchResult(events, rows, elapsed, copy_seconds, rerun_inserted)
     finally:
         with psycopg.connect(admin_info, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin.execute(PostgresDialect.sql.statement("drop_database", database=quote_ident(database)))
 
 
 def _provision(settings: Settings, url: str, batches: list[bytes]) -> str:
