@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,7 @@ def test_s3_missing_bucket_is_terminal_unreachable_endpoint_is_not(
     keys = {"accessKeyID": "t", "accessKey": "t", "region": "us-east-1"}
     client = s3_client({**keys, "endpointUrl": moto_endpoint}, settings)
     with pytest.raises(Exception) as missing:
-        client.put_object(Bucket="not-there", Key="k", Body=b"x")
+        client.put_object(Bucket=f"missing-{uuid.uuid4().hex}", Key="k", Body=b"x")
     assert isinstance(s3_error("put", missing.value), TerminalWarehouseError)
 
     with socket.socket() as closed:  # a port nobody listens on

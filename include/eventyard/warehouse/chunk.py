@@ -18,7 +18,7 @@ from typing import Any
 from eventyard.db.engine import get_engine
 from eventyard.db.models import Batch
 from eventyard.settings import Settings
-from eventyard.warehouse.batches import pending_batches, read_batch
+from eventyard.warehouse.batches import read_batch, start_chunk
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.errors import error_text
 from eventyard.warehouse.evolve import concat_rows
@@ -46,11 +46,7 @@ class _MappedSlice:
 
 def load_table_chunk(settings: Settings, setup: TableSetup, limit: int) -> LoadReport:
     """Load up to ``limit`` pending batches of a table warehouse integration."""
-    engine = get_engine(settings)
-    batches, remaining = pending_batches(engine, setup.integration_id, setup.source_id, limit)
-    report = LoadReport(
-        setup.integration_id, setup.code, setup.source_id, setup.schema, len(batches), remaining=remaining
-    )
+    engine, batches, report = start_chunk(settings, setup, setup.schema, limit)
     if not batches:
         return report
     done = settled_tables(engine, setup.integration_id, [b.id for b in batches])

@@ -7,13 +7,13 @@ own registry: ``eventyard.warehouse.storage``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects.base import Dialect
 from eventyard.warehouse.errors import TerminalWarehouseError, WarehouseError
+from eventyard.warehouse.target import registered_class
 
 # catalog code -> "module:Class". A new warehouse adds one line here.
 DIALECTS: dict[str, str] = {
@@ -30,13 +30,7 @@ class UnknownDialect(TerminalWarehouseError):
 
 def dialect_class(code: str) -> type[Dialect]:
     """The Dialect class registered for a catalog code."""
-    try:
-        module_name, class_name = DIALECTS[code].split(":")
-    except KeyError:
-        raise UnknownDialect(f"no warehouse dialect for integration code {code!r}") from None
-    cls = getattr(importlib.import_module(module_name), class_name)
-    assert isinstance(cls, type) and issubclass(cls, Dialect)
-    return cls
+    return registered_class(DIALECTS, code, Dialect, UnknownDialect)
 
 
 def get_dialect(code: str, connection_details: Mapping[str, Any], settings: Settings) -> Dialect:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventyard.settings import Settings
-from eventyard.warehouse.errors import TerminalWarehouseError, WarehouseError
+from eventyard.warehouse.errors import WarehouseError
 from eventyard.warehouse.sql import Templates, build
+from eventyard.warehouse.target import Target
 from eventyard.warehouse.types import ROW_COLUMN, Logical, TableRows
 
 # SQL:2016 reserved words plus the ones Postgres, DuckDB and Redshift add. A column or table
@@ -40,7 +40,7 @@ SQL_RESERVED = frozenset(_RESERVED_TEXT.split())
 __all__ = ["ROW_COLUMN", "SQL_RESERVED", "Dialect", "WarehouseError", "first_per_key"]
 
 
-class Dialect(abc.ABC):
+class Dialect(Target):
     """One warehouse: naming rules, type mapping, a session, and the primitives of the loading
     algorithm. Generic DDL comes from ``eventyard.warehouse.sql.build``; the dialect's own SQL
     from its templates (``self.sql``), so merge, compare and quality code can reuse both:
@@ -62,10 +62,6 @@ class Dialect(abc.ABC):
     key_not_null: ClassVar[bool] = True
     primary_key: ClassVar[bool] = False
     add_column_if_not_exists: ClassVar[bool] = True
-
-    def __init__(self, connection_details: Mapping[str, Any], settings: Settings) -> None:
-        self.details = dict(connection_details)
-        self.settings = settings
 
     # ---- identifiers and types -------------------------------------------------------------
     def quote(self, identifier: str) -> str:
@@ -90,22 +86,7 @@ class Dialect(abc.ABC):
         """What follows a CREATE TABLE's column list (nothing, except Redshift's SORTKEY)."""
         return ""
 
-    # ---- session ---------------------------------------------------------------------------
-    @abc.abstractmethod
-    def connect(self) -> None:
-        """Open the connection (and any process-level lock the warehouse needs)."""
-
-    @abc.abstractmethod
-    def close(self) -> None:
-        """Close the connection; safe to call twice."""
-
-    def __enter__(self) -> Self:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
+    # ---- session (connect / close / is_terminal: Target) ------------------------------------
     @abc.abstractmethod
     def run(self, statements: Sequence[str]) -> None:
         """Execute statements in order (each committed unless a transaction is open)."""
@@ -113,11 +94,6 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The rows of one query as dicts; ``params`` bind to the driver's markers (``%s``, ``?``)."""
-
-    def is_terminal(self, exc: BaseException) -> bool:
-        """Whether retrying the same operation cannot help (see ``eventyard.warehouse.errors``);
-        dialects add their driver's permanent errors. Unknown errors are transient."""
-        return isinstance(exc, TerminalWarehouseError)
 
     # ---- schema ----------------------------------------------------------------------------
     def ensure_schema(self, schema: str) -> None:

@@ -81,10 +81,7 @@ class BigQueryDialect(Dialect):
     @property
     def project(self) -> str:
         """The GCP project that holds the datasets."""
-        project = self.details.get("project")
-        if not project:
-            raise TerminalWarehouseError("BigQuery connection is missing 'project'")
-        return str(project)
+        return self.required("project")
 
     # ---- identifiers and types -------------------------------------------------------------
     def quote(self, identifier: str) -> str:
@@ -272,11 +269,8 @@ class BigQueryDialect(Dialect):
 
 
 def _param_type(value: Any) -> str:
-    """The GoogleSQL type of a query parameter."""
-    if isinstance(value, bool):
-        return "BOOL"
-    if isinstance(value, int):
-        return "INT64"
-    if isinstance(value, float):
-        return "FLOAT64"
-    return "STRING"
+    """The GoogleSQL type of a query parameter (strings for anything else)."""
+    return _PARAM_TYPES.get(type(value), "STRING")
+
+
+_PARAM_TYPES: dict[type, str] = {bool: "BOOL", int: "INT64", float: "FLOAT64"}

@@ -6,10 +6,9 @@ missing client library only matters to the integrations that use it.
 
 from __future__ import annotations
 
-import importlib
-
 from eventyard.warehouse.errors import TerminalWarehouseError
 from eventyard.warehouse.storage.base import StorageWriter
+from eventyard.warehouse.target import registered_class
 
 # catalog code -> "module:Class". A new storage destination adds one line here.
 STORAGES: dict[str, str] = {
@@ -19,13 +18,7 @@ STORAGES: dict[str, str] = {
 
 def storage_class(code: str) -> type[StorageWriter]:
     """The StorageWriter class registered for a catalog code."""
-    try:
-        module_name, class_name = STORAGES[code].split(":")
-    except KeyError:
-        raise TerminalWarehouseError(f"no storage writer for integration code {code!r}") from None
-    cls = getattr(importlib.import_module(module_name), class_name)
-    assert isinstance(cls, type) and issubclass(cls, StorageWriter)
-    return cls
+    return registered_class(STORAGES, code, StorageWriter, TerminalWarehouseError)
 
 
 __all__ = ["STORAGES", "StorageWriter", "storage_class"]

@@ -9,37 +9,16 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
-from eventyard.settings import Settings
-from eventyard.warehouse.errors import TerminalWarehouseError
+from eventyard.warehouse.target import Target
 
 
-class StorageWriter(abc.ABC):
+class StorageWriter(Target):
     """Writes landed batches as files into one customer's storage."""
 
-    name: ClassVar[str]
     # The ledger's table name for what this writer writes (one entry per batch).
     ledger_table: ClassVar[str]
-
-    def __init__(self, connection_details: Mapping[str, Any], settings: Settings) -> None:
-        self.details = dict(connection_details)
-        self.settings = settings
-
-    @abc.abstractmethod
-    def connect(self) -> None:
-        """Open the client."""
-
-    @abc.abstractmethod
-    def close(self) -> None:
-        """Close the client; safe to call twice."""
-
-    def __enter__(self) -> Self:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @abc.abstractmethod
     def location(self, source_id: str, config: Mapping[str, Any]) -> str:
@@ -52,7 +31,3 @@ class StorageWriter(abc.ABC):
         """Write one landed batch's messages (those the config selects); returns how many.
 
         Writing the same batch again must overwrite, never duplicate."""
-
-    def is_terminal(self, exc: BaseException) -> bool:
-        """Whether retrying the same write cannot help (see ``eventyard.warehouse.errors``)."""
-        return isinstance(exc, TerminalWarehouseError)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from eventyard.db.engine import get_engine
 from eventyard.settings import Settings
-from eventyard.warehouse.batches import messages_of_batch, pending_batches
+from eventyard.warehouse.batches import messages_of_batch, start_chunk
 from eventyard.warehouse.errors import error_text
 from eventyard.warehouse.ledger import Outcome, record
 from eventyard.warehouse.report import LoadReport
@@ -25,11 +24,7 @@ log = logging.getLogger(__name__)
 
 def load_storage_chunk(settings: Settings, setup: StorageSetup, limit: int) -> LoadReport:
     """Write up to ``limit`` pending batches of a storage integration."""
-    engine = get_engine(settings)
-    batches, remaining = pending_batches(engine, setup.integration_id, setup.source_id, limit)
-    report = LoadReport(
-        setup.integration_id, setup.code, setup.source_id, setup.location, len(batches), remaining=remaining
-    )
+    engine, batches, report = start_chunk(settings, setup, setup.location, limit)
     if not batches:
         return report
     writer = setup.writer

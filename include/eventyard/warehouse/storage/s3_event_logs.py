@@ -24,7 +24,6 @@ from typing import Any
 
 import orjson
 
-from eventyard.warehouse.errors import TerminalWarehouseError
 from eventyard.warehouse.s3 import s3_client, s3_error
 from eventyard.warehouse.storage.base import StorageWriter
 
@@ -81,10 +80,7 @@ class S3EventLogsWriter(StorageWriter):
     @property
     def bucket(self) -> str:
         """The destination bucket."""
-        bucket = self.details.get("bucketName")
-        if not bucket:
-            raise TerminalWarehouseError("S3 event logs connection is missing 'bucketName'")
-        return str(bucket)
+        return self.required("bucketName")
 
     def connect(self) -> None:
         self.client = s3_client(self.details, self.settings, assume_role=True)
