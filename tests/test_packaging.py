@@ -41,6 +41,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     source = work / "src"
     shutil.copytree(REPO, source, ignore=NOT_SOURCE, symlinks=True)
+    bundle = Path("node_modules/@segment/analytics-next/dist/umd")  # installed by npm ci (make setup)
+    shutil.copytree(REPO / bundle, source / bundle)
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
           "-w", str(work / "dist"), str(source)])  # fmt: skip
     [built] = (work / "dist").glob("eventyard-*.whl")
@@ -59,6 +61,7 @@ def test_wheel_ships_every_file_the_package_reads(wheel: Path) -> None:
         "eventyard/collector/debugger.html",
         "eventyard/demo/sql/games.sql",
         "eventyard/db/migrations/script.py.mako",
+        "eventyard/_project/analytics-next/standalone.js",
     ):
         assert name in names, name
     templates = {p.relative_to(REPO).as_posix() for p in (REPO / "warehouse_sql").rglob("*.sql")}
@@ -111,6 +114,11 @@ def test_installed_wheel_runs_the_demo_outside_the_checkout(wheel: Path, tmp_pat
     locate = "import eventyard.project_files as p; print(p.__file__, p.project_root())"
     where = _run([str(python), "-c", locate], cwd=elsewhere, env=env).stdout.split()
     assert all(Path(w).is_relative_to(site / "eventyard") for w in where), where
+    serve = (
+        "from eventyard.collector.bundle import analytics_js; "
+        "print(len(analytics_js('k', 'http://c', metalytics=False)))"
+    )
+    assert int(_run([str(python), "-c", serve], cwd=elsewhere, env=env).stdout) > 100_000
 
     home = tmp_path / "demo-home"
     command = [str(venv / "bin" / "eventyard"), "demo", "--home", str(home), "--players", "2", "--games", "1"]

@@ -48,3 +48,9 @@ def project_folder(name: str) -> Path:
     if name not in PROJECT_FOLDERS:
         raise ValueError(f"{name!r} is not shipped with the package; expected one of {PROJECT_FOLDERS}")
     return project_root() / name
+
+
+def packaged_folder(name: str) -> Path:
+    """A folder copied into the package at build time (e.g. ``analytics-next``); it exists only
+    in an installed wheel."""
+    return Path(__file__).resolve().with_name(PACKAGED_DIR) / name
