@@ -257,13 +257,13 @@ def test_fast_mapper_fallbacks_are_logged_and_counted(
 def test_an_integration_is_set_up_once_per_load(
     warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from eventyard.houston import crypto
+    from eventyard.warehouse import integration
 
     for i in range(3):
         warehouse.land([message("track", event="E", userId="u", messageId=f"o{i}")])
     decrypted: list[bytes] = []
-    real = crypto.decrypt_details
-    monkeypatch.setattr(crypto, "decrypt_details", lambda s, c: decrypted.append(c) or real(s, c))
+    real = integration.decrypt_details
+    monkeypatch.setattr(integration, "decrypt_details", lambda s, c: decrypted.append(c) or real(s, c))
     report = load_integration_chunks(warehouse.settings, warehouse.integration_id, max_batches=1)
     assert (report.batches, report.batches_completed, report.remaining) == (3, 3, 0)
     assert len(decrypted) == 1  # three chunks, one lookup and decryption

@@ -19,6 +19,7 @@ from typing import Any
 
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Connection, Integration, Source
+from eventyard.houston.crypto import decrypt_details
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import DIALECTS, Dialect, dialect_class
 from eventyard.warehouse.errors import TerminalWarehouseError
@@ -71,8 +72,6 @@ def schema_for(config: Mapping[str, Any], source_name: str, dialect: type[Dialec
 def setup_warehouse(settings: Settings, integration_id: str) -> TableSetup | StorageSetup:
     """Look the integration up and decrypt its connection, once; raises ``IntegrationNotFound``
     or ``TerminalWarehouseError`` (unknown code, undecryptable details)."""
-    from eventyard.houston.crypto import decrypt_details
-
     with session_scope(get_engine(settings)) as session:
         integration = session.get(Integration, integration_id)
         if integration is None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from eventyard.warehouse.errors import error_text
+
 
 @dataclass
 class TableFigures:
@@ -45,8 +47,6 @@ class LoadReport:
     @classmethod
     def failed(cls, integration_id: str, exc: BaseException, *, terminal: bool) -> LoadReport:
         """The report of a load that could not start (unknown integration, bad connection, ...)."""
-        from eventyard.warehouse.errors import error_text
-
         report = cls(integration_id)
         report.add_error("*", error_text(exc), terminal=terminal)
         return report
