@@ -38,14 +38,14 @@ def load_warehouses() -> None:
 
     @task
     def enabled_integrations() -> list[str]:
-        from eventyard.airflow_support import warehouse_integration_ids
         from eventyard.settings import get_settings
+        from eventyard.warehouse.tasks import warehouse_integration_ids
 
         return warehouse_integration_ids(get_settings())
 
     @task(map_index_template="{{ eventyard_label }}", execution_timeout=timedelta(minutes=30))
     def load(integration_id: str) -> dict[str, Any]:
-        from eventyard.airflow_support import run_load_task
+        from eventyard.warehouse.tasks import run_load_task
 
         return run_load_task(integration_id, get_current_context())
 

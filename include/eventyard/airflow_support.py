@@ -1,4 +1,4 @@
-"""Airflow on Eventyard's embedded defaults, and the plain functions the DAGs' tasks call.
+"""Airflow on Eventyard's embedded defaults: its environment, metadata DB and one-off DAG runs.
 
 Airflow reads its configuration when ``airflow`` is first imported, so everything here that
 touches Airflow either runs it in a subprocess with ``airflow_env`` or calls
@@ -28,13 +28,15 @@ class AirflowSetupError(RuntimeError):
 
 
 def project_root() -> Path:
-    """The repository root: the folder holding ``dags/`` and ``plugins/`` next to ``include/``."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "dags").is_dir():
-        raise AirflowSetupError(
-            f"no dags/ folder next to {root / 'include'}: run Airflow from a checkout of Eventyard"
-        )
-    return root
+    """The folder holding ``dags/`` and ``plugins/``: the checkout, or their copy in the installed
+    package (see ``eventyard.project_files``)."""
+    from eventyard.project_files import ProjectFilesMissing
+    from eventyard.project_files import project_root as root
+
+    try:
+        return root()
+    except ProjectFilesMissing as exc:
+        raise AirflowSetupError(str(exc)) from exc
 
 
 def airflow_home(settings: Settings) -> Path:
@@ -220,112 +222,3 @@ def _run_outcome(dag_id: str, run_id: str) -> dict[str, Any]:
             labels.setdefault(ti.task_id, {})[ti.map_index] = ti.rendered_map_index
             states.setdefault(ti.task_id, {})[ti.map_index] = str(ti.state) if ti.state else None
     return {"results": results, "labels": labels, "task_states": states}
-
-
-# ---- what the load_warehouses DAG's tasks call -------------------------------------------------
-
-
-class WarehouseLoadFailed(RuntimeError):
-    """Some tables of an integration failed to load; Airflow retries the task (only those reload)."""
-
-
-def warehouse_integration_ids(settings: Settings) -> list[str]:
-    """The enabled warehouse/storage integrations: one mapped load task each."""
-    from eventyard.warehouse.cycle import enabled_warehouse_integrations
-
-    return enabled_warehouse_integrations(settings)
-
-
-def load_integration_chunks(
-    settings: Settings, integration_id: str, *, max_chunks: int = 20
-) -> dict[str, Any]:
-    """Load an integration's new batches, ``settings.load_chunk_batches`` at a time.
-
-    Stops when nothing is pending, a chunk makes no progress, a table fails, or after
-    ``max_chunks`` (the next run goes on), so one task never runs unbounded. Returns the summed
-    report of ``eventyard.warehouse.cycle.load_integration`` plus the integration's ``source_id``.
-    """
-    from eventyard.warehouse.cycle import load_integration
-
-    _, source_id = _integration_of(settings, integration_id)
-
-    summary: dict[str, Any] = {
-        "integration_id": integration_id,
-        "source_id": source_id,
-        "batches": 0,
-        "events": 0,
-        "batches_completed": 0,
-        "remaining": 0,
-        "tables": {},
-        "errors": {},
-    }
-    for _ in range(max_chunks):
-        report = load_integration(settings, integration_id, max_batches=settings.load_chunk_batches)
-        for key in ("integration_code", "schema"):
-            summary[key] = report.get(key)
-        summary["batches"] += report["batches"]
-        summary["events"] += report.get("events", 0)
-        summary["batches_completed"] += report["batches_completed"]
-        summary["remaining"] = report["remaining"]
-        summary["errors"].update(report["errors"])
-        for table, figures in report["tables"].items():
-            totals = summary["tables"].setdefault(table, {"rows_loaded": 0, "rows_discarded": 0})
-            totals["rows_loaded"] += figures["rows_loaded"]
-            totals["rows_discarded"] += figures["rows_discarded"]
-        if report["errors"] or report["remaining"] == 0 or report["batches_completed"] == 0:
-            break
-    return summary
-
-
-def _integration_of(settings: Settings, integration_id: str) -> tuple[str, str]:
-    """An integration's catalog code and source id."""
-    from eventyard.db.engine import get_engine, session_scope
-    from eventyard.db.models import Integration
-
-    with session_scope(get_engine(settings)) as session:
-        integration = session.get(Integration, integration_id)
-        if integration is None:
-            raise LookupError(f"no integration {integration_id!r}")
-        return integration.integration_code, integration.app_id
-
-
-def summary_lines(summary: Mapping[str, Any]) -> list[str]:
-    """Human-readable lines for the task log: one per table, then any errors."""
-    lines = [
-        f"{summary.get('integration_code')} schema {summary.get('schema')}: "
-        f"{summary['batches_completed']}/{summary['batches']} batches loaded, {summary['remaining']} pending"
-    ]
-    for table, figures in sorted(summary["tables"].items()):
-        lines.append(
-            f"  {table}: {figures['rows_loaded']} rows loaded, {figures['rows_discarded']} discarded"
-        )
-    for table, error in sorted(summary["errors"].items()):
-        lines.append(f"  {table}: FAILED {error}")
-    return lines
-
-
-def summary_label(summary: Mapping[str, Any]) -> str:
-    """A one-line label for the mapped task instance in the UI (its rendered map index)."""
-    rows = sum(f["rows_loaded"] for f in summary["tables"].values())
-    discarded = sum(f["rows_discarded"] for f in summary["tables"].values())
-    failed = f", {len(summary['errors'])} failed" if summary["errors"] else ""
-    target = f"{summary.get('integration_code')} {summary.get('schema')}"
-    # Events first: "60 rows" for 30 track events (tracks + the event's table) reads like a bug.
-    events = summary.get("events", 0)
-    return f"{target}: {events} events -> {rows} rows, {discarded} discarded{failed}"
-
-
-def run_load_task(integration_id: str, context: Any) -> dict[str, Any]:
-    """The body of a mapped ``load`` task: load, log per table, label the task, fail on errors."""
-    import logging
-
-    from eventyard.settings import get_settings
-
-    log = logging.getLogger("eventyard.load_warehouses")
-    summary = load_integration_chunks(get_settings(), integration_id)
-    for line in summary_lines(summary):
-        log.info("%s", line)
-    context["eventyard_label"] = summary_label(summary)
-    if summary["errors"]:
-        raise WarehouseLoadFailed("; ".join(f"{t}: {e}" for t, e in sorted(summary["errors"].items())))
-    return summary

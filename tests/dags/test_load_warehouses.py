@@ -113,6 +113,24 @@ def test_dag_run_loads_new_batches_and_reports_per_table(sqlite_settings: Settin
         assert con.execute("SELECT plan FROM my_shop.users WHERE id = 'u1'").fetchone() == ("pro",)
 
 
+def test_terminal_errors_fail_the_task_without_retries(sqlite_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    source_id, _ = make_integration(sqlite_settings, "duckdb", {"path": str(path)})
+    with duckdb.connect(str(path)) as con:  # a table every row violates: retrying cannot help
+        con.execute('CREATE SCHEMA my_shop; CREATE TABLE my_shop.up ("id" VARCHAR, CHECK (length("id") < 0))')
+    land_batch(sqlite_settings, source_id, [message("track", event="up", anonymousId="p1")])
+
+    out = _run(sqlite_settings, str(Path(__file__).with_name("dag_run_script.py")), "load_warehouses")
+    outcome: dict[str, Any] = json.loads(out.split("RESULT ", 1)[1])
+
+    assert outcome["state"] == "failed"
+    # Failed at once (a transient error would leave it up_for_retry), labelled with the failure.
+    assert outcome["task_states"]["load"]["0"] == "failed"
+    assert outcome["labels"]["load"]["0"] == "duckdb my_shop: 1 rows, 0 discarded, 1 failed"
+    logs = "\n".join(p.read_text() for p in Path(airflow_env(sqlite_settings)["AIRFLOW_HOME"]).rglob("*.log"))
+    assert "terminal warehouse error, not retried: up: ConstraintException" in logs + out
+
+
 def _disable_last_integration(settings: Settings) -> None:
     from sqlalchemy import select
 

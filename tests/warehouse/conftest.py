@@ -12,6 +12,7 @@ import pytest
 from eventyard.settings import Settings
 from eventyard.warehouse.cycle import load_integration
 from eventyard.warehouse.dialects import Dialect, get_dialect
+from eventyard.warehouse.report import LoadReport
 from tests.conftest import _fresh_pg_database
 from tests.warehouse.factories import land_batch, make_integration
 
@@ -39,7 +40,7 @@ class Warehouse:
         """Land one batch for the source."""
         return land_batch(self.settings, self.source_id, messages, batch_id)
 
-    def load(self, **kwargs: Any) -> dict[str, Any]:
+    def load(self, **kwargs: Any) -> LoadReport:
         """Run one load of the integration."""
         return load_integration(self.settings, self.integration_id, **kwargs)
 
@@ -50,10 +51,7 @@ class Warehouse:
     def query(self, sql: str) -> list[dict[str, Any]]:
         """Rows of a query, as dicts."""
         with self.dialect() as d:
-            conn: Any = d.conn  # type: ignore[attr-defined]
-            cursor = conn.execute(sql)
-            names = [c[0] for c in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return d.query(sql)
 
     def rows(self, table: str, order: str = "id") -> list[dict[str, Any]]:
         """All rows of a table in the source schema."""

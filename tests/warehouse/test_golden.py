@@ -48,8 +48,8 @@ def test_case15_track_rows_in_tracks_and_event_table(warehouse: Warehouse) -> No
         ]
     )
     report = warehouse.load()
-    assert report["errors"] == {}
-    assert report["tables"]["tracks"]["rows_loaded"] == 1
+    assert report.errors == {}
+    assert report.tables["tracks"].rows_loaded == 1
     tracks = warehouse.columns("tracks")
     assert tracks is not None
     assert set(tracks) == ENVELOPE | {
@@ -190,7 +190,7 @@ def test_case22_reserved_and_colliding_names(warehouse: Warehouse) -> None:
     assert [(d["table_name"], d["row_id"], d["column_name"], d["column_value"]) for d in discards] == [
         ("clicked", "m22", "user_id", "other")
     ]
-    assert report["tables"]["clicked"]["rows_discarded"] == 1
+    assert report.tables["clicked"].rows_discarded == 1
 
 
 def test_case23_type_inference_and_conflict(warehouse: Warehouse) -> None:
@@ -218,7 +218,7 @@ def test_case23_type_inference_and_conflict(warehouse: Warehouse) -> None:
         ]
     )
     report = warehouse.load()
-    assert report["errors"] == {}
+    assert report.errors == {}
     columns = warehouse.columns("scored")
     assert columns is not None and columns["score"] == "bigint" and columns["dob"] == "timestamp"
     rows = warehouse.rows("scored")
@@ -249,7 +249,7 @@ def test_pages_screens_groups_aliases(warehouse: Warehouse) -> None:
             message("alias", userId="u2", anonymousId="a9", messageId="al1", previousId="a9"),
         ]
     )
-    assert warehouse.load()["errors"] == {}
+    assert warehouse.load().errors == {}
     [page] = warehouse.rows("pages")
     assert (page["name"], page["category"], page["path"]) == ("Home", "Docs", "/")
     assert "event" not in page

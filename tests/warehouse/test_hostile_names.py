@@ -39,7 +39,7 @@ def test_hostile_names_load_safely(warehouse: Warehouse) -> None:
     sentinels = _make_sentinels(warehouse)
     warehouse.land(hostile_messages(message))
     report = warehouse.load()
-    assert report["errors"] == {}
+    assert report.errors == {}
     for sentinel in sentinels:  # an injected DROP TABLE would have removed these
         assert warehouse.query(f"SELECT count(*) AS n FROM {sentinel}") == [{"n": 0}]
 
@@ -62,5 +62,5 @@ def test_hostile_names_load_safely(warehouse: Warehouse) -> None:
     # Loading the same messages again (a new batch) changes nothing.
     before = warehouse.snapshot()
     warehouse.land(hostile_messages(message))
-    assert warehouse.load()["errors"] == {}
+    assert warehouse.load().errors == {}
     assert warehouse.snapshot() == before

@@ -18,10 +18,15 @@ def load(
     ),
     integration: str = typer.Option("", "--integration", help="Load only this integration id."),
     drain: bool = typer.Option(False, "--drain", help="Repeat chunks until no new batch is left."),
+    retry_parked: bool = typer.Option(
+        False, "--retry-parked", help="First queue again the tables parked after terminal errors."
+    ),
 ) -> None:
     """Load new landed batches into every enabled warehouse integration; print one JSON report each."""
+    from eventyard.db.engine import get_engine
     from eventyard.settings import get_settings
-    from eventyard.warehouse.cycle import enabled_warehouse_integrations, load_integration
+    from eventyard.warehouse.cycle import enabled_warehouse_integrations, load_safely
+    from eventyard.warehouse.ledger import reopen_parked
 
     if not once:
         raise typer.BadParameter("use --once (scheduling is Airflow's job: the load_warehouses DAG)")
@@ -29,14 +34,10 @@ def load(
     ids = [integration] if integration else enabled_warehouse_integrations(settings)
     failed = False
     for integration_id in ids:
-        while True:
-            try:
-                report = load_integration(settings, integration_id)
-            except Exception as exc:  # one broken integration must not hide the others' reports
-                report = {"integration_id": integration_id, "errors": {"*": f"{type(exc).__name__}: {exc}"}}
-            typer.echo(json.dumps(report, sort_keys=True, default=str))
-            failed = failed or bool(report.get("errors"))
-            if not (drain and report.get("remaining") and not report.get("errors")):
-                break
+        if retry_parked:
+            reopen_parked(get_engine(settings), integration_id)
+        report = load_safely(settings, integration_id, drain=drain)
+        typer.echo(json.dumps(report.to_dict(), sort_keys=True, default=str))
+        failed = failed or bool(report.errors)
     if failed:
         raise typer.Exit(code=1)

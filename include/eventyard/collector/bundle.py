@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import eventyard
+from eventyard.project_files import packaged_folder
 
 PACKAGE_DIR = Path("node_modules/@segment/analytics-next/dist/umd")
 _SEGMENT_CDN = b"https://cdn.segment.com"
@@ -38,9 +39,10 @@ class BundleMissing(Exception):
 
 
 def bundle_dirs() -> list[Path]:
-    """Where ``dist/umd`` may be: next to the source checkout, or under the working directory."""
+    """Where ``dist/umd`` may be: next to the source checkout, under the working directory, or
+    copied into an installed wheel (setup.py)."""
     checkout = Path(eventyard.__file__).resolve().parents[2]
-    return [checkout / PACKAGE_DIR, Path.cwd() / PACKAGE_DIR]
+    return [checkout / PACKAGE_DIR, Path.cwd() / PACKAGE_DIR, packaged_folder("analytics-next")]
 
 
 @lru_cache(maxsize=1)

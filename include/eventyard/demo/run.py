@@ -180,7 +180,7 @@ def _load(settings: Settings, loader: str) -> dict[str, Any]:
     if loader == "direct":
         from eventyard.warehouse.cycle import load_once
 
-        reports = load_once(settings)
+        reports = [report.to_dict() for report in load_once(settings)]
         how = "Loaded the warehouse with `eventyard load --once` code (no Airflow)"
     elif loader == "airflow":
         reports = _run_dag(settings)

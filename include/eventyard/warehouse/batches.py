@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import pyarrow as pa
 from sqlalchemy import Engine, and_, func, select
 
-from eventyard.db.engine import session_scope
+from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch
 from eventyard.landing import open_store, read_parquet
 from eventyard.settings import Settings
 from eventyard.warehouse.models import BATCH_DONE, LOADED, WarehouseLoad
+from eventyard.warehouse.report import LoadReport
+
+if TYPE_CHECKING:
+    from eventyard.warehouse.integration import WarehouseSetup
 
 
 def pending_batches(
@@ -32,6 +36,20 @@ def pending_batches(
         total = session.scalar(select(func.count()).select_from(Batch).where(condition)) or 0
         session.expunge_all()
     return batches, max(0, total - len(batches))
+
+
+def start_chunk(
+    settings: Settings, setup: WarehouseSetup, target: str, limit: int
+) -> tuple[Engine, list[Batch], LoadReport]:
+    """The control DB, the integration's next ``limit`` pending batches, and the report of the
+    chunk about to load them into ``target`` (a schema, or a storage location)."""
+    engine = get_engine(settings)
+    batches, remaining = pending_batches(engine, setup.integration_id, setup.source_id, limit)
+    report = LoadReport(setup.integration_id, setup.code, setup.source_id, target, len(batches))
+    report.remaining = remaining
+    # Events, not rows: one track event is a row in `tracks` and one in its event's table.
+    report.events = sum(b.row_count for b in batches)
+    return engine, batches, report
 
 
 # The landing columns are authoritative for the envelope (the message JSON carries the same values).

@@ -33,7 +33,7 @@ from eventyard.warehouse.dialects.postgres import PostgresDialect
 from eventyard.warehouse.evolve import concat_rows
 from eventyard.warehouse.fastmap import map_landed
 from eventyard.warehouse.models import WarehouseLoad
-from eventyard.warehouse.types import TableRows
+from eventyard.warehouse.types import Logical, TableRows
 
 EVENT = "Game Move"
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -142,10 +142,12 @@ def run(
 
     from eventyard.warehouse.dialects.postgres import conninfo
 
+    quote_ident = PostgresDialect({}, Settings()).quote
+
     admin_info = conninfo({"url": admin_url})
     database = f"eventyard_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_info, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
+        admin.execute(PostgresDialect.sql.statement("create_database", database=quote_ident(database)))
     try:
         with tempfile.TemporaryDirectory(prefix="eventyard-bench-") as home:
             url = psycopg.conninfo.make_conninfo(admin_info, dbname=database)
@@ -166,7 +168,7 @@ def run(
             started = time.perf_counter()
             report = load_integration(settings, integration_id, max_batches=len(batches))
             elapsed = time.perf_counter() - started
-            if report["errors"] or report["batches_completed"] != len(batches):
+            if report.errors or report.batches_completed != len(batches):
                 raise RuntimeError(f"load failed: {report}")
             with dialect:
                 after = _plain_copy(dialect, same_rows, "bench_copy_after")
@@ -179,12 +181,12 @@ def run(
                 with session_scope(get_engine(settings)) as session:
                     session.execute(delete(WarehouseLoad))
                 again = load_integration(settings, integration_id, max_batches=len(batches))
-                rerun_inserted = sum(t["rows_loaded"] for t in again["tables"].values())
-            rows = sum(t["rows_loaded"] for t in report["tables"].values())
+                rerun_inserted = again.rows_loaded
+            rows = report.rows_loaded
             return BenchResult(events, rows, elapsed, copy_seconds, rerun_inserted)
     finally:
         with psycopg.connect(admin_info, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            admin.execute(PostgresDialect.sql.statement("drop_database", database=quote_ident(database)))
 
 
 def _provision(settings: Settings, url: str, batches: list[bytes]) -> str:
@@ -225,7 +227,7 @@ def _provision(settings: Settings, url: str, batches: list[bytes]) -> str:
 def _map(batches: list[bytes], dialect: PostgresDialect) -> dict[str, TableRows]:
     parts: dict[str, list[TableRows]] = {}
     for data in batches:
-        for name, rows in map_landed(read_parquet(data), dialect).items():
+        for name, rows in map_landed(read_parquet(data), dialect).tables.items():
             parts.setdefault(name, []).append(rows)
     return {name: concat_rows(p) for name, p in parts.items()}
 
@@ -236,11 +238,10 @@ def _plain_copy(dialect: PostgresDialect, tables: dict[str, TableRows], schema: 
     elapsed = 0.0
     now = pa.scalar(datetime.now(UTC), type=pa.timestamp("us", tz="UTC"))
     for name, rows in tables.items():
-        columns = {**rows.columns, "uuid_ts": "timestamp"}
+        columns: dict[str, Logical] = {**rows.columns, "uuid_ts": "timestamp"}
         data = rows.data.append_column("uuid_ts", pa.repeat(now, rows.num_rows))
-        definitions = ", ".join(f"{dialect.quote(c)} {dialect.type_for(t)}" for c, t in columns.items())  # type: ignore[arg-type]
+        dialect.create_table(schema, name, columns, key=())  # no key: no primary key, no dedupe
         target = dialect.qualified(schema, name)
-        dialect.conn.execute(f"CREATE TABLE {target} ({definitions})")
         encoded = list(dialect.encode_copy(list(columns), data))
         started = time.perf_counter()
         dialect.copy_encoded(target, list(columns), encoded)

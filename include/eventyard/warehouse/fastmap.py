@@ -4,13 +4,16 @@ Arrow's multi-threaded JSON reader parses every message of a batch at once; tabl
 out with masks and payload structs are flattened column by column, so no Python code runs per
 value on the happy path. Anything this path does not handle exactly like ``map_batch`` raises
 ``Fallback`` (a property whose type changes within the batch, two source names landing in one
-column, ...), and the batch is mapped by ``map_batch`` instead — same result, slower.
+column, ...), and the batch (or just the group) is mapped by ``map_batch`` instead — same
+result, slower. Every fallback is logged at WARNING with its cause and counted in the load
+report, so a bug in the fast path shows instead of hiding behind the slow one.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -44,7 +47,15 @@ class Fallback(Exception):
     """This batch needs the row-by-row mapper."""
 
 
-def map_landed(table: pa.Table, dialect: Dialect) -> dict[str, TableRows]:
+@dataclass
+class MappedBatch:
+    """A landed batch as per-table rows, and why any part of it was mapped row by row."""
+
+    tables: dict[str, TableRows]
+    fallbacks: list[str] = field(default_factory=list)
+
+
+def map_landed(table: pa.Table, dialect: Dialect) -> MappedBatch:
     """Map a landed batch (envelope schema) to per-table rows, vectorized when possible.
 
     Each event (and each other call type) is parsed on its own, so a property that is a number
@@ -52,16 +63,24 @@ def map_landed(table: pa.Table, dialect: Dialect) -> dict[str, TableRows]:
     is mapped row by row. ``tracks`` (and event tables shared by two spellings of a name) are
     put back together in batch order.
     """
+    mapped = MappedBatch({})
     if table.num_rows == 0:
-        return {}
+        return mapped
     try:
-        return _map_groups(table, dialect)
+        mapped.tables = _map_groups(table, dialect, mapped.fallbacks)
     except Exception as exc:  # a context type differing between groups, or anything unforeseen
-        log.debug("row-by-row mapping for this batch: %s", exc)
-        return map_batch(messages_of_table(table), dialect)
+        _fell_back(mapped.fallbacks, f"the whole batch ({table.num_rows} messages)", exc)
+        mapped.tables = map_batch(messages_of_table(table), dialect)
+    return mapped
 
 
-def _map_groups(table: pa.Table, dialect: Dialect) -> dict[str, TableRows]:
+def _fell_back(causes: list[str], what: str, exc: Exception) -> None:
+    cause = f"{what}: {type(exc).__name__}: {exc}"[:500]
+    log.warning("fast mapper fell back to the row mapper for %s", cause)
+    causes.append(cause)
+
+
+def _map_groups(table: pa.Table, dialect: Dialect, fallbacks: list[str]) -> dict[str, TableRows]:
     types = table.column("type")
     events = pc.fill_null(table.column("event"), "")
     keys = pc.if_else(pc.equal(types, "track"), pc.binary_join_element_wise("track", events, "\x1f"), types)
@@ -74,7 +93,7 @@ def _map_groups(table: pa.Table, dialect: Dialect) -> dict[str, TableRows]:
         try:
             tables = _ArrowMapper(group, dialect).run()
         except Exception as exc:  # values of one property disagree within the group
-            log.debug("row-by-row mapping for group %r: %s", key, exc)
+            _fell_back(fallbacks, f"group {key.replace(chr(0x1F), ' ')!r} ({group.num_rows} messages)", exc)
             tables = map_batch(messages_of_table(group), dialect)
         for name, rows in tables.items():
             part_positions = positions if name != "users" else pc.filter(positions, _has_user(group))

@@ -1,26 +1,51 @@
-"""Reading and writing the load ledger (see ``eventyard.warehouse.models``)."""
+"""Reading and writing the load ledger (see ``eventyard.warehouse.models``).
+
+Each load records, per batch and table, an ``Outcome``. A table that failed terminally
+``TERMINAL_ATTEMPTS`` times is parked: not retried, and no longer keeping its batch open, so one
+broken table cannot hold back the batches behind it. ``reopen_parked`` puts parked tables back
+in the queue once the cause is fixed.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 
 from eventyard.db.engine import session_scope
-from eventyard.warehouse.loader import TableResult
-from eventyard.warehouse.models import BATCH_DONE, FAILED, LOADED, WarehouseLoad
-from eventyard.warehouse.types import TableRows
+from eventyard.warehouse.errors import TERMINAL_ATTEMPTS
+from eventyard.warehouse.models import BATCH_DONE, FAILED, LOADED, PARKED, WarehouseLoad
 
 
-def loaded_tables(engine: Engine, integration_id: str, batch_ids: list[str]) -> dict[str, set[str]]:
-    """For each batch, the tables already loaded into this integration."""
+@dataclass(frozen=True)
+class Outcome:
+    """What loading one table of one batch did."""
+
+    rows_loaded: int = 0
+    rows_discarded: int = 0
+    error: str | None = None
+    terminal: bool = False
+
+
+@dataclass
+class Recorded:
+    """What ``record`` did: batches now done, and tables parked by this load."""
+
+    completed: int = 0
+    parked: list[str] = field(default_factory=list)  # "<batch id>/<table>"
+
+
+def settled_tables(engine: Engine, integration_id: str, batch_ids: list[str]) -> dict[str, set[str]]:
+    """For each batch, the tables not to load again: loaded, or parked."""
     out: dict[str, set[str]] = defaultdict(set)
     with session_scope(engine) as session:
         rows = session.execute(
             select(WarehouseLoad.batch_id, WarehouseLoad.table_name).where(
                 WarehouseLoad.integration_id == integration_id,
                 WarehouseLoad.batch_id.in_(batch_ids),
-                WarehouseLoad.status == LOADED,
+                WarehouseLoad.status.in_((LOADED, PARKED)),
             )
         ).all()
     for batch_id, table_name in rows:
@@ -28,21 +53,13 @@ def loaded_tables(engine: Engine, integration_id: str, batch_ids: list[str]) -> 
     return out
 
 
-def record_results(
-    engine: Engine,
-    integration_id: str,
-    per_batch: dict[str, dict[str, TableRows]],
-    results: dict[str, TableResult],
-) -> int:
-    """Record each batch's tables as loaded/failed; mark batches with no failure done. Returns how many."""
-    completed = 0
+def record(engine: Engine, integration_id: str, outcomes: Mapping[str, Mapping[str, Outcome]]) -> Recorded:
+    """Record each batch's table outcomes; mark a batch done once no table of it is left to retry."""
+    recorded = Recorded()
     with session_scope(engine) as session:
-        for batch_id, tables in per_batch.items():
-            failed = False
-            for name, rows in tables.items():
-                result = results.get(name)
-                if result is None:  # skipped by config or loaded before
-                    continue
+        for batch_id, tables in outcomes.items():
+            open_tables = False
+            for name, outcome in tables.items():
                 entry = session.get(WarehouseLoad, (integration_id, batch_id, name))
                 if entry is None:
                     entry = WarehouseLoad(
@@ -50,24 +67,54 @@ def record_results(
                     )
                     session.add(entry)
                 entry.attempts = (entry.attempts or 0) + 1
-                entry.status = FAILED if result.error else LOADED
-                entry.error = result.error
-                entry.rows_loaded = 0 if result.error else rows.num_rows
-                entry.rows_discarded = 0 if result.error else len(rows.discards)
-                failed = failed or bool(result.error)
-            if not failed:
-                marker = session.get(WarehouseLoad, (integration_id, batch_id, BATCH_DONE))
-                if marker is None:
+                entry.error = outcome.error
+                entry.rows_loaded = 0 if outcome.error else outcome.rows_loaded
+                entry.rows_discarded = 0 if outcome.error else outcome.rows_discarded
+                if outcome.error is None:
+                    entry.status = LOADED
+                elif outcome.terminal and entry.attempts >= TERMINAL_ATTEMPTS:
+                    entry.status = PARKED
+                    recorded.parked.append(f"{batch_id}/{name}")
+                else:
+                    entry.status = FAILED
+                    open_tables = True
+            if not open_tables:
+                if session.get(WarehouseLoad, (integration_id, batch_id, BATCH_DONE)) is None:
                     session.add(
                         WarehouseLoad(
                             integration_id=integration_id,
                             batch_id=batch_id,
                             table_name=BATCH_DONE,
                             status=LOADED,
-                            rows_loaded=sum(t.num_rows for t in tables.values()),
-                            rows_discarded=sum(len(t.discards) for t in tables.values()),
+                            rows_loaded=sum(o.rows_loaded for o in tables.values() if o.error is None),
+                            rows_discarded=sum(o.rows_discarded for o in tables.values() if o.error is None),
                             attempts=1,
                         )
                     )
-                completed += 1
-    return completed
+                recorded.completed += 1
+    return recorded
+
+
+def reopen_parked(engine: Engine, integration_id: str) -> int:
+    """Queue an integration's parked tables again (their batches reopen); returns how many."""
+    with session_scope(engine) as session:
+        parked = list(
+            session.scalars(
+                select(WarehouseLoad).where(
+                    WarehouseLoad.integration_id == integration_id, WarehouseLoad.status == PARKED
+                )
+            )
+        )
+        for entry in parked:
+            entry.status = FAILED
+            entry.attempts = 0
+        batch_ids = {entry.batch_id for entry in parked}
+        if batch_ids:
+            session.execute(
+                delete(WarehouseLoad).where(
+                    WarehouseLoad.integration_id == integration_id,
+                    WarehouseLoad.batch_id.in_(batch_ids),
+                    WarehouseLoad.table_name == BATCH_DONE,
+                )
+            )
+    return len(parked)

@@ -14,6 +14,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from eventyard.warehouse.dialects.base import Dialect
+from eventyard.warehouse.errors import error_text
 from eventyard.warehouse.evolve import reconcile
 from eventyard.warehouse.naming import short_hash
 from eventyard.warehouse.types import (
@@ -36,6 +37,7 @@ class TableResult:
     rows_loaded: int = 0
     rows_discarded: int = 0
     error: str | None = None
+    terminal: bool = False  # the error will not go away by retrying (eventyard.warehouse.errors)
 
 
 def with_load_columns(rows: TableRows, loaded_at: datetime, dialect: Dialect) -> TableRows:
@@ -78,21 +80,15 @@ def _capped(field: str, value: object) -> object:
 
 def load_table(dialect: Dialect, schema: str, rows: TableRows, loaded_at: datetime) -> TableResult:
     """Load one table's rows (and its discards); raises on failure."""
-    rows = with_load_columns(rows, loaded_at, dialect)
-    with dialect.table_lock(schema, rows.name):
-        existing = dialect.existing_columns(schema, rows.name)
-        fitted, new = reconcile(rows, existing)
-        if existing is None:
-            dialect.create_table(schema, rows.name, fitted.columns, fitted.key)
-        elif new:
-            dialect.add_columns(schema, rows.name, new)
-        loaded = dialect.merge(schema, fitted)
+    loaded, fitted = _evolve_and_merge(dialect, schema, with_load_columns(rows, loaded_at, dialect))
     if fitted.discards:
-        _merge_plain(dialect, schema, with_load_columns(discard_rows(fitted.discards), loaded_at, dialect))
+        discards = with_load_columns(discard_rows(fitted.discards), loaded_at, dialect)
+        _evolve_and_merge(dialect, schema, discards)
     return TableResult(rows_loaded=loaded, rows_discarded=len(fitted.discards))
 
 
-def _merge_plain(dialect: Dialect, schema: str, rows: TableRows) -> int:
+def _evolve_and_merge(dialect: Dialect, schema: str, rows: TableRows) -> tuple[int, TableRows]:
+    """Under the table's lock: fit the rows to its columns, create or evolve it, merge."""
     with dialect.table_lock(schema, rows.name):
         existing = dialect.existing_columns(schema, rows.name)
         fitted, new = reconcile(rows, existing)
@@ -100,20 +96,19 @@ def _merge_plain(dialect: Dialect, schema: str, rows: TableRows) -> int:
             dialect.create_table(schema, rows.name, fitted.columns, fitted.key)
         elif new:
             dialect.add_columns(schema, rows.name, new)
-        return dialect.merge(schema, fitted)
+        return dialect.merge(schema, fitted), fitted
 
 
 def load_tables(
     dialect: Dialect, schema: str, tables: dict[str, TableRows], loaded_at: datetime
 ) -> dict[str, TableResult]:
-    """Load every table independently; a failing table is reported, never raised."""
-    if dialect.supports_tables:
-        dialect.ensure_schema(schema)
+    """Load every table independently; a failing table is reported (transient or terminal), never raised."""
+    dialect.ensure_schema(schema)
     results: dict[str, TableResult] = {}
     for name, rows in tables.items():
         try:
             results[name] = load_table(dialect, schema, rows, loaded_at)
-        except Exception as exc:  # any warehouse error: this table is retried next time
+        except Exception as exc:  # any warehouse error: this table is retried next time (or parked)
             log.exception("loading %s.%s failed", schema, name)
-            results[name] = TableResult(error=f"{type(exc).__name__}: {exc}"[:2000])
+            results[name] = TableResult(error=error_text(exc), terminal=dialect.is_terminal(exc))
     return results

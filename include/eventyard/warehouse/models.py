@@ -4,6 +4,8 @@ One row per (integration, batch, table) records that the batch's rows for that t
 warehouse (or why they are not). A row with ``table_name = "*"`` marks the whole batch done for
 the integration, which is what makes the next load pick up exactly the new batches; a failed
 table keeps the batch open and is retried alone, without reloading the tables that succeeded.
+A table that failed terminally too often is ``parked``: it no longer keeps its batch open, and
+``eventyard load --once --retry-parked`` queues it again (see ``eventyard.warehouse.errors``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from eventyard.db.models import Base, UtcDateTime, utcnow
 BATCH_DONE = "*"
 LOADED = "loaded"
 FAILED = "failed"
+PARKED = "parked"
 
 
 class WarehouseLoad(Base):

@@ -24,6 +24,11 @@ TableKind = Literal[
     "tracks", "event", "identifies", "users", "pages", "screens", "groups", "aliases", "discards"
 ]
 
+# Columns only the stage has: the row's position in the batch (Dialect.merge adds it), and in the
+# users upsert whether a candidate row is the stored one (0) or a staged one (1). Both break ties.
+ROW_COLUMN = "__eventyard_row"
+SOURCE_COLUMN = "__eventyard_src"
+
 DISCARDS_TABLE = "discards"
 DISCARD_COLUMNS: dict[str, Logical] = {
     "table_name": "text",

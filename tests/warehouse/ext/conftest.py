@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,14 +26,7 @@ def redshift_pg_module(pg_server_url: str, tmp_path_factory: pytest.TempPathFact
     settings = Settings(home=tmp_path_factory.mktemp("redshift-home"))
     dialect = PostgresStagedRedshift(pg_details(_fresh_pg_database(pg_server_url)), settings)
     with dialect:
-
-        def query(sql: str) -> list[dict[str, Any]]:
-            with dialect._conn.cursor() as cur:
-                cur.execute(sql)
-                names = [d.name for d in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-        yield Warehouse(dialect, query)
+        yield Warehouse(dialect, dialect.query)
 
 
 @pytest.fixture
@@ -66,8 +58,4 @@ def bigquery(bigquery_endpoint: str, ext_settings: Settings) -> Iterator[Warehou
 
     dialect = BigQueryDialect({"project": PROJECT, "apiEndpoint": bigquery_endpoint}, ext_settings)
     with dialect:
-
-        def query(sql: str) -> list[dict[str, Any]]:
-            return [dict(row.items()) for row in dialect.client.query(sql).result()]
-
-        yield Warehouse(dialect, query)
+        yield Warehouse(dialect, dialect.query)

@@ -31,7 +31,10 @@ class PostgresStagedRedshift(RedshiftDialect):
 
     def load_stage(self, stage: str, data: pa.Table) -> None:
         columns = ", ".join(self.quote(c) for c in data.column_names)
-        with self._conn.cursor() as cur, cur.copy(f"COPY {self.quote(stage)} ({columns}) FROM STDIN") as copy:
+        with (
+            self._require().cursor() as cur,
+            cur.copy(f"COPY {self.quote(stage)} ({columns}) FROM STDIN") as copy,
+        ):
             for row in data.to_pylist():
                 copy.write_row(tuple(row.values()))
 

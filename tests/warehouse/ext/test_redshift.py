@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -55,7 +55,7 @@ def test_copy_without_credentials_is_refused(ext_settings: Settings) -> None:
 def test_create_table_and_alter_are_golden(ext_settings: Settings) -> None:
     dialect = _dialect(ext_settings)
     columns = {"id": "text", "received_at": "timestamp", "score": "bigint", "ok": "boolean", "x": "double"}
-    (create,) = dialect.create_table_sql("my_shop", "order_completed", columns, ("id",))  # type: ignore[arg-type]
+    create = dialect.create_table_sql("my_shop", "order_completed", columns, ("id",))  # type: ignore[arg-type]
     assert create == (
         'CREATE TABLE IF NOT EXISTS "my_shop"."order_completed" (\n'
         '    "id" VARCHAR(65535) NOT NULL,\n'
@@ -122,7 +122,7 @@ class S3CopyOnPostgres(PostgresStagedRedshift):
     def load_stage(self, stage: str, data: pa.Table) -> None:
         RedshiftDialect.load_stage(self, stage, data)
 
-    def _execute(self, statements: list[str], params: tuple[object, ...] | None = None) -> None:
+    def run(self, statements: Sequence[str]) -> None:
         for stmt in statements:
             if stmt.startswith("COPY "):
                 self.copies.append(stmt)
@@ -132,7 +132,7 @@ class S3CopyOnPostgres(PostgresStagedRedshift):
                 stage = stmt.split('"', 2)[1]
                 PostgresStagedRedshift.load_stage(self, stage, pq.read_table(io.BytesIO(body)))
             else:
-                super()._execute([stmt], params)
+                super().run([stmt])
 
 
 def test_rows_travel_through_s3_parquet(

@@ -1,16 +1,19 @@
-"""Warehouse dialects and the registry that maps a catalog code to one.
+"""Table warehouse dialects and the registry that maps a catalog code to one.
 
 Modules are imported lazily, so a missing optional client library (BigQuery, boto3) only
-matters to the integrations that use it.
+matters to the integrations that use it. Storage destinations (files, no tables) have their
+own registry: ``eventyard.warehouse.storage``.
 """
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from eventyard.settings import Settings
-from eventyard.warehouse.dialects.base import Dialect, WarehouseError
+from eventyard.warehouse.dialects.base import Dialect
+from eventyard.warehouse.errors import TerminalWarehouseError, WarehouseError
+from eventyard.warehouse.target import registered_class
 
 # catalog code -> "module:Class". A new warehouse adds one line here.
 DIALECTS: dict[str, str] = {
@@ -18,26 +21,19 @@ DIALECTS: dict[str, str] = {
     "postgres": "eventyard.warehouse.dialects.postgres:PostgresDialect",
     "amazon_redshift": "eventyard.warehouse.dialects.redshift:RedshiftDialect",
     "google_bigquery": "eventyard.warehouse.dialects.bigquery:BigQueryDialect",
-    "s3_event_logs": "eventyard.warehouse.dialects.s3_event_logs:S3EventLogsDialect",
 }
 
 
-class UnknownDialect(WarehouseError):
+class UnknownDialect(TerminalWarehouseError):
     """No dialect is registered for this integration code."""
 
 
 def dialect_class(code: str) -> type[Dialect]:
     """The Dialect class registered for a catalog code."""
-    try:
-        module_name, class_name = DIALECTS[code].split(":")
-    except KeyError:
-        raise UnknownDialect(f"no warehouse dialect for integration code {code!r}") from None
-    cls = getattr(importlib.import_module(module_name), class_name)
-    assert isinstance(cls, type) and issubclass(cls, Dialect)
-    return cls
+    return registered_class(DIALECTS, code, Dialect, UnknownDialect)
 
 
-def get_dialect(code: str, connection_details: dict[str, Any], settings: Settings) -> Dialect:
+def get_dialect(code: str, connection_details: Mapping[str, Any], settings: Settings) -> Dialect:
     """A (not yet connected) dialect for an integration; use it as a context manager to connect."""
     return dialect_class(code)(connection_details, settings)
 

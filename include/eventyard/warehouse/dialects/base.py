@@ -1,4 +1,4 @@
-"""The Dialect interface: everything that differs between warehouses, behind one loading algorithm.
+"""The Dialect interface: everything that differs between table warehouses, behind one loading algorithm.
 
 The loader (``eventyard.warehouse.loader``) never branches on the warehouse: it asks the dialect
 for the existing columns, creates/evolves tables, and calls ``merge`` (stage -> insert rows whose
@@ -10,15 +10,17 @@ module can apply them without a connection.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventyard.settings import Settings
-from eventyard.warehouse.types import Logical, TableRows
+from eventyard.warehouse.errors import WarehouseError
+from eventyard.warehouse.sql import Templates, build
+from eventyard.warehouse.target import Target
+from eventyard.warehouse.types import ROW_COLUMN, Logical, TableRows
 
 # SQL:2016 reserved words plus the ones Postgres, DuckDB and Redshift add. A column or table
 # named like one of these is prefixed with "_" (Segment does this for Redshift: `open` -> `_open`).
@@ -35,29 +37,31 @@ with
 """
 SQL_RESERVED = frozenset(_RESERVED_TEXT.split())
 
-
-class WarehouseError(Exception):
-    """A warehouse operation failed; the table is retried on the next load."""
+__all__ = ["ROW_COLUMN", "SQL_RESERVED", "Dialect", "WarehouseError", "first_per_key"]
 
 
-class Dialect(abc.ABC):
-    """One warehouse: naming rules, type mapping and the primitives of the loading algorithm."""
+class Dialect(Target):
+    """One warehouse: naming rules, type mapping, a session, and the primitives of the loading
+    algorithm. Generic DDL comes from ``eventyard.warehouse.sql.build``; the dialect's own SQL
+    from its templates (``self.sql``), so merge, compare and quality code can reuse both:
+    ``with dialect: dialect.query(dialect.sql.statement(name, target=dialect.qualified(s, t)))``.
+    """
 
     name: ClassVar[str]
+    # This dialect's folder of warehouse_sql/.
+    sql: ClassVar[Templates]
     max_identifier_length: ClassVar[int] = 63
     reserved_words: ClassVar[frozenset[str]] = SQL_RESERVED
     # BigQuery column names must start with a letter or underscore; Postgres/DuckDB quote anything.
     identifier_needs_leading_letter: ClassVar[bool] = False
     # Segment adds `loaded_at` only on BigQuery.
     supports_loaded_at: ClassVar[bool] = False
-    # Whether the target has tables and columns at all (S3 event logs write files: no evolution).
-    supports_tables: ClassVar[bool] = True
     # Whether merge + DDL run in one transaction (for docs/reporting; the loader does not branch).
     supports_transactions: ClassVar[bool] = True
-
-    def __init__(self, connection_details: dict[str, Any], settings: Settings) -> None:
-        self.details = dict(connection_details)
-        self.settings = settings
+    # DDL shape (see sql.build.create_table / add_column).
+    key_not_null: ClassVar[bool] = True
+    primary_key: ClassVar[bool] = False
+    add_column_if_not_exists: ClassVar[bool] = True
 
     # ---- identifiers and types -------------------------------------------------------------
     def quote(self, identifier: str) -> str:
@@ -78,40 +82,53 @@ class Dialect(abc.ABC):
     def logical_for(self, physical: str) -> Logical:
         """The logical type of an existing physical column (unknown types count as text)."""
 
-    # ---- connection ------------------------------------------------------------------------
+    def table_attributes(self, columns: Mapping[str, Logical]) -> str:
+        """What follows a CREATE TABLE's column list (nothing, except Redshift's SORTKEY)."""
+        return ""
+
+    # ---- session (connect / close / is_terminal: Target) ------------------------------------
     @abc.abstractmethod
-    def connect(self) -> None:
-        """Open the connection (and any process-level lock the warehouse needs)."""
+    def run(self, statements: Sequence[str]) -> None:
+        """Execute statements in order (each committed unless a transaction is open)."""
 
     @abc.abstractmethod
-    def close(self) -> None:
-        """Close the connection; safe to call twice."""
-
-    def __enter__(self) -> Dialect:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of one query as dicts; ``params`` bind to the driver's markers (``%s``, ``?``)."""
 
     # ---- schema ----------------------------------------------------------------------------
-    @abc.abstractmethod
     def ensure_schema(self, schema: str) -> None:
         """Create the schema (dataset) if it does not exist."""
+        self.run([build.create_schema(self, schema)])
 
-    @abc.abstractmethod
     def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
         """The table's columns and their logical types, or None when the table does not exist."""
+        rows = self.query(self.sql.statement("columns"), (schema, table))
+        if not rows:
+            return None
+        return {str(r["column_name"]): self.logical_for(str(r["data_type"])) for r in rows}
 
-    @abc.abstractmethod
+    def create_table_sql(
+        self, schema: str, table: str, columns: Mapping[str, Logical], key: tuple[str, ...]
+    ) -> str:
+        """The CREATE TABLE statement (golden-tested)."""
+        return build.create_table(self, schema, table, columns, key)
+
     def create_table(
-        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
+        self, schema: str, table: str, columns: Mapping[str, Logical], key: tuple[str, ...]
     ) -> None:
         """Create a table (if not exists) with these columns; ``key`` is the dedupe key."""
+        self.run([self.create_table_sql(schema, table, columns, key)])
 
-    @abc.abstractmethod
-    def add_columns(self, schema: str, table: str, columns: dict[str, Logical]) -> None:
-        """ALTER TABLE ADD COLUMN for each (if not exists)."""
+    def add_columns_sql(self, schema: str, table: str, columns: Mapping[str, Logical]) -> list[str]:
+        """One ALTER TABLE ADD COLUMN per column (golden-tested)."""
+        return [build.add_column(self, schema, table, c, t) for c, t in columns.items()]
+
+    def add_columns(self, schema: str, table: str, columns: Mapping[str, Logical]) -> None:
+        """Add the columns the table lacks (checked first where ADD COLUMN has no IF NOT EXISTS)."""
+        if not self.add_column_if_not_exists:
+            existing = self.existing_columns(schema, table) or {}
+            columns = {c: t for c, t in columns.items() if c not in existing}
+        self.run(self.add_columns_sql(schema, table, columns))
 
     @abc.abstractmethod
     @contextmanager
@@ -159,9 +176,6 @@ class Dialect(abc.ABC):
             if rows.kind == "users":
                 return self.upsert_users_staged(schema, prepared, staged)
             return self.merge_staged(schema, prepared, staged)
-
-
-ROW_COLUMN = "__eventyard_row"
 
 
 def first_per_key(rows: TableRows) -> TableRows:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -29,9 +29,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventyard.settings import Settings
-from eventyard.warehouse.common_sql import key_match
-from eventyard.warehouse.dialects.base import ROW_COLUMN, Dialect, WarehouseError
-from eventyard.warehouse.sql import render_statements, template
+from eventyard.warehouse.dialects.base import ROW_COLUMN, Dialect
+from eventyard.warehouse.errors import TerminalWarehouseError
+from eventyard.warehouse.sql import Templates, build
 from eventyard.warehouse.types import Logical, TableRows
 
 # GoogleSQL reserved keywords (a column named like one is prefixed with "_").
@@ -47,17 +47,18 @@ BIGQUERY_RESERVED = frozenset(
     """.split()  # noqa: SIM905
 )
 
-
-def _sql(name: str, **parts: str) -> str:
-    """One BigQuery template statement, filled in, without its ``--`` comment lines."""
-    (statement,) = render_statements("bigquery", name, **parts)
-    return "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--")).strip()
+# HTTP statuses the same request gets again (bad SQL or schema, denied, missing), unless the
+# reason says it was a rate or quota limit or a backend hiccup.
+_TERMINAL_STATUSES = frozenset({400, 401, 403, 404})
+_RETRY_REASONS = frozenset({"backendError", "internalError", "jobRateLimitExceeded", "quotaExceeded",
+                            "rateLimitExceeded"})  # fmt: skip
 
 
 class BigQueryDialect(Dialect):
     """BigQuery through google-cloud-bigquery."""
 
     name = "google_bigquery"
+    sql: ClassVar[Templates] = Templates("bigquery")
     # BigQuery allows 300 characters for a column and 1,024 bytes for a table; 255 fits both (and
     # the emulator's identifier check). Names must start with a letter or an underscore.
     max_identifier_length = 255
@@ -73,17 +74,14 @@ class BigQueryDialect(Dialect):
         "timestamp": "TIMESTAMP",
     }
 
-    def __init__(self, connection_details: dict[str, Any], settings: Settings) -> None:
+    def __init__(self, connection_details: Mapping[str, Any], settings: Settings) -> None:
         super().__init__(connection_details, settings)
         self.client: Any = None
 
     @property
     def project(self) -> str:
         """The GCP project that holds the datasets."""
-        project = self.details.get("project")
-        if not project:
-            raise WarehouseError("BigQuery connection is missing 'project'")
-        return str(project)
+        return self.required("project")
 
     # ---- identifiers and types -------------------------------------------------------------
     def quote(self, identifier: str) -> str:
@@ -138,7 +136,8 @@ class BigQueryDialect(Dialect):
         try:
             return service_account.Credentials.from_service_account_info(info)
         except (ValueError, KeyError) as exc:
-            raise WarehouseError(f"BigQuery credentials are not a service account key: {exc}") from exc
+            message = f"BigQuery credentials are not a service account key: {exc}"
+            raise TerminalWarehouseError(message) from exc
 
     def close(self) -> None:
         if self.client is not None:
@@ -151,6 +150,26 @@ class BigQueryDialect(Dialect):
         job.result()
         return job
 
+    def run(self, statements: Sequence[str]) -> None:
+        for statement in statements:
+            self._run(statement)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(
+            query_parameters=[bigquery.ScalarQueryParameter(None, _param_type(v), v) for v in params]
+        )
+        return [dict(row.items()) for row in self.client.query(sql, job_config=config).result()]
+
+    def is_terminal(self, exc: BaseException) -> bool:
+        from google.api_core.exceptions import GoogleAPICallError
+
+        if not isinstance(exc, GoogleAPICallError):
+            return super().is_terminal(exc)
+        reasons = {str(e.get("reason")) for e in exc.errors or () if isinstance(e, dict)}
+        return exc.code in _TERMINAL_STATUSES and not reasons & _RETRY_REASONS
+
     # ---- schema ----------------------------------------------------------------------------
     def ensure_schema(self, schema: str) -> None:
         from google.cloud import bigquery
@@ -160,44 +179,18 @@ class BigQueryDialect(Dialect):
         self.client.create_dataset(dataset, exists_ok=True)
 
     def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
+        """Read with a dry-run ``SELECT *``: free, and it reflects every ALTER immediately."""
         from google.api_core.exceptions import NotFound
         from google.cloud import bigquery
 
         try:
             job = self.client.query(
-                f"SELECT * FROM {self.qualified(schema, table)}",  # noqa: S608 - quoted identifiers only
+                self.sql.statement("columns", table=self.qualified(schema, table)),
                 job_config=bigquery.QueryJobConfig(dry_run=True, use_query_cache=False),
             )
         except NotFound:
             return None
         return {field.name: self.logical_for(field.field_type) for field in job.schema or []}
-
-    def create_table_sql(
-        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
-    ) -> str:
-        """The CREATE TABLE statement (exposed for golden tests)."""
-        definitions = ",\n".join(
-            f"    {self.quote(c)} {self.type_for(t)}{' NOT NULL' if c in key else ''}"
-            for c, t in columns.items()
-        )
-        return _sql("create_table", table=self.qualified(schema, table), column_definitions=definitions)
-
-    def create_table(
-        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
-    ) -> None:
-        self._run(self.create_table_sql(schema, table, columns, key))
-
-    def add_columns_sql(self, schema: str, table: str, columns: dict[str, Logical]) -> list[str]:
-        """One idempotent ALTER per column (exposed for golden tests)."""
-        target = self.qualified(schema, table)
-        return [
-            _sql("add_column", table=target, column=self.quote(c), type=self.type_for(t))
-            for c, t in columns.items()
-        ]
-
-    def add_columns(self, schema: str, table: str, columns: dict[str, Logical]) -> None:
-        for statement in self.add_columns_sql(schema, table, columns):
-            self._run(statement)
 
     @contextmanager
     def table_lock(self, schema: str, table: str) -> Iterator[None]:
@@ -239,41 +232,45 @@ class BigQueryDialect(Dialect):
             self.client.delete_table(table_id, not_found_ok=True)
 
     def merge_sql(self, schema: str, rows: TableRows, stage: str) -> str:
-        """The MERGE inserting new keys (exposed for golden tests)."""
-        return _sql(
+        """The MERGE inserting new keys (golden-tested)."""
+        return self.sql.statement(
             "merge",
             target=self.qualified(schema, rows.name),
             stage=self.qualified(schema, stage),
-            columns=", ".join(self.quote(c) for c in rows.columns),
-            source_columns=", ".join(f"s.{self.quote(c)}" for c in rows.columns),
-            key_match=key_match(self.quote, rows.key),
+            columns=build.column_list(self.quote, rows.columns),
+            source_columns=build.column_list(self.quote, rows.columns, prefix="s."),
+            key_match=build.key_match(self.quote, rows.key),
         )
 
     def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
         job = self._run(self.merge_sql(schema, rows, str(staged)))
         return int(job.num_dml_affected_rows or 0)
 
-    def users_sql(self, schema: str, rows: TableRows, stage: str, target_columns: dict[str, Logical]) -> str:
-        """The users MERGE: latest non-null value per column (exposed for golden tests)."""
-        columns = list(target_columns)
-        pick = template("bigquery", "users_pick").strip()
-        return _sql(
+    def users_sql(
+        self, schema: str, rows: TableRows, stage: str, target_columns: Mapping[str, Logical]
+    ) -> str:
+        """The users MERGE: latest non-null value per column (golden-tested)."""
+        others = [c for c in target_columns if c != "id"]
+        return self.sql.statement(
             "users_merge",
             target=self.qualified(schema, rows.name),
             stage=self.qualified(schema, stage),
-            picked=", ".join(pick.format(column=self.quote(c)) for c in columns if c != "id"),
-            columns=", ".join(self.quote(c) for c in columns),
-            stage_columns=", ".join(
-                self.quote(c)
-                if c in rows.columns
-                else f"CAST(NULL AS {self.type_for(target_columns[c])}) AS {self.quote(c)}"
-                for c in columns
-            ),
-            assignments=", ".join(f"{self.quote(c)} = s.{self.quote(c)}" for c in columns if c != "id"),
-            source_columns=", ".join(f"s.{self.quote(c)}" for c in columns),
+            picked=", ".join(self.sql.statement("users_pick", column=self.quote(c)) for c in others),
+            columns=build.column_list(self.quote, target_columns),
+            stage_columns=build.stage_select_list(self, target_columns, rows.columns),
+            assignments=build.assignments(self.quote, others),
+            source_columns=build.column_list(self.quote, target_columns, prefix="s."),
         )
 
     def upsert_users_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
         target_columns = self.existing_columns(schema, rows.name) or dict(rows.columns)
         job = self._run(self.users_sql(schema, rows, str(staged), target_columns))
         return int(job.num_dml_affected_rows or 0)
+
+
+def _param_type(value: Any) -> str:
+    """The GoogleSQL type of a query parameter (strings for anything else)."""
+    return _PARAM_TYPES.get(type(value), "STRING")
+
+
+_PARAM_TYPES: dict[type, str] = {bool: "BOOL", int: "INT64", float: "FLOAT64"}

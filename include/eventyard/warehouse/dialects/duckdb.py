@@ -10,21 +10,15 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow.compute as pc
 
-from eventyard.warehouse.common_sql import (
-    column_list,
-    key_match,
-    stage_select_list,
-    users_aggregates,
-)
 from eventyard.warehouse.dialects.base import SQL_RESERVED, Dialect, WarehouseError
-from eventyard.warehouse.sql import render, render_statements
+from eventyard.warehouse.sql import Templates, build
 from eventyard.warehouse.types import Logical, TableRows
 
 _TYPES: dict[str, str] = {
@@ -35,12 +29,22 @@ _TYPES: dict[str, str] = {
     "text": "VARCHAR",
 }
 _stage_ids = itertools.count()
+# Errors the same statement would raise again: bad SQL against this table, constraints, types.
+_TERMINAL_NAMES = (
+    "BinderException", "CatalogException", "ConstraintException", "ConversionException",
+    "InvalidInputException", "NotImplementedException", "OutOfRangeException", "ParserException",
+    "PermissionException", "TypeMismatchException",
+)  # fmt: skip
 
 
 class DuckDBDialect(Dialect):
     """The embedded DuckDB warehouse."""
 
     name: ClassVar[str] = "duckdb"
+    sql: ClassVar[Templates] = Templates("duckdb")
+    # No NOT NULL / PRIMARY KEY: DuckDB's over-eager index checks reject delete+insert of a key
+    # in one transaction (the users upsert); dedupe is by anti-join instead.
+    key_not_null: ClassVar[bool] = False
     # DuckDB has no practical limit; 255 keeps names readable and portable.
     max_identifier_length: ClassVar[int] = 255
     reserved_words: ClassVar[frozenset[str]] = SQL_RESERVED | frozenset(
@@ -107,38 +111,22 @@ class DuckDBDialect(Dialect):
             raise WarehouseError("DuckDB dialect used before connect()")
         return self.conn
 
-    def ensure_schema(self, schema: str) -> None:
-        self._require().execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
-
-    def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
-        rows = (
-            self._require()
-            .execute(
-                "SELECT column_name, data_type FROM information_schema.columns"
-                " WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-                [schema, table],
-            )
-            .fetchall()
-        )
-        if not rows:
-            return None
-        return {name: self.logical_for(physical) for name, physical in rows}
-
-    def create_table(
-        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
-    ) -> None:
-        # No PRIMARY KEY: DuckDB's over-eager index checks reject delete+insert of a key in one
-        # transaction (the users upsert); dedupe is by anti-join instead.
-        cols = ", ".join(f"{self.quote(n)} {self.type_for(t)}" for n, t in columns.items())
-        self._require().execute(f"CREATE TABLE IF NOT EXISTS {self.qualified(schema, table)} ({cols})")
-
-    def add_columns(self, schema: str, table: str, columns: dict[str, Logical]) -> None:
+    def run(self, statements: Sequence[str]) -> None:
         conn = self._require()
-        for name, logical in columns.items():
-            conn.execute(
-                f"ALTER TABLE {self.qualified(schema, table)} ADD COLUMN IF NOT EXISTS"
-                f" {self.quote(name)} {self.type_for(logical)}"
-            )
+        for statement in statements:
+            conn.execute(statement)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        conn = self._require()
+        cursor = conn.execute(sql, list(params)) if params else conn.execute(sql)
+        names = [c[0] for c in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def is_terminal(self, exc: BaseException) -> bool:
+        import duckdb
+
+        terminal = tuple(getattr(duckdb, name) for name in _TERMINAL_NAMES)
+        return super().is_terminal(exc) or isinstance(exc, terminal)
 
     @contextmanager
     def table_lock(self, schema: str, table: str) -> Iterator[None]:
@@ -155,46 +143,42 @@ class DuckDBDialect(Dialect):
         finally:
             conn.unregister(name)
 
-    def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
-        conn = self._require()
-        sql = render(
-            "duckdb",
+    def merge_sql(self, schema: str, rows: TableRows, stage: str) -> str:
+        """Insert-if-absent of the staged rows (golden-tested)."""
+        return self.sql.statement(
             "merge",
             target=self.qualified(schema, rows.name),
-            stage=self.quote(staged),
-            columns=column_list(self.quote, rows.columns),
-            key_match=key_match(self.quote, rows.key),
+            stage=self.quote(stage),
+            columns=build.column_list(self.quote, rows.columns),
+            key_match=build.key_match(self.quote, rows.key),
         )
-        conn.execute("BEGIN TRANSACTION")
-        try:
-            inserted = conn.execute(sql).fetchone()
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
+
+    def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
+        with self._transaction() as conn:
+            inserted = conn.execute(self.merge_sql(schema, rows, str(staged))).fetchone()
         return int(inserted[0]) if inserted else 0
 
+    def users_sql(
+        self, schema: str, rows: TableRows, stage: str, target_columns: Mapping[str, Logical]
+    ) -> list[str]:
+        """The users upsert: merged temp table, delete-matching + insert, drop (golden-tested)."""
+        parts = build.users_upsert_parts(self, schema, rows, stage, target_columns)
+        return [*self.sql.statements("users_upsert", **parts), *self.sql.statements("users_replace", **parts)]
+
     def upsert_users_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
-        conn = self._require()
-        target_columns = list(self.existing_columns(schema, rows.name) or rows.columns)
-        merged = f"{staged}_merged"
-        ids = {
-            "target": self.qualified(schema, rows.name),
-            "stage": self.quote(staged),
-            "merged": self.quote(merged),
-            "id": self.quote("id"),
-            "columns": column_list(self.quote, target_columns),
-            "stage_columns": stage_select_list(self.quote, target_columns, set(rows.columns)),
-            "aggregates": users_aggregates(self.quote, target_columns),
-        }
-        conn.execute("BEGIN TRANSACTION")
-        try:
-            conn.execute(render("duckdb", "users_upsert", **ids))
-            for statement in render_statements("duckdb", "users_replace", **ids):
+        target_columns = self.existing_columns(schema, rows.name) or dict(rows.columns)
+        with self._transaction() as conn:
+            for statement in self.users_sql(schema, rows, str(staged), target_columns):
                 conn.execute(statement)
-            conn.execute(f"DROP TABLE {self.quote(merged)}")
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
         return int(pc.count_distinct(rows.data.column("id")).as_py())
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        conn = self._require()
+        conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()

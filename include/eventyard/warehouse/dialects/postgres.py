@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -21,9 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventyard.warehouse.common_sql import column_list, key_match, stage_select_list, users_aggregates
-from eventyard.warehouse.dialects.base import ROW_COLUMN, SQL_RESERVED, Dialect, WarehouseError, first_per_key
-from eventyard.warehouse.sql import render, render_statements
+from eventyard.warehouse.dialects.base import ROW_COLUMN, SQL_RESERVED, Dialect, first_per_key
+from eventyard.warehouse.dialects.pg_wire import PgWireSession
+from eventyard.warehouse.sql import Templates, build
 from eventyard.warehouse.types import Logical, TableRows
 
 _TYPES: dict[str, str] = {
@@ -73,16 +73,15 @@ def _without_nul(data: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=data.column_names)
 
 
-class PostgresDialect(Dialect):
+class PostgresDialect(PgWireSession, Dialect):
     """A Postgres warehouse (Segment's Postgres layout: ``id`` primary key, timestamptz, text)."""
 
     name: ClassVar[str] = "postgres"
+    sql: ClassVar[Templates] = Templates("postgres")
     max_identifier_length: ClassVar[int] = 63  # NAMEDATALEN - 1 bytes; our names are ASCII
     reserved_words: ClassVar[frozenset[str]] = SQL_RESERVED
-
-    def __init__(self, connection_details: dict[str, Any], settings: Any) -> None:
-        super().__init__(connection_details, settings)
-        self.conn: Any = None
+    primary_key: ClassVar[bool] = True
+    conn: Any = None  # psycopg.Connection once connected
 
     def type_for(self, logical: Logical) -> str:
         return _TYPES[logical]
@@ -105,78 +104,34 @@ class PostgresDialect(Dialect):
         if self.conn is None:
             self.conn = psycopg.connect(conninfo(self.details), autocommit=True, connect_timeout=10)
 
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def _require(self) -> Any:
-        if self.conn is None:
-            raise WarehouseError("Postgres dialect used before connect()")
-        return self.conn
-
     def ensure_schema(self, schema: str) -> None:
         import psycopg
 
         try:
-            self._require().execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+            super().ensure_schema(schema)
         except psycopg.errors.UniqueViolation:
             pass  # IF NOT EXISTS is not race-free: a concurrent load created it first
 
-    def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
-        rows = (
-            self._require()
-            .execute(
-                "SELECT column_name, data_type FROM information_schema.columns"
-                " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                (schema, table),
-            )
-            .fetchall()
-        )
-        if not rows:
-            return None
-        return {name: self.logical_for(physical) for name, physical in rows}
-
-    def create_table(
-        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
-    ) -> None:
-        cols = [f"{self.quote(n)} {self.type_for(t)}{' NOT NULL' * (n in key)}" for n, t in columns.items()]
-        cols.append(f"PRIMARY KEY ({column_list(self.quote, key)})")
-        self._require().execute(
-            f"CREATE TABLE IF NOT EXISTS {self.qualified(schema, table)} ({', '.join(cols)})"
-        )
-
-    def add_columns(self, schema: str, table: str, columns: dict[str, Logical]) -> None:
-        conn = self._require()
-        for name, logical in columns.items():
-            conn.execute(
-                f"ALTER TABLE {self.qualified(schema, table)} ADD COLUMN IF NOT EXISTS"
-                f" {self.quote(name)} {self.type_for(logical)}"
-            )
-
     @contextmanager
     def table_lock(self, schema: str, table: str) -> Iterator[None]:
-        conn = self._require()
-        key = _lock_key(schema, table)
-        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        key = (_lock_key(schema, table),)
+        self.query(self.sql.statement("lock"), key)
         try:
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            self.query(self.sql.statement("unlock"), key)
 
     @contextmanager
     def staged(self, schema: str, rows: TableRows) -> Iterator[str]:
-        conn = self._require()
         name = f"eventyard_stage_{next(_stage_ids)}"
-        definitions = [f"{self.quote(n)} {self.type_for(t)}" for n, t in rows.columns.items()]
-        definitions.append(f"{self.quote(ROW_COLUMN)} bigint")
-        conn.execute(f"CREATE TEMP TABLE {self.quote(name)} ({', '.join(definitions)})")
+        physical = {**{c: self.type_for(t) for c, t in rows.columns.items()}, ROW_COLUMN: "bigint"}
+        self.run([build.temp_table(self, name, physical)])
         try:
             columns = [*rows.columns, ROW_COLUMN]
             self.copy_encoded(self.quote(name), columns, self.encode_copy(columns, rows.data))
             yield name
         finally:
-            conn.execute(f"DROP TABLE IF EXISTS {self.quote(name)}")
+            self.run([build.drop_table(self, name)])
 
     def encode_copy(self, columns: list[str], data: pa.Table) -> Iterator[bytes]:
         """The rows in Postgres' binary COPY format, encoded from Arrow in Rust (pgpq): no text
@@ -191,24 +146,20 @@ class PostgresDialect(Dialect):
             yield encoder.write_batch(batch)
         yield encoder.finish()
 
+    def copy_sql(self, target: str, columns: list[str]) -> str:
+        """The binary COPY into ``target`` (an already quoted, possibly qualified name)."""
+        listed = build.column_list(self.quote, columns)
+        return self.sql.statement("copy_binary", target=target, columns=listed)
+
     def copy_encoded(self, target: str, columns: list[str], payload: Iterable[bytes]) -> None:
         """COPY encoded rows into ``target`` (an already quoted, possibly qualified name)."""
-        statement = f"COPY {target} ({column_list(self.quote, columns)}) FROM STDIN (FORMAT binary)"
-        with self._require().cursor() as cur, cur.copy(statement) as copy:
+        with self._require().cursor() as cur, cur.copy(self.copy_sql(target, columns)) as copy:
             for part in payload:
                 copy.write(part)
 
     def _has_unique_key(self, schema: str, table: str, key: tuple[str, ...]) -> bool:
         """Whether the target has a unique index on exactly ``key`` (ours do; old Segment tables may not)."""
-        found = self._require().execute(
-            "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = %s AND c.relname = %s AND i.indisunique"
-            " AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a"
-            "      WHERE a.attrelid = c.oid AND a.attnum = ANY(i.indkey)) = %s",
-            (schema, table, sorted(key)),
-        )
-        return found.fetchone() is not None
+        return bool(self.query(self.sql.statement("unique_key"), (schema, table, sorted(key))))
 
     def merge(self, schema: str, rows: TableRows) -> int:
         """Event tables keyed on ``id`` with a unique index: COPY the rows straight into the target
@@ -235,15 +186,14 @@ class PostgresDialect(Dialect):
         except psycopg.errors.UniqueViolation:
             pass  # a re-delivered message or a re-run: take the careful path
         fresh = first_per_key(rows).data
-        ids_table = f"eventyard_ids_{next(_stage_ids)}"
+        ids = self.quote(f"eventyard_ids_{next(_stage_ids)}")
         with conn.transaction():
-            conn.execute(f"CREATE TEMP TABLE {self.quote(ids_table)} (id text) ON COMMIT DROP")
-            self.copy_encoded(self.quote(ids_table), ["id"], self.encode_copy(["id"], fresh.select(["id"])))
+            self.run(self.sql.statements("ids_table", ids=ids))
+            self.copy_encoded(ids, ["id"], self.encode_copy(["id"], fresh.select(["id"])))
             # Probe the primary key per id: a hash join would read the whole (wide) target each load.
-            conn.execute("SET LOCAL enable_hashjoin = off")
-            conn.execute("SET LOCAL enable_mergejoin = off")
-            sql = render("postgres", "existing_ids", target=target, ids=self.quote(ids_table))
-            existing = [row[0] for row in conn.execute(sql).fetchall()]
+            *settings, lookup = self.sql.statements("existing_ids", target=target, ids=ids)
+            self.run(settings)
+            existing = [row["id"] for row in self.query(lookup)]
             if existing:
                 keep = pc.invert(pc.is_in(fresh.column("id"), value_set=pa.array(existing, pa.string())))
                 fresh = fresh.filter(keep)
@@ -251,40 +201,39 @@ class PostgresDialect(Dialect):
                 self.copy_encoded(target, columns, self.encode_copy(columns, fresh))
         return int(fresh.num_rows)
 
-    def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
-        conn = self._require()
-        # With a unique key, ON CONFLICT probes the index the insert maintains anyway; without one,
-        # an anti-join is the only way.
-        template = "merge_on_conflict" if self._has_unique_key(schema, rows.name, rows.key) else "merge"
-        sql = render(
-            "postgres",
-            template,
+    def merge_sql(self, schema: str, rows: TableRows, stage: str, *, unique_key: bool) -> str:
+        """Insert-if-absent of the staged rows (golden-tested): with a unique key, ON CONFLICT
+        probes the index the insert maintains anyway; without one, an anti-join is the only way."""
+        return self.sql.statement(
+            "merge_on_conflict" if unique_key else "merge",
             target=self.qualified(schema, rows.name),
-            stage=self.quote(staged),
-            columns=column_list(self.quote, rows.columns),
-            key_match=key_match(self.quote, rows.key),
-            key=column_list(self.quote, rows.key),
+            stage=self.quote(stage),
+            columns=build.column_list(self.quote, rows.columns),
+            key_match=build.key_match(self.quote, rows.key),
+            key=build.column_list(self.quote, rows.key),
         )
+
+    def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
+        unique = self._has_unique_key(schema, rows.name, rows.key)
+        conn = self._require()
         with conn.transaction(), conn.cursor() as cur:
-            cur.execute(sql)
+            cur.execute(self.merge_sql(schema, rows, str(staged), unique_key=unique))
             return int(cur.rowcount)
 
+    def users_sql(
+        self, schema: str, rows: TableRows, stage: str, target_columns: Mapping[str, Logical]
+    ) -> list[str]:
+        """The users upsert: merged temp table, delete-matching + insert, drop (golden-tested)."""
+        parts = build.users_upsert_parts(self, schema, rows, stage, target_columns)
+        return [*self.sql.statements("users_upsert", **parts), *self.sql.statements("users_replace", **parts)]
+
     def upsert_users_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
+        target_columns = self.existing_columns(schema, rows.name) or dict(rows.columns)
         conn = self._require()
-        target_columns = list(self.existing_columns(schema, rows.name) or rows.columns)
-        ids = {
-            "target": self.qualified(schema, rows.name),
-            "stage": self.quote(staged),
-            "merged": self.quote(f"{staged}_merged"),
-            "id": self.quote("id"),
-            "columns": column_list(self.quote, target_columns),
-            "stage_columns": stage_select_list(self.quote, target_columns, set(rows.columns)),
-            "aggregates": users_aggregates(self.quote, target_columns),
-        }
+        create, *replace = self.users_sql(schema, rows, str(staged), target_columns)
         with conn.transaction(), conn.cursor() as cur:
-            cur.execute(render("postgres", "users_upsert", **ids))
+            cur.execute(create)
             written = int(cur.rowcount)
-            for statement in render_statements("postgres", "users_replace", **ids):
+            for statement in replace:
                 cur.execute(statement)
-            cur.execute(f"DROP TABLE {ids['merged']}")
         return written

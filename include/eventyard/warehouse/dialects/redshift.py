@@ -15,21 +15,19 @@ tests run it for real. The SQL lives in ``warehouse_sql/redshift/``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pyarrow as pa
 
 from eventyard.settings import Settings
-from eventyard.warehouse.common_sql import key_match
-from eventyard.warehouse.dialects.base import SQL_RESERVED, Dialect, WarehouseError
-from eventyard.warehouse.dialects.redshift_s3 import S3Staging, render_statements
-from eventyard.warehouse.sql import template
+from eventyard.warehouse.dialects.base import ROW_COLUMN, SQL_RESERVED, Dialect, WarehouseError
+from eventyard.warehouse.dialects.pg_wire import PgWireSession
+from eventyard.warehouse.dialects.redshift_s3 import S3Staging
+from eventyard.warehouse.errors import TerminalWarehouseError, TransientWarehouseError
+from eventyard.warehouse.sql import Templates, build
 from eventyard.warehouse.types import Logical, TableRows
-
-# The row's position in the batch (``Dialect.merge`` adds it): breaks ties in the users upsert.
-ORD = "__eventyard_row"
 
 # Redshift's reserved words (docs: "Reserved words") on top of the common SQL list. Segment
 # prefixes such column names with "_" (redshift-faq: `open` -> `_open`).
@@ -44,13 +42,16 @@ REDSHIFT_RESERVED = SQL_RESERVED | frozenset(
 )
 
 
-class RedshiftDialect(S3Staging, Dialect):
+class RedshiftDialect(S3Staging, PgWireSession, Dialect):
     """Redshift over psycopg, staging through S3."""
 
     name = "amazon_redshift"
-    sql_dir: ClassVar[str] = "redshift"
+    sql: ClassVar[Templates] = Templates("redshift")
     max_identifier_length = 127
     reserved_words = REDSHIFT_RESERVED
+    # Redshift adds one column per ALTER TABLE and has no ADD COLUMN IF NOT EXISTS: the loader
+    # checks information_schema first, under the table lock.
+    add_column_if_not_exists: ClassVar[bool] = False
 
     TYPES: ClassVar[dict[str, str]] = {
         # Redshift's TEXT is VARCHAR(256); Segment widens VARCHAR as needed, we start at the maximum.
@@ -62,9 +63,8 @@ class RedshiftDialect(S3Staging, Dialect):
         "timestamp": "TIMESTAMP",
     }
 
-    def __init__(self, connection_details: dict[str, Any], settings: Settings) -> None:
+    def __init__(self, connection_details: Mapping[str, Any], settings: Settings) -> None:
         super().__init__(connection_details, settings)
-        self._conn: Any = None
         self._s3: Any = None
         self._in_lock = False
 
@@ -84,7 +84,7 @@ class RedshiftDialect(S3Staging, Dialect):
             return "timestamp"
         return "text"
 
-    def table_attributes(self, columns: dict[str, Logical]) -> str:
+    def table_attributes(self, columns: Mapping[str, Logical]) -> str:
         """``SORTKEY`` on received_at, as Segment's tables have (Redshift only)."""
         return ' SORTKEY ("received_at")' if "received_at" in columns else ""
 
@@ -94,7 +94,7 @@ class RedshiftDialect(S3Staging, Dialect):
 
         d = self.details
         try:
-            self._conn = psycopg.connect(
+            self.conn = psycopg.connect(
                 host=str(d["host"]),
                 port=int(d.get("port") or 5439),
                 dbname=str(d["database"]),
@@ -105,85 +105,18 @@ class RedshiftDialect(S3Staging, Dialect):
                 autocommit=True,
             )
         except KeyError as exc:
-            raise WarehouseError(f"Redshift connection is missing {exc.args[0]!r}") from exc
+            raise TerminalWarehouseError(f"Redshift connection is missing {exc.args[0]!r}") from exc
         except psycopg.Error as exc:
-            raise WarehouseError(f"cannot connect to Redshift at {d.get('host')}: {exc}") from exc
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _execute(self, statements: list[str], params: tuple[Any, ...] | None = None) -> None:
-        with self._conn.cursor() as cur:
-            for stmt in statements:
-                cur.execute(stmt, params)
-
-    # ---- schema ----------------------------------------------------------------------------
-    def ensure_schema(self, schema: str) -> None:
-        self._execute([f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}"])
-
-    def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
-        with self._conn.cursor() as cur:
-            cur.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                (schema, table),
-            )
-            found = cur.fetchall()
-        if not found:
-            return None
-        return {str(name): self.logical_for(str(kind)) for name, kind in found}
-
-    def create_table_sql(
-        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
-    ) -> list[str]:
-        """The CREATE TABLE statement (exposed for golden tests)."""
-        definitions = ",\n".join(
-            f"    {self.quote(c)} {self.type_for(t)}{' NOT NULL' if c in key else ''}"
-            for c, t in columns.items()
-        )
-        return render_statements(
-            self.sql_dir,
-            "create_table",
-            table=self.qualified(schema, table),
-            column_definitions=definitions,
-            table_attributes=self.table_attributes(columns),
-        )
-
-    def create_table(
-        self, schema: str, table: str, columns: dict[str, Logical], key: tuple[str, ...]
-    ) -> None:
-        self._execute(self.create_table_sql(schema, table, columns, key))
-
-    def add_columns_sql(self, schema: str, table: str, columns: dict[str, Logical]) -> list[str]:
-        """One ALTER TABLE per column (Redshift adds a single column per statement)."""
-        target = self.qualified(schema, table)
-        return [
-            stmt
-            for column, logical in columns.items()
-            for stmt in render_statements(
-                self.sql_dir,
-                "add_column",
-                table=target,
-                column=self.quote(column),
-                type=self.type_for(logical),
-            )
-        ]
-
-    def add_columns(self, schema: str, table: str, columns: dict[str, Logical]) -> None:
-        existing = self.existing_columns(schema, table) or {}
-        missing = {c: t for c, t in columns.items() if c not in existing}
-        self._execute(self.add_columns_sql(schema, table, missing))
+            raise TransientWarehouseError(f"cannot connect to Redshift at {d.get('host')}: {exc}") from exc
 
     @contextmanager
     def table_lock(self, schema: str, table: str) -> Iterator[None]:
         """One transaction per table load, holding Redshift's exclusive ``LOCK`` on the target."""
         if self._in_lock:
             raise WarehouseError("table_lock is not reentrant")
-        with self._conn.transaction():
+        with self._require().transaction():
             if self.existing_columns(schema, table) is not None:
-                self._execute([f"LOCK TABLE {self.qualified(schema, table)}"])
+                self.run(self.sql.statements("lock_table", table=self.qualified(schema, table)))
             self._in_lock = True
             try:
                 yield
@@ -193,43 +126,39 @@ class RedshiftDialect(S3Staging, Dialect):
     # ---- data ------------------------------------------------------------------------------
     def stage_columns(self, rows: TableRows) -> dict[str, str]:
         """The stage's columns and physical types: the rows' columns plus an ordinal."""
-        return {**{c: self.type_for(t) for c, t in rows.columns.items()}, ORD: "BIGINT"}
+        return {**{c: self.type_for(t) for c, t in rows.columns.items()}, ROW_COLUMN: "BIGINT"}
 
     def stage_table(self, rows: TableRows) -> pa.Table:
         """The rows as written to the stage: their columns, then the row ordinal."""
         data = rows.data.select(list(rows.columns))
         ordinal = (
-            rows.data.column(ORD)
-            if ORD in rows.data.column_names
+            rows.data.column(ROW_COLUMN)
+            if ROW_COLUMN in rows.data.column_names
             else pa.array(range(rows.num_rows), type=pa.int64())
         )
-        return data.append_column(ORD, ordinal)
+        return data.append_column(ROW_COLUMN, ordinal)
 
     @contextmanager
     def staged(self, schema: str, rows: TableRows) -> Iterator[Any]:
-        """A temp table holding ``rows``, loaded by COPY from a Parquet file staged in S3."""
+        """A temp table holding ``rows``, loaded by COPY from a Parquet file staged in S3.
+
+        Parquet columns are matched by position, so the stage is created in the file's order."""
         stage = f"eventyard_stage_{uuid.uuid4().hex[:16]}"
-        definitions = ", ".join(f"{self.quote(c)} {t}" for c, t in self.stage_columns(rows).items())
-        self._execute(
-            render_statements(
-                self.sql_dir, "stage_table", stage=self.quote(stage), column_definitions=definitions
-            )
-        )
+        self.run([build.temp_table(self, stage, self.stage_columns(rows))])
         try:
             self.load_stage(stage, self.stage_table(rows))
             yield stage
         finally:
-            self._execute([f"DROP TABLE IF EXISTS {self.quote(stage)}"])
+            self.run([build.drop_table(self, stage)])
 
     def merge_sql(self, schema: str, rows: TableRows, stage: str) -> list[str]:
-        """Insert-if-absent of the staged rows (exposed for golden tests)."""
-        return render_statements(
-            self.sql_dir,
+        """Insert-if-absent of the staged rows (golden-tested)."""
+        return self.sql.statements(
             "merge",
             target=self.qualified(schema, rows.name),
             stage=self.quote(stage),
-            columns=", ".join(self.quote(c) for c in rows.columns),
-            key_match=key_match(self.quote, rows.key),
+            columns=build.column_list(self.quote, rows.columns),
+            key_match=build.key_match(self.quote, rows.key),
         )
 
     @contextmanager
@@ -238,11 +167,11 @@ class RedshiftDialect(S3Staging, Dialect):
         if self._in_lock:
             yield
         else:
-            with self._conn.transaction():
+            with self._require().transaction():
                 yield
 
     def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
-        with self._atomic(), self._conn.cursor() as cur:
+        with self._atomic(), self._require().cursor() as cur:
             inserted = 0
             for stmt in self.merge_sql(schema, rows, str(staged)):
                 cur.execute(stmt)
@@ -250,43 +179,33 @@ class RedshiftDialect(S3Staging, Dialect):
         return inserted
 
     def users_sql(
-        self, schema: str, rows: TableRows, stage: str, target_columns: dict[str, Logical]
+        self, schema: str, rows: TableRows, stage: str, target_columns: Mapping[str, Logical]
     ) -> list[str]:
         """The users upsert: merged temp table, then delete-matching + insert (golden-tested)."""
         merged = self.quote(f"{stage}_users")
-        columns = [c for c in target_columns]
-        stage_columns = [
-            self.quote(c)
-            if c in rows.columns
-            else f"CAST(NULL AS {self.type_for(target_columns[c])}) AS {self.quote(c)}"
-            for c in columns
-        ]
         picked = ", ".join(
-            template(self.sql_dir, "users_pick").strip().format(column=self.quote(c))
-            for c in columns
-            if c != "id"
+            self.sql.statement("users_pick", column=self.quote(c)) for c in target_columns if c != "id"
         )
-        quoted = ", ".join(self.quote(c) for c in columns)
+        columns = build.column_list(self.quote, target_columns)
         target = self.qualified(schema, rows.name)
         return [
-            *render_statements(
-                self.sql_dir,
+            *self.sql.statements(
                 "users_merged",
                 merged=merged,
                 picked=picked,
-                columns=quoted,
-                stage_columns=", ".join(stage_columns),
+                columns=columns,
+                stage_columns=build.stage_select_list(self, target_columns, rows.columns),
                 target=target,
                 stage=self.quote(stage),
             ),
-            *render_statements(self.sql_dir, "users_replace", target=target, merged=merged, columns=quoted),
+            *self.sql.statements("users_replace", target=target, merged=merged, columns=columns),
         ]
 
     def upsert_users_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
         target_columns = self.existing_columns(schema, rows.name) or dict(rows.columns)
         statements = self.users_sql(schema, rows, str(staged), target_columns)
         written = 0
-        with self._atomic(), self._conn.cursor() as cur:
+        with self._atomic(), self._require().cursor() as cur:
             for stmt in statements:
                 cur.execute(stmt)
                 if stmt.startswith("INSERT"):

@@ -1,7 +1,7 @@
 """Redshift's staging through S3: Parquet uploaded with boto3, then ``COPY ... FORMAT AS PARQUET``.
 
-A mixin of ``RedshiftDialect`` (it uses the dialect's connection details, settings and
-``_execute``). The bucket may be AWS S3 or an S3-compatible server (``endpointUrl`` in the
+A mixin of ``RedshiftDialect`` (it uses the dialect's connection details, settings, templates
+and ``run``). The bucket may be AWS S3 or an S3-compatible server (``endpointUrl`` in the
 connection, else ``EVENTYARD_S3_ENDPOINT_URL``); COPY authenticates with the cluster's IAM role
 or with access keys.
 """
@@ -9,22 +9,16 @@ or with access keys.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from eventyard.settings import Settings
-from eventyard.warehouse.dialects.base import WarehouseError
-from eventyard.warehouse.sql import render_statements as _render_statements
-
-
-def render_statements(dialect: str, name: str, **parts: str) -> list[str]:
-    """A template's statements, filled in, without their ``--`` comment lines (the SQL that runs)."""
-    return [
-        "\n".join(line for line in stmt.splitlines() if not line.lstrip().startswith("--")).strip()
-        for stmt in _render_statements(dialect, name, **parts)
-    ]
+from eventyard.warehouse.errors import TerminalWarehouseError
+from eventyard.warehouse.s3 import s3_client, s3_error
+from eventyard.warehouse.sql import Templates
 
 
 def string_literal(value: str) -> str:
@@ -39,12 +33,12 @@ class S3Staging:
 
     details: dict[str, Any]
     settings: Settings
-    sql_dir: str
+    sql: Templates
     _s3: Any
 
     if TYPE_CHECKING:  # provided by RedshiftDialect
 
-        def _execute(self, statements: list[str], params: tuple[Any, ...] | None = None) -> None: ...
+        def run(self, statements: Sequence[str]) -> None: ...
 
         def quote(self, identifier: str) -> str: ...
 
@@ -57,10 +51,10 @@ class S3Staging:
         s3 = self._s3_client()
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=sink.getvalue(), **self._sse())
-        except Exception as exc:  # botocore raises many types; all mean "retry this table later"
-            raise WarehouseError(f"cannot stage s3://{bucket}/{key}: {exc}") from exc
+        except Exception as exc:  # botocore raises many types: sorted into transient / terminal
+            raise s3_error(f"cannot stage s3://{bucket}/{key}", exc) from exc
         try:
-            self._execute(self.copy_sql(stage, f"s3://{bucket}/{key}"))
+            self.run(self.copy_sql(stage, f"s3://{bucket}/{key}"))
         finally:
             try:
                 s3.delete_object(Bucket=bucket, Key=key)
@@ -85,9 +79,8 @@ class S3Staging:
                 f"SECRET_ACCESS_KEY {string_literal(str(d['accessKey']))}"
             )
         else:
-            raise WarehouseError("Redshift COPY needs iamRoleARN or accessKeyID + accessKey")
-        return render_statements(
-            self.sql_dir,
+            raise TerminalWarehouseError("Redshift COPY needs iamRoleARN or accessKeyID + accessKey")
+        return self.sql.statements(
             "copy_stage",
             stage=self.quote(stage),
             s3_uri=string_literal(s3_uri),
@@ -96,15 +89,5 @@ class S3Staging:
 
     def _s3_client(self) -> Any:
         if self._s3 is None:
-            import boto3
-
-            d = self.details
-            kwargs: dict[str, Any] = {
-                "region_name": str(d.get("region") or self.settings.s3_region),
-                "endpoint_url": d.get("endpointUrl") or self.settings.s3_endpoint_url,
-            }
-            if d.get("accessKeyID") and d.get("accessKey"):
-                kwargs["aws_access_key_id"] = str(d["accessKeyID"])
-                kwargs["aws_secret_access_key"] = str(d["accessKey"])
-            self._s3 = boto3.client("s3", **kwargs)
+            self._s3 = s3_client(self.details, self.settings, endpoint_default=self.settings.s3_endpoint_url)
         return self._s3

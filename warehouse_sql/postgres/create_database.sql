@@ -1,0 +1,2 @@
+-- The benchmark's throw-away database (eventyard bench load).
+CREATE DATABASE {database}
