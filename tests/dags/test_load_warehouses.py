@@ -126,7 +126,7 @@ def test_terminal_errors_fail_the_task_without_retries(sqlite_settings: Settings
     assert outcome["state"] == "failed"
     # Failed at once (a transient error would leave it up_for_retry), labelled with the failure.
     assert outcome["task_states"]["load"]["0"] == "failed"
-    assert outcome["labels"]["load"]["0"] == "duckdb my_shop: 1 rows, 0 discarded, 1 failed"
+    assert outcome["labels"]["load"]["0"] == "duckdb my_shop: 1 events -> 1 rows, 0 discarded, 1 failed"
     logs = "\n".join(p.read_text() for p in Path(airflow_env(sqlite_settings)["AIRFLOW_HOME"]).rglob("*.log"))
     assert "terminal warehouse error, not retried: up: ConstraintException" in logs + out
 

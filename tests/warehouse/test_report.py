@@ -9,7 +9,7 @@ from eventyard.warehouse.report import LoadReport, TableFigures
 
 
 def _chunk(batches: int, done: int, remaining: int, rows: int) -> LoadReport:
-    report = LoadReport("i1", "postgres", "src", "my_shop", batches, done, remaining)
+    report = LoadReport("i1", "postgres", "src", "my_shop", batches, done, remaining, events=rows)
     report.add_table("tracks", rows, 1)
     return report
 
@@ -22,7 +22,7 @@ def test_chunks_add_up() -> None:
     second.add_error("bad", "CheckViolation: …", terminal=True)
     second.fallbacks = 2
     total.absorb(second)
-    assert (total.batches, total.batches_completed, total.remaining) == (80, 79, 0)
+    assert (total.batches, total.batches_completed, total.remaining, total.events) == (80, 79, 0, 160)
     assert total.tables == {"tracks": TableFigures(160, 2)}
     assert (total.integration_code, total.schema, total.fallbacks) == ("postgres", "my_shop", 2)
     assert total.terminal == ["bad"] and total.retriable
@@ -40,7 +40,7 @@ def test_json_form_round_trips_and_reads_well() -> None:
     data = json.loads(json.dumps(report.to_dict()))
     assert data["tables"] == {"tracks": {"rows_loaded": 7, "rows_discarded": 1}}
     assert LoadReport.from_dict(data) == report
-    assert report.label() == "postgres my_shop: 7 rows, 1 discarded, 1 failed"
+    assert report.label() == "postgres my_shop: 7 events -> 7 rows, 1 discarded, 1 failed"
     assert report.lines() == [
         "postgres schema my_shop: 1/2 batches loaded, 0 pending",
         "  tracks: 7 rows loaded, 1 discarded",

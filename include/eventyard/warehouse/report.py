@@ -32,7 +32,6 @@ class LoadReport:
     # The schema (dataset) loaded, or for storage destinations the files' location.
     schema: str = ""
     batches: int = 0  # batches processed
-    events: int = 0  # events in those batches (one event can make rows in several tables)
     batches_completed: int = 0  # of those, fully loaded now
     remaining: int = 0  # pending batches left afterwards
     tables: dict[str, TableFigures] = field(default_factory=dict)
@@ -44,6 +43,8 @@ class LoadReport:
     parked: list[str] = field(default_factory=list)
     # Groups of messages the fast mapper handed to the row mapper (each logged at WARNING).
     fallbacks: int = 0
+    # Events in the batches processed (one track event makes a row in `tracks` and in its own table).
+    events: int = 0
 
     @classmethod
     def failed(cls, integration_id: str, exc: BaseException, *, terminal: bool) -> LoadReport:
