@@ -54,14 +54,31 @@ def calls() -> list[Call]:
             anon, user = f"anon-{(h * 12 + i) % 7}", f"user-{i % 5}"
             if i % 4 == 0:
                 path = PATHS[(i // 4) % 3]
-                out.append(Call("page", at, anon, None, None, {"path": path, "url": f"https://shop.example{path}"}))
+                out.append(
+                    Call("page", at, anon, None, None, {"path": path, "url": f"https://shop.example{path}"})
+                )
             elif i % 4 == 1:
-                out.append(Call("track", at, anon, user, "Product Viewed", {"sku": f"sku-{i}", "price": 10.0 + i}))
+                out.append(
+                    Call("track", at, anon, user, "Product Viewed", {"sku": f"sku-{i}", "price": 10.0 + i})
+                )
             elif i % 4 == 2:
-                out.append(Call("track", at, anon, user, "Order Completed", {"total": 12.5 + i, "currency": "USD"}))
+                out.append(
+                    Call("track", at, anon, user, "Order Completed", {"total": 12.5 + i, "currency": "USD"})
+                )
             else:
-                out.append(Call("identify", at, anon, user, None, {"email": f"{user}@example.com", "plan": "pro"}))
-        out.append(Call("group", START + timedelta(hours=h, minutes=50), f"anon-{h}", f"user-{h}", None, {"name": "Acme"}))
+                out.append(
+                    Call("identify", at, anon, user, None, {"email": f"{user}@example.com", "plan": "pro"})
+                )
+        out.append(
+            Call(
+                "group",
+                START + timedelta(hours=h, minutes=50),
+                f"anon-{h}",
+                f"user-{h}",
+                None,
+                {"name": "Acme"},
+            )
+        )
         out.append(Call("alias", START + timedelta(hours=h, minutes=52), f"anon-{h}", f"user-{h}", None, {}))
     return out
 
@@ -102,7 +119,9 @@ def our_messages(all_calls: list[Call]) -> list[dict[str, Any]]:
 
 def load_ours(dialect: Dialect, schema: str, all_calls: list[Call]) -> None:
     """Our side, through our own loader."""
-    results = load_tables(dialect, schema, map_batch(our_messages(all_calls), dialect), START + timedelta(days=1))
+    results = load_tables(
+        dialect, schema, map_batch(our_messages(all_calls), dialect), START + timedelta(days=1)
+    )
     assert not {n: r.error for n, r in results.items() if r.error}
 
 
@@ -118,17 +137,41 @@ TABLES: dict[str, tuple[tuple[str, Kind], ...]] = {
     "product_viewed": (*TRACKS, ("price", "float"), ("sku", "text")),
     # Segment first saw total as a string: text there, a number on our side (a type conflict).
     "order_completed": (*TRACKS, ("currency", "text"), ("total", "text")),
-    "pages": (*ENVELOPE, ("name", "text"), ("path", "text"), ("url", "text"), ("context_campaign_name", "text")),
+    "pages": (
+        *ENVELOPE,
+        ("name", "text"),
+        ("path", "text"),
+        ("url", "text"),
+        ("context_campaign_name", "text"),
+    ),
     "identifies": (*ENVELOPE, ("email", "text"), ("plan", "text")),
     "users": (("id", "id"), ("received_at", "ts"), ("uuid_ts", "ts"), ("email", "text"), ("plan", "text")),
     "groups": (*ENVELOPE, ("group_id", "text"), ("name", "text")),
     "aliases": (*ENVELOPE, ("previous_id", "text")),
 }
 PHYSICAL: dict[Shape, dict[Kind, str]] = {
-    "postgres": {"id": "varchar(1024)", "text": "text", "ts": "timestamp with time zone", "float": "double precision", "int": "bigint"},
-    "redshift": {"id": "varchar(512)", "text": "varchar(512)", "ts": "timestamp without time zone", "float": "double precision", "int": "int8"},
+    "postgres": {
+        "id": "varchar(1024)",
+        "text": "text",
+        "ts": "timestamp with time zone",
+        "float": "double precision",
+        "int": "bigint",
+    },
+    "redshift": {
+        "id": "varchar(512)",
+        "text": "varchar(512)",
+        "ts": "timestamp without time zone",
+        "float": "double precision",
+        "int": "int8",
+    },
     "bigquery": {"id": "STRING", "text": "STRING", "ts": "TIMESTAMP", "float": "FLOAT64", "int": "INT64"},
-    "duckdb": {"id": "VARCHAR(512)", "text": "VARCHAR(512)", "ts": "TIMESTAMP", "float": "DOUBLE", "int": "BIGINT"},
+    "duckdb": {
+        "id": "VARCHAR(512)",
+        "text": "VARCHAR(512)",
+        "ts": "TIMESTAMP",
+        "float": "DOUBLE",
+        "int": "BIGINT",
+    },
 }
 
 
@@ -178,7 +221,9 @@ def segment_rows(all_calls: list[Call], drop: bool) -> Iterator[tuple[str, dict[
         yield "users", user
 
 
-def segment_tables(shape: Shape, drop: bool = False) -> dict[str, tuple[list[tuple[str, str]], list[tuple[Any, ...]]]]:
+def segment_tables(
+    shape: Shape, drop: bool = False
+) -> dict[str, tuple[list[tuple[str, str]], list[tuple[Any, ...]]]]:
     """Per table: Segment's columns (name, physical type) and its rows as tuples in that order."""
     out: dict[str, tuple[list[tuple[str, str]], list[tuple[Any, ...]]]] = {}
     naive = shape in ("redshift", "duckdb")  # timestamp without time zone: UTC wall time
@@ -194,7 +239,9 @@ def segment_tables(shape: Shape, drop: bool = False) -> dict[str, tuple[list[tup
     return out
 
 
-def create_segment_sql(dialect: Dialect, schema: str, table: str, columns: list[tuple[str, str]], shape: Shape) -> str:
+def create_segment_sql(
+    dialect: Dialect, schema: str, table: str, columns: list[tuple[str, str]], shape: Shape
+) -> str:
     """Segment's CREATE TABLE (a primary key on id in Postgres, NOT NULL id elsewhere but BigQuery)."""
     q = dialect.quote
     body = []
@@ -228,15 +275,33 @@ def load_segment(dialect: Dialect, schema: str, shape: Shape, drop: bool = False
                 cur.executemany(insert, rows)
 
 
-def _load_bigquery(dialect: Dialect, schema: str, table: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> None:
+def _load_bigquery(
+    dialect: Dialect, schema: str, table: str, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]
+) -> None:
+    """A Parquet load job into the table created with Segment's DDL (as Segment's loader loads)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     from google.cloud import bigquery
 
     client: Any = getattr(dialect, "client")  # noqa: B009
+    arrow = {
+        "STRING": pa.string(),
+        "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+        "FLOAT64": pa.float64(),
+        "INT64": pa.int64(),
+    }
     field_types = {"STRING": "STRING", "TIMESTAMP": "TIMESTAMP", "FLOAT64": "FLOAT", "INT64": "INTEGER"}
-    schema_fields = [bigquery.SchemaField(n, field_types[t]) for n, t in columns]
-    json_rows = [
-        {n: (v.isoformat() if isinstance(v, datetime) else v) for (n, _), v in zip(columns, row, strict=True)}
-        for row in rows
-    ]
-    config = bigquery.LoadJobConfig(schema=schema_fields, write_disposition="WRITE_APPEND")
-    client.load_table_from_json(json_rows, f"{client.project}.{schema}.{table}", job_config=config).result()
+    data = pa.table(
+        {n: pa.array([row[i] for row in rows], type=arrow[t]) for i, (n, t) in enumerate(columns)}
+    )
+    sink = io.BytesIO()
+    pq.write_table(data, sink)
+    sink.seek(0)
+    config = bigquery.LoadJobConfig(
+        source_format=bigquery.SourceFormat.PARQUET,
+        schema=[bigquery.SchemaField(n, field_types[t]) for n, t in columns],
+        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+    )
+    client.load_table_from_file(sink, f"{client.project}.{schema}.{table}", job_config=config).result()

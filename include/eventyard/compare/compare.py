@@ -27,6 +27,7 @@ from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.errors import TerminalWarehouseError
 from eventyard.warehouse.integration import table_setup
+from eventyard.warehouse.types import Logical
 
 TOP_ROWS = 20
 
@@ -52,22 +53,31 @@ def run_compare(
     if ours == segment_schema:
         raise CompareError(f"--segment-schema and --schema are both {ours!r}: compare two different schemas")
     with setup.dialect as dialect:
-        return compare_schemas(dialect, integration_id, segment_schema, ours, window, thresholds or Thresholds())
+        return compare_schemas(
+            dialect, integration_id, segment_schema, ours, window, thresholds or Thresholds()
+        )
 
 
 def compare_schemas(
-    dialect: Dialect, integration_id: str, segment_schema: str, schema: str, window: Window, thresholds: Thresholds
+    dialect: Dialect,
+    integration_id: str,
+    segment_schema: str,
+    schema: str,
+    window: Window,
+    thresholds: Thresholds,
 ) -> CompareReport:
     """The report for two schemas of one connected warehouse."""
     dialect.run(dialect.sql.statements("compare_session"))
     segment, eventyard = Side(dialect, segment_schema, window), Side(dialect, schema, window)
-    segment_tables, our_tables = set(segment.tables()), set(eventyard.tables())
-    for name, tables in ((segment_schema, segment_tables), (schema, our_tables)):
-        if not tables:
+    segment_tables, our_tables = segment.tables(), eventyard.tables()
+    for name, found in ((segment_schema, segment_tables), (schema, our_tables)):
+        if not found:
             raise CompareError(f"schema {name!r} has no event tables (no table with a received_at column)")
-    tables = tuple(
-        _compare_table(table, segment, eventyard, table in segment_tables, table in our_tables, thresholds)
-        for table in sorted(segment_tables | our_tables)
+    compared = tuple(
+        _compare_table(
+            table, segment, eventyard, segment_tables.get(table), our_tables.get(table), thresholds
+        )
+        for table in sorted(segment_tables.keys() | our_tables.keys())
     )
     return CompareReport(
         integration_id=integration_id,
@@ -77,18 +87,31 @@ def compare_schemas(
         since=window.since,
         until=window.until,
         thresholds=thresholds,
-        tables=tables,
+        tables=compared,
     )
 
 
 def _compare_table(
-    table: str, segment: Side, eventyard: Side, on_segment: bool, on_ours: bool, thresholds: Thresholds
+    table: str,
+    segment: Side,
+    eventyard: Side,
+    segment_columns: dict[str, Logical] | None,
+    our_columns: dict[str, Logical] | None,
+    thresholds: Thresholds,
 ) -> TableComparison:
-    seg_columns = segment.columns(table) if on_segment else {}
-    our_columns = eventyard.columns(table) if on_ours else {}
+    on_segment, on_ours = segment_columns is not None, our_columns is not None
+    seg_columns, our_columns = segment_columns or {}, our_columns or {}
     properties = [c for c in {**seg_columns, **our_columns} if c not in BOOKKEEPING]
-    seg_counts, seg_filled = segment.totals(table, seg_columns, [c for c in properties if c in seg_columns]) if on_segment else (Counts(), {})
-    our_counts, our_filled = eventyard.totals(table, our_columns, [c for c in properties if c in our_columns]) if on_ours else (Counts(), {})
+    seg_counts, seg_filled = (
+        segment.totals(table, seg_columns, [c for c in properties if c in seg_columns])
+        if on_segment
+        else (Counts(), {})
+    )
+    our_counts, our_filled = (
+        eventyard.totals(table, our_columns, [c for c in properties if c in our_columns])
+        if on_ours
+        else (Counts(), {})
+    )
 
     flags: list[Flag] = []
     if not (on_segment and on_ours):
@@ -97,7 +120,9 @@ def _compare_table(
         if rows:
             flags.append(Flag(table, f"only {side} has this table ({rows} rows in the window)"))
         verdict = "segment_only" if on_segment else "eventyard_only"
-        return TableComparison(table, verdict if rows else "empty", seg_counts, our_counts, flags=tuple(flags))
+        return TableComparison(
+            table, verdict if rows else "empty", seg_counts, our_counts, flags=tuple(flags)
+        )
 
     for what, a, b, limit in (
         ("rows", seg_counts.rows, our_counts.rows, thresholds.counts),
@@ -108,8 +133,16 @@ def _compare_table(
             flags.append(Flag(table, f"{what}: Segment {a}, Eventyard {b} (more than {limit:.1%} apart)"))
 
     key = "event" if table == "tracks" and "event" in seg_columns and "event" in our_columns else None
-    event_hours = _hour_rows(segment.hourly(table, seg_columns, key), eventyard.hourly(table, our_columns, key), thresholds) if key else ()
-    hours = _hour_rows(segment.hourly(table, seg_columns, None), eventyard.hourly(table, our_columns, None), thresholds)
+    event_hours = (
+        _hour_rows(
+            segment.hourly(table, seg_columns, key), eventyard.hourly(table, our_columns, key), thresholds
+        )
+        if key
+        else ()
+    )
+    hours = _hour_rows(
+        segment.hourly(table, seg_columns, None), eventyard.hourly(table, our_columns, None), thresholds
+    )
     if key:
         # tracks: an hour is explained by the events in it, so the events are what is flagged.
         bad = {row.hour for row in event_hours if row.flagged}
@@ -118,8 +151,23 @@ def _compare_table(
     else:
         flags.extend(_hour_flag(table, row) for row in hours if row.flagged)
 
-    fill = tuple(_fill_rows(properties, seg_columns, our_columns, seg_counts.rows, our_counts.rows, seg_filled, our_filled, thresholds))
-    flags.extend(Flag(table, f"fill rate of {f.column}: Segment {f.segment:.1%}, Eventyard {f.eventyard:.1%}") for f in fill if f.flagged and f.segment is not None and f.eventyard is not None)
+    fill = tuple(
+        _fill_rows(
+            properties,
+            seg_columns,
+            our_columns,
+            seg_counts.rows,
+            our_counts.rows,
+            seg_filled,
+            our_filled,
+            thresholds,
+        )
+    )
+    flags.extend(
+        Flag(table, f"fill rate of {f.column}: Segment {f.segment:.1%}, Eventyard {f.eventyard:.1%}")
+        for f in fill
+        if f.flagged and f.segment is not None and f.eventyard is not None
+    )
 
     top_column = next((c for c in TOP_COLUMNS.get(table, ()) if c in seg_columns and c in our_columns), None)
     top = _top_rows(segment.top(table, top_column), eventyard.top(table, top_column)) if top_column else ()
@@ -142,7 +190,9 @@ def _compare_table(
     )
 
 
-def _hour_rows(segment: Iterable[HourFigures], ours: Iterable[HourFigures], thresholds: Thresholds) -> tuple[HourRow, ...]:
+def _hour_rows(
+    segment: Iterable[HourFigures], ours: Iterable[HourFigures], thresholds: Thresholds
+) -> tuple[HourRow, ...]:
     """Both sides' hours side by side (an hour one side lacks counts as 0 there), flagged by threshold."""
     seg = {(f.hour, f.key): f.counts for f in segment}
     our = {(f.hour, f.key): f.counts for f in ours}
@@ -150,7 +200,9 @@ def _hour_rows(segment: Iterable[HourFigures], ours: Iterable[HourFigures], thre
     for hour, key in sorted(seg.keys() | our.keys(), key=lambda k: (k[0], k[1] or "")):
         a, b = seg.get((hour, key), Counts()), our.get((hour, key), Counts())
         judged = max(a.rows, b.rows) >= thresholds.min_hour_rows
-        rows.append(HourRow(hour, a, b, key, judged and relative_difference(a.rows, b.rows) > thresholds.counts))
+        rows.append(
+            HourRow(hour, a, b, key, judged and relative_difference(a.rows, b.rows) > thresholds.counts)
+        )
     return tuple(rows)
 
 
@@ -160,13 +212,15 @@ def _with_flag(row: HourRow, flagged: bool) -> HourRow:
 
 def _hour_flag(table: str, row: HourRow) -> Flag:
     what = f"event {row.event!r} in " if row.event is not None else ""
-    reason = f"{what}hour {row.hour:%Y-%m-%d %H}:00: Segment {row.segment.rows} rows, Eventyard {row.eventyard.rows}"
+    figures = f"Segment {row.segment.rows} rows, Eventyard {row.eventyard.rows}"
+    reason = f"{what}hour {row.hour:%Y-%m-%d %H}:00: {figures}"
     return Flag(table, reason, hour=row.hour, event=row.event)
 
 
 def _fill_rows(
     properties: list[str], seg_columns: dict[str, str], our_columns: dict[str, str],
-    seg_rows: int, our_rows: int, seg_filled: dict[str, int], our_filled: dict[str, int], thresholds: Thresholds,
+    seg_rows: int, our_rows: int, seg_filled: dict[str, int], our_filled: dict[str, int],
+    thresholds: Thresholds,
 ) -> Iterable[FillRow]:  # fmt: skip
     for column in properties:
         a = (seg_filled.get(column, 0) / seg_rows if seg_rows else 0.0) if column in seg_columns else None
@@ -179,6 +233,10 @@ def _top_rows(segment: dict[str | None, int], ours: dict[str | None, int]) -> tu
     """The values of either side's top 50, the most different first."""
     values = sorted(
         segment.keys() | ours.keys(),
-        key=lambda v: (-abs(segment.get(v, 0) - ours.get(v, 0)), -max(segment.get(v, 0), ours.get(v, 0)), v or ""),
+        key=lambda v: (
+            -abs(segment.get(v, 0) - ours.get(v, 0)),
+            -max(segment.get(v, 0), ours.get(v, 0)),
+            v or "",
+        ),
     )
     return tuple(TopRow(v, segment.get(v, 0), ours.get(v, 0)) for v in values[:TOP_ROWS])

@@ -42,7 +42,9 @@ class Window:
         if self.since.tzinfo is None or self.until.tzinfo is None:
             raise ValueError("the window's bounds need a time zone")
         if self.since >= self.until:
-            raise ValueError(f"--since ({self.since.isoformat()}) must be before --until ({self.until.isoformat()})")
+            raise ValueError(
+                f"--since ({self.since.isoformat()}) must be before --until ({self.until.isoformat()})"
+            )
 
     @property
     def params(self) -> tuple[str, str]:
@@ -74,13 +76,14 @@ class Side:
         self.schema = schema
         self.window = window
 
-    def tables(self) -> list[str]:
-        """The schema's event tables (those with ``received_at``), sorted."""
-        rows = self.d.query(
-            self.d.sql.statement("compare_tables", info_schema=self.d.qualified(self.schema, "INFORMATION_SCHEMA")),
-            (self.schema,),
-        )
-        return sorted({str(r["table_name"]) for r in rows} - IGNORED_TABLES)
+    def tables(self) -> dict[str, dict[str, Logical]]:
+        """The schema's event tables (those with ``received_at``) and their columns, by name."""
+        found = {}
+        for table in self.d.table_names(self.schema):
+            columns = self.columns(table) if table not in IGNORED_TABLES else {}
+            if RECEIVED_AT in columns:
+                found[table] = columns
+        return found
 
     def columns(self, table: str) -> dict[str, Logical]:
         """The table's columns and logical types, in the table's order."""
@@ -110,12 +113,15 @@ class Side:
             for r in self.d.query(sql, self.window.params)
         ]
 
-    def totals(self, table: str, columns: Mapping[str, Logical], fill: Sequence[str]) -> tuple[Counts, dict[str, int]]:
+    def totals(
+        self, table: str, columns: Mapping[str, Logical], fill: Sequence[str]
+    ) -> tuple[Counts, dict[str, int]]:
         """Rows and distinct ids over the whole window, and the non-null count of each ``fill`` column."""
         aliases = {f"f_{i}": name for i, name in enumerate(fill)}
+        q = self.d.quote
         parts = [
-            f"count(DISTINCT {self._column_or_null(columns, ANONYMOUS_ID)}) AS {self.d.quote('anonymous_ids')}",
-            f"count(DISTINCT {self._column_or_null(columns, USER_ID)}) AS {self.d.quote('user_ids')}",
+            f"count(DISTINCT {self._column_or_null(columns, ANONYMOUS_ID)}) AS {q('anonymous_ids')}",
+            f"count(DISTINCT {self._column_or_null(columns, USER_ID)}) AS {q('user_ids')}",
             *(f"count({self.d.quote(name)}) AS {self.d.quote(a)}" for a, name in aliases.items()),
         ]
         sql = self.d.sql.statement("compare_fill", **self._parts(table), counts=", ".join(parts))
@@ -129,7 +135,10 @@ class Side:
             return None
         sql = self.d.sql.statement("compare_lag", **self._parts(table), timestamp=self.d.quote(TIMESTAMP))
         (row,) = self.d.query(sql, self.window.params)
-        values = {k: None if row[k] is None else round(float(row[k]), 3) for k in ("p0", "p5", "p50", "p95", "p99", "p100")}
+        values = {
+            k: None if row[k] is None else round(float(row[k]), 3)
+            for k in ("p0", "p5", "p50", "p95", "p99", "p100")
+        }
         return Lag(rows=int(row["row_count"]), **values)
 
     def top(self, table: str, column: str) -> dict[str | None, int]:
@@ -140,3 +149,11 @@ class Side:
             for r in self.d.query(sql, self.window.params)
         }
 
+
+def parse_moment(text: str) -> datetime:
+    """An ISO-8601 date or time (``2024-03-01``, ``2024-03-01T09:00``, ``...Z``); no zone means UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 date or time: {text!r} (e.g. 2024-03-01T09:00Z)") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
