@@ -99,14 +99,14 @@ def test_a_triggered_comparison_flags_the_dropped_hour_under_the_real_scheduler(
 
     (label,) = _airflow_rows(
         stack,
-        "SELECT rendered_map_index FROM task_instance WHERE dag_id = 'segment_compare' AND run_id = 'aa-check'"
-        " AND task_id = 'compare'",
+        "SELECT rendered_map_index FROM task_instance WHERE dag_id = 'segment_compare'"
+        " AND run_id = 'aa-check' AND task_id = 'compare'",
     )
     assert label[0] == "segment_shop vs shop: 2 of 8 tables differ: order_completed, tracks"
     (value,) = _airflow_rows(
         stack,
-        "SELECT value FROM xcom WHERE dag_id = 'segment_compare' AND run_id = 'aa-check' AND task_id = 'compare'"
-        " AND key = 'return_value'",
+        "SELECT value FROM xcom WHERE dag_id = 'segment_compare' AND run_id = 'aa-check'"
+        " AND task_id = 'compare' AND key = 'return_value'",
     )
     result = json.loads(value[0])
     if isinstance(result, str):  # Airflow may store the serialized form as a JSON string
