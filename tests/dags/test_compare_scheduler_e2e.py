@@ -3,16 +3,18 @@
 One ``eventyard up`` (scheduler with the LocalExecutor, DAG processor, triggerer, API server) in a
 fresh state directory. A Postgres warehouse integration is created through Houston; its database
 holds Segment's schema (Segment's Postgres DDL shapes, one event lost for an hour) and ours
-(loaded by our loader). The DAG is triggered with ``airflow dags trigger --conf`` (no
-``dag.test()``); the mapped compare task must flag exactly that table and hour, write the HTML
+(loaded by our loader). The DAG is triggered with ``airflow dags trigger --conf`` as
+docs/aa-compare.md shows it (no ``dag.test()``); the mapped compare task must flag exactly that table and hour, write the HTML
 report and label itself with the verdict.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,8 @@ from eventyard.airflow_support import airflow_env
 from eventyard.runtime.local_stack import Houston, RunningStack
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects.postgres import PostgresDialect
-from tests.compare.aa_fixture import DROPPED_HOUR, DROPPED_TABLE, START, UNTIL, calls, load_ours, load_segment
+from tests.compare.aa_fixture import DROPPED_HOUR, DROPPED_TABLE, calls, load_ours, load_segment
+from tests.compare.test_aa_compare_docs import doc_commands
 from tests.conftest import _fresh_pg_database
 from tests.warehouse.ext.redshift_pg import pg_details
 
@@ -53,13 +56,20 @@ def _airflow_rows(stack: RunningStack, query: str, params: tuple[Any, ...] = ())
         return db.execute(query, params).fetchall()
 
 
-def _trigger(stack: RunningStack, run_id: str, conf: dict[str, Any]) -> None:
+def _trigger_as_documented(stack: RunningStack, integration: str, run_id: str) -> None:
+    """docs/aa-compare.md's ``airflow dags trigger`` command, as written (plus a run id to find it)."""
+    (command,) = doc_commands("airflow")
+    argv = shlex.split(command.replace("$INTEGRATION", integration))
     env = airflow_env(Settings(home=stack.home), base=stack.env, api_port=stack.ports.airflow)
-    airflow = str(Path(env["PATH"].split(":")[0]) / "airflow")
+    airflow = str(Path(sys.executable).with_name("airflow"))
     proc = subprocess.run(
-        [airflow, "dags", "trigger", "segment_compare", "--run-id", run_id, "--conf", json.dumps(conf)],
-        env=env, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
+        [airflow, *argv[1:], "--run-id", run_id],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -91,9 +101,7 @@ def test_a_triggered_comparison_flags_the_dropped_hour_under_the_real_scheduler(
         warehouse.ensure_schema("shop")
         load_ours(warehouse, "shop", calls())
 
-    conf = {"integration": integration, "segment_schema": "segment_shop", "since": START.isoformat(),
-            "until": UNTIL.isoformat()}  # fmt: skip
-    _trigger(stack, "aa-check", conf)
+    _trigger_as_documented(stack, integration, "aa-check")
     state = _wait_for_run(stack, "aa-check")
     assert state == "success", stack.log_tail(200)
 

@@ -15,7 +15,7 @@ Verdict = Literal["match", "differs", "segment_only", "eventyard_only", "empty"]
 MATCHING_NOTE = (
     "Rows are matched by aggregates (counts, distinct ids, fill rates, percentiles per table, "
     "event and hour), not by id: the Segment snippet and ours fire independently, so the same "
-    "real call has a different message id (our id column) on each side."
+    "real call has a different message id (the id column) on each side."
 )
 
 
