@@ -4,8 +4,8 @@ One ``eventyard up`` (scheduler with the LocalExecutor, DAG processor, triggerer
 fresh state directory. A Postgres warehouse integration is created through Houston; its database
 holds Segment's schema (Segment's Postgres DDL shapes, one event lost for an hour) and ours
 (loaded by our loader). The DAG is triggered with ``airflow dags trigger --conf`` as
-docs/aa-compare.md shows it (no ``dag.test()``); the mapped compare task must flag exactly that table and hour, write the HTML
-report and label itself with the verdict.
+docs/aa-compare.md shows it (no ``dag.test()``); the mapped compare task must flag exactly that
+table and hour, write the HTML report and label itself with the verdict.
 """
 
 from __future__ import annotations
