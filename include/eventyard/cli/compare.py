@@ -4,14 +4,39 @@ runs the same code)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def register(app: typer.Typer) -> None:
     """Add ``eventyard compare``."""
     app.command("compare")(compare)
+
+
+def register_bench(bench_app: typer.Typer) -> None:
+    """Add ``eventyard bench compare``."""
+
+    @bench_app.command("compare")
+    def bench_compare(
+        calls: int = typer.Option(
+            500_000, help="Calls per side (each is a tracks row and an event-table row)."
+        ),
+        pg_url: str = typer.Option(
+            "",
+            help="Postgres server (a throw-away database is created there); default $EVENTYARD_TEST_PG_URL.",
+        ),
+    ) -> None:
+        """Compare ~1M rows per side in Postgres; report the time next to one plain scan of the same
+        tables (the ceiling, measured in the same run) and the rows that reached Python."""
+        from eventyard.compare.bench import run
+
+        url = pg_url or os.environ.get("EVENTYARD_TEST_PG_URL") or DEFAULT_PG
+        for line in run(url, calls, say=typer.echo).lines():
+            typer.echo(line)
 
 
 def compare(
