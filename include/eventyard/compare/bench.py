@@ -48,16 +48,17 @@ class CompareBench:
 
     def lines(self) -> list[str]:
         """Human-readable report."""
-        return [
-            f"rows compared           {self.rows:,} (tracks + order_completed, both sides)",
-            f"eventyard compare       {self.compare_seconds:.2f} s"
-            f"  ({self.rows / self.compare_seconds:,.0f} rows/s), {self.tables_matching} tables match",
-            f"one plain scan (ceiling) {self.scan_seconds:.2f} s mean"
-            f"  ({self.rows / self.scan_seconds:,.0f} rows/s)",
-            f"compare / one scan      {self.compare_seconds / self.scan_seconds:.1f}x",
-            f"rows returned to Python {self.rows_returned:,} by {self.queries} queries"
-            f" ({self.rows_returned / self.rows:.4%} of the rows compared)",
-        ]
+        rows, compare, scan = self.rows, self.compare_seconds, self.scan_seconds
+        figures = [
+            ("rows compared", f"{rows:,} (tracks + order_completed, both sides)"),
+            ("eventyard compare", f"{compare:.2f} s  ({rows / compare:,.0f} rows/s), "
+                                  f"{self.tables_matching} tables match"),
+            ("one plain scan (ceiling)", f"{scan:.2f} s mean  ({rows / scan:,.0f} rows/s)"),
+            ("compare / one scan", f"{compare / scan:.1f}x"),
+            ("rows returned to Python", f"{self.rows_returned:,} by {self.queries} queries"
+             f" ({self.rows_returned / rows:.4%} of the rows compared)"),
+        ]  # fmt: skip
+        return [f"{label:<26}{value}" for label, value in figures]
 
 
 def run(admin_url: str, calls: int, say: Callable[[str], None] = print) -> CompareBench:
