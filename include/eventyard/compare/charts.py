@@ -14,8 +14,10 @@ def hourly_bars(hours: Sequence[HourRow], title: str, height: int = 160) -> str:
     """Rows per hour, Segment's bar beside ours; a flagged hour gets a red band behind its bars."""
     if not hours:
         return ""
-    slot, bar, left, bottom, top = 28, 11, 44, 34, 18
-    width = left + slot * len(hours) + 10
+    # A week of hours still fits a page: the slots narrow down to 4 px (two 2 px bars).
+    slot = max(4.0, min(28.0, 1000 / len(hours)))
+    bar, left, bottom, top = slot * 0.4, 44, 34, 18
+    width = max(360, int(left + slot * len(hours) + 10))
     peak = max(max(h.segment.rows, h.eventyard.rows) for h in hours) or 1
     plot = height - bottom - top
 
@@ -33,20 +35,22 @@ def hourly_bars(hours: Sequence[HourRow], title: str, height: int = 160) -> str:
     for i, h in enumerate(hours):
         x = left + i * slot
         if h.flagged:
-            parts.append(f'<rect x="{x}" y="{top}" width="{slot}" height="{plot}" fill="{FLAG_COLOR}"/>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top}" width="{slot:.1f}" height="{plot}" fill="{FLAG_COLOR}"/>'
+            )
         sides = (
             (3, h.segment.rows, SEGMENT_COLOR, "Segment"),
-            (3 + bar, h.eventyard.rows, EVENTYARD_COLOR, "Eventyard"),
+            (slot * 0.1 + bar, h.eventyard.rows, EVENTYARD_COLOR, "Eventyard"),
         )
         for offset, value, color, side in sides:
             tip = f"{h.hour:%Y-%m-%d %H}:00 {side}: {value}"
             parts.append(
-                f'<rect x="{x + offset}" y="{y(value):.1f}" width="{bar}" '
+                f'<rect x="{x + offset:.1f}" y="{y(value):.1f}" width="{bar:.1f}" '
                 f'height="{top + plot - y(value):.1f}" fill="{color}"><title>{tip}</title></rect>'
             )
-        if len(hours) <= 30 or i % max(1, len(hours) // 24) == 0:
+        if len(hours) <= 36 or i % (len(hours) // 24 + 1) == 0:
             parts.append(
-                f'<text x="{x + slot / 2}" y="{top + plot + 14}" text-anchor="middle" '
+                f'<text x="{x + slot / 2:.1f}" y="{top + plot + 14}" text-anchor="middle" '
                 f'font-size="10">{h.hour:%H}</text>'
             )
     parts.append(

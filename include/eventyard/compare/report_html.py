@@ -74,8 +74,8 @@ def _section(c: TableComparison) -> str:
         parts.append("<h3>Per event</h3>")
         for event in events:
             rows = [h for h in c.event_hours if (h.event or "") == event]
+            parts.append(f"<h4><code>{escape(event)}</code></h4>")
             parts.append(hourly_bars(rows, f"{c.table} {event}: rows per hour"))
-            parts.append(f"<div><code>{escape(event)}</code></div>")
     parts.append("<h3>Per hour</h3>")
     parts.append(_hours_table(c.event_hours or c.hours, with_event=bool(c.event_hours)))
     if c.segment_only_columns or c.eventyard_only_columns:
