@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from eventyard.compare.compare import CompareError
-from eventyard.compare.tasks import compare_targets, run_compare_task, thresholds_from
+from eventyard.compare.tasks import compare_targets, previous_day, run_compare_task, thresholds_from
 from eventyard.settings import Settings
 from eventyard.warehouse.integration import table_setup
 from tests.compare.aa_fixture import START, UNTIL, calls, load_ours, load_segment
@@ -24,9 +25,14 @@ def test_a_manual_run_compares_its_params_and_a_daily_run_the_configured_integra
     configured = _duckdb(sqlite_settings, tmp_path / "a.duckdb", {"segment_schema": "segment_shop"})
     _duckdb(sqlite_settings, tmp_path / "b.duckdb", {})  # no Segment schema: not compared daily
 
-    daily = compare_targets({}, START, UNTIL, sqlite_settings)
-    assert daily == [{"integration": configured, "segment_schema": "segment_shop", "schema": None,
-                      "since": START.isoformat(), "until": UNTIL.isoformat()}]  # fmt: skip
+    # A daily run at 2024-03-02 00:00 (Airflow 3: a zero-length data interval) compares March 1st.
+    midnight = datetime(2024, 3, 2, tzinfo=UTC)
+    daily = compare_targets({}, midnight, midnight, sqlite_settings)
+    day = {"since": "2024-03-01T00:00:00+00:00", "until": "2024-03-02T00:00:00+00:00"}
+    assert daily == [{"integration": configured, "segment_schema": "segment_shop", "schema": None, **day}]
+    assert previous_day(datetime(2024, 3, 2, 17, 5, tzinfo=UTC)) == (
+        "2024-03-01T00:00:00+00:00", "2024-03-02T00:00:00+00:00"
+    )  # fmt: skip
     params = {"integration": "x", "segment_schema": "seg", "schema": "ours", "since": "2024-01-01",
               "until": "2024-01-02"}  # fmt: skip
     manual = compare_targets(params, None, None, sqlite_settings)
@@ -48,7 +54,9 @@ def test_a_compare_task_writes_the_html_report_labels_itself_and_returns_the_ver
         load_segment(dialect, "segment_shop", "duckdb", drop=True)
         dialect.ensure_schema(setup.schema)
         load_ours(dialect, setup.schema, calls())
-    (target,) = compare_targets({}, START, UNTIL, sqlite_settings)
+    (target,) = compare_targets(
+        {"since": START.isoformat(), "until": UNTIL.isoformat()}, None, None, sqlite_settings
+    )
     context: dict[str, object] = {}
 
     result = run_compare_task(target, {}, context)

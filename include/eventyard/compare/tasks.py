@@ -1,8 +1,8 @@
 """What the ``segment_compare`` DAG's tasks call (plain functions, testable without Airflow).
 
 A manual run names one comparison in its params (``integration``, ``segment_schema``, optional
-``schema``, ``since``, ``until``, thresholds). A scheduled (daily) run compares, over the run's
-data interval (the previous day), every enabled warehouse integration whose config names its
+``schema``, ``since``, ``until``, thresholds). A scheduled (daily) run compares, over the previous
+UTC day, every enabled warehouse integration whose config names its
 Segment schema (``segment_schema``): one mapped task each. Each task writes the HTML report
 under ``$EVENTYARD_HOME/reports/compare/`` and returns the JSON summary as its XCom.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, MutableMapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +46,9 @@ def compare_targets(
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The comparisons of one run: the params' one, else every integration configured for A/A."""
     settings = settings or get_settings()
-    since = str(params.get("since") or (interval_start.isoformat() if interval_start else ""))
-    until = str(params.get("until") or (interval_end.isoformat() if interval_end else ""))
+    moment = interval_end or interval_start
+    day_since, day_until = previous_day(moment) if moment else ("", "")
+    since, until = str(params.get("since") or day_since), str(params.get("until") or day_until)
     if not (since and until):
         raise CompareError("no window: give the params since and until")
     if params.get("integration"):
@@ -64,6 +65,13 @@ def compare_targets(
             if segment_schema:
                 targets.append(asdict(CompareTarget(integration_id, str(segment_schema), None, since, until)))
     return targets
+
+
+def previous_day(moment: datetime) -> tuple[str, str]:
+    """The whole UTC day before ``moment``'s day: a daily run's window. (Airflow 3's cron
+    schedules give a run a zero-length data interval, so the interval itself cannot be it.)"""
+    until = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (until - timedelta(days=1)).isoformat(), until.isoformat()
 
 
 def thresholds_from(params: Mapping[str, Any]) -> Thresholds:
