@@ -5,7 +5,7 @@ the same warehouse), optionally `schema` (ours; default the integration's), `sin
 (ISO-8601, received_at window) and the thresholds `max_count_diff` (default 0.01),
 `max_id_diff`, `max_fill_diff`, `min_hour_rows`. Daily, it compares the previous UTC day
 (midnight to midnight) for every enabled warehouse integration whose config has
-`segment_schema` (nothing to do otherwise).
+`segmentSchema` (nothing to do otherwise).
 
 Per table, event and hour it reads aggregates from the warehouse (row counts, distinct ids,
 fill rates, percentiles of timestamp - received_at, top page paths and events): message ids

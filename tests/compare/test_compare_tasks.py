@@ -22,7 +22,7 @@ def _duckdb(settings: Settings, path: Path, config: dict[str, str]) -> str:
 def test_a_manual_run_compares_its_params_and_a_daily_run_the_configured_integrations(
     sqlite_settings: Settings, tmp_path: Path
 ) -> None:
-    configured = _duckdb(sqlite_settings, tmp_path / "a.duckdb", {"segment_schema": "segment_shop"})
+    configured = _duckdb(sqlite_settings, tmp_path / "a.duckdb", {"segmentSchema": "segment_shop"})
     _duckdb(sqlite_settings, tmp_path / "b.duckdb", {})  # no Segment schema: not compared daily
 
     # A daily run at 2024-03-02 00:00 (Airflow 3: a zero-length data interval) compares March 1st.
@@ -48,7 +48,7 @@ def test_a_manual_run_compares_its_params_and_a_daily_run_the_configured_integra
 def test_a_compare_task_writes_the_html_report_labels_itself_and_returns_the_verdicts(
     sqlite_settings: Settings, tmp_path: Path
 ) -> None:
-    integration = _duckdb(sqlite_settings, tmp_path / "w.duckdb", {"segment_schema": "segment_shop"})
+    integration = _duckdb(sqlite_settings, tmp_path / "w.duckdb", {"segmentSchema": "segment_shop"})
     setup = table_setup(sqlite_settings, integration)
     with setup.dialect as dialect:
         load_segment(dialect, "segment_shop", "duckdb", drop=True)

@@ -26,7 +26,7 @@ from eventyard.airflow_support import airflow_env
 from eventyard.runtime.local_stack import Houston, RunningStack
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects.postgres import PostgresDialect
-from tests.compare.aa_fixture import DROPPED_HOUR, DROPPED_TABLE, calls, load_ours, load_segment
+from tests.compare.aa_fixture import DROPPED_HOUR, DROPPED_TABLE, START, UNTIL, calls, load_ours, load_segment
 from tests.compare.test_aa_compare_docs import doc_commands
 from tests.conftest import _fresh_pg_database
 from tests.warehouse.ext.redshift_pg import pg_details
@@ -73,6 +73,14 @@ def _trigger_as_documented(stack: RunningStack, integration: str, run_id: str) -
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
+def _trigger(stack: RunningStack, run_id: str, conf: dict[str, Any]) -> None:
+    env = airflow_env(Settings(home=stack.home), base=stack.env, api_port=stack.ports.airflow)
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    argv = [airflow, "dags", "trigger", "segment_compare", "--run-id", run_id, "--conf", json.dumps(conf)]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
 def _wait_for_run(stack: RunningStack, run_id: str) -> str:
     deadline = time.monotonic() + RUN_TIMEOUT
     state = None
@@ -95,7 +103,8 @@ def test_a_triggered_comparison_flags_the_dropped_hour_under_the_real_scheduler(
     database = _fresh_pg_database(pg_server_url)
     details = pg_details(database)
     details.pop("bucketName")
-    integration = houston.add_integration(made["sourceId"], "postgres", details, {"namespace": "shop"})
+    config = {"namespace": "shop", "segmentSchema": "segment_shop"}  # the daily mode's setting
+    integration = houston.add_integration(made["sourceId"], "postgres", details, config)
     with PostgresDialect(details, Settings(home=stack.home)) as warehouse:
         load_segment(warehouse, "segment_shop", "postgres", drop=True)
         warehouse.ensure_schema("shop")
@@ -128,3 +137,14 @@ def test_a_triggered_comparison_flags_the_dropped_hour_under_the_real_scheduler(
     }
     html = Path(result["html"]).read_text(encoding="utf-8")
     assert Path(result["html"]).is_relative_to(stack.home.resolve()) and "<svg" in html
+
+    # The daily mode (no integration param: every integration configured with segmentSchema),
+    # here over the fixture's window, maps one task over the configured integration.
+    _trigger(stack, "daily-mode", {"since": START.isoformat(), "until": UNTIL.isoformat()})
+    assert _wait_for_run(stack, "daily-mode") == "success", stack.log_tail(200)
+    labels = _airflow_rows(
+        stack,
+        "SELECT rendered_map_index FROM task_instance WHERE dag_id = 'segment_compare'"
+        " AND run_id = 'daily-mode' AND task_id = 'compare'",
+    )
+    assert labels == [("segment_shop vs shop: 2 of 8 tables differ: order_completed, tracks",)]

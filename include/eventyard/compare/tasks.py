@@ -3,7 +3,7 @@
 A manual run names one comparison in its params (``integration``, ``segment_schema``, optional
 ``schema``, ``since``, ``until``, thresholds). A scheduled (daily) run compares, over the previous
 UTC day, every enabled warehouse integration whose config names its
-Segment schema (``segment_schema``): one mapped task each. Each task writes the HTML report
+Segment schema (``segmentSchema``): one mapped task each. Each task writes the HTML report
 under ``$EVENTYARD_HOME/reports/compare/`` and returns the JSON summary as its XCom.
 """
 
@@ -26,7 +26,7 @@ from eventyard.settings import Settings, get_settings
 from eventyard.warehouse.cycle import enabled_warehouse_integrations
 
 log = logging.getLogger("eventyard.segment_compare")
-CONFIG_KEY = "segment_schema"
+CONFIG_KEY = "segmentSchema"
 
 
 @dataclass(frozen=True)
