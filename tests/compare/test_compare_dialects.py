@@ -52,6 +52,18 @@ def test_one_event_dropped_for_an_hour_flags_exactly_that_table_and_hour(warehou
     assert [h.hour for h in tracks.hours if h.flagged] == [DROPPED_HOUR]
     assert {(r.value, r.segment, r.eventyard) for r in tracks.top[:1]} == {(DROPPED_TABLE, 6, 9)}
 
+    # The thresholds are the user's: tolerating the loss and judging only busy hours, the same
+    # figures match...
+    d, segment, ours = warehouse.dialect, warehouse.segment_schema, warehouse.schema
+    lenient = Thresholds(counts=0.5, ids=0.5, min_hour_rows=4)
+    assert compare_schemas(d, "int-1", segment, ours, Window(START, UNTIL), lenient).ok
+    # ...and an hour outside the window is not counted at all.
+    later = Window(DROPPED_HOUR + timedelta(hours=1), UNTIL)
+    narrow = compare_schemas(d, "int-1", segment, ours, later, Thresholds())
+    assert narrow.ok and {t.table: t.segment.rows for t in narrow.tables}["tracks"] == 6
+    with pytest.raises(CompareError, match="no event tables"):
+        compare_schemas(d, "int-1", "no_such_schema", ours, later, Thresholds())
+
 
 def test_the_same_calls_on_both_sides_match_everywhere(warehouse: Warehouse) -> None:
     report = _compare(warehouse, drop=False)
@@ -77,18 +89,3 @@ def test_the_same_calls_on_both_sides_match_everywhere(warehouse: Warehouse) -> 
     assert orders.lag_segment.p50 == pytest.approx(-0.25, abs=0.002)
     assert orders.lag_eventyard.p50 == pytest.approx(-0.12, abs=0.002)
     assert orders.lag_segment.rows == 9
-
-
-def test_thresholds_are_the_users_and_the_window_bounds_the_rows(warehouse: Warehouse) -> None:
-    # Tolerating the loss (and judging only busy hours) turns the same figures into a match...
-    lenient = Thresholds(counts=0.5, ids=0.5, min_hour_rows=4)
-    report = _compare(warehouse, drop=True, thresholds=lenient)
-    assert report.ok, report.flags
-    # ...and an hour outside the window is not counted at all.
-    later = Window(DROPPED_HOUR + timedelta(hours=1), UNTIL)
-    narrow = compare_schemas(
-        warehouse.dialect, "int-1", warehouse.segment_schema, warehouse.schema, later, Thresholds()
-    )
-    assert narrow.ok and {t.table: t.segment.rows for t in narrow.tables}["tracks"] == 6
-    with pytest.raises(CompareError, match="no event tables"):
-        compare_schemas(warehouse.dialect, "int-1", "no_such_schema", warehouse.schema, later, Thresholds())
