@@ -84,6 +84,7 @@ def test_the_same_calls_on_both_sides_match_everywhere(warehouse: Warehouse) -> 
     # A type conflict (total: text on Segment's side, a number on ours) still compares by fill.
     orders = next(t for t in report.tables if t.table == DROPPED_TABLE)
     assert {f.column: (f.segment, f.eventyard) for f in orders.fill}["total"] == (1.0, 1.0)
+    assert orders.type_conflicts == (("total", "text", "double"),)
     # timestamp - received_at: Segment received every call 250 ms after it was made, we 120 ms.
     assert orders.lag_segment is not None and orders.lag_eventyard is not None
     assert orders.lag_segment.p50 == pytest.approx(-0.25, abs=0.002)

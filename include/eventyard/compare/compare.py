@@ -182,6 +182,11 @@ def _compare_table(
         fill=fill,
         segment_only_columns=tuple(c for c in seg_columns if c not in our_columns and c not in BOOKKEEPING),
         eventyard_only_columns=tuple(c for c in our_columns if c not in seg_columns and c not in BOOKKEEPING),
+        type_conflicts=tuple(
+            (c, seg_columns[c], our_columns[c])
+            for c in properties
+            if c in seg_columns and c in our_columns and seg_columns[c] != our_columns[c]
+        ),
         lag_segment=segment.lag(table, seg_columns),
         lag_eventyard=eventyard.lag(table, our_columns),
         top_column=top_column,

@@ -134,6 +134,8 @@ class TableComparison:
     fill: tuple[FillRow, ...] = ()
     segment_only_columns: tuple[str, ...] = ()
     eventyard_only_columns: tuple[str, ...] = ()
+    # (column, Segment's logical type, ours) where both have the column with different types.
+    type_conflicts: tuple[tuple[str, str, str], ...] = ()
     lag_segment: Lag | None = None
     lag_eventyard: Lag | None = None
     top_column: str | None = None

@@ -83,6 +83,11 @@ def _section(c: TableComparison) -> str:
             f"<p>Columns only Segment has: {_names(c.segment_only_columns)}. "
             f"Columns only Eventyard has: {_names(c.eventyard_only_columns)}.</p>"
         )
+    if c.type_conflicts:
+        conflicts = ", ".join(
+            f"<code>{escape(n)}</code> ({escape(a)} / {escape(b)})" for n, a, b in c.type_conflicts
+        )
+        parts.append(f"<p>Columns typed differently (Segment / Eventyard): {conflicts}.</p>")
     if c.fill:
         parts.append("<h3>Property coverage (fill rate)</h3>")
         parts.append(_fill_table(c.fill))
