@@ -45,7 +45,13 @@ COMMON_DELIVERY_FIELDS: dict[str, tuple[str, Any]] = {
 # Input spellings of the common options (the seed document's createIntegration sends `events`).
 COMMON_DELIVERY_ALIASES: dict[str, tuple[str, ...]] = {"eventAllowList": ("events",)}
 # Options every warehouse load honours instead: name -> type.
-WAREHOUSE_FIELDS = {"namespace": "input", "skipUsersTable": "boolean", "skipTracksTable": "boolean"}
+WAREHOUSE_FIELDS = {
+    "namespace": "input",
+    "skipUsersTable": "boolean",
+    "skipTracksTable": "boolean",
+    # The Segment schema the daily A/A comparison reads (segment_compare; docs/aa-compare.md).
+    "segmentSchema": "input",
+}
 
 
 @lru_cache(maxsize=1)

@@ -100,6 +100,10 @@ class Dialect(Target):
         """Create the schema (dataset) if it does not exist."""
         self.run([build.create_schema(self, schema)])
 
+    def table_names(self, schema: str) -> list[str]:
+        """The schema's tables, sorted (none when the schema does not exist)."""
+        return [str(r["table_name"]) for r in self.query(self.sql.statement("tables"), (schema,))]
+
     def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
         """The table's columns and their logical types, or None when the table does not exist."""
         rows = self.query(self.sql.statement("columns"), (schema, table))

@@ -178,6 +178,15 @@ class BigQueryDialect(Dialect):
         dataset.location = str(self.details.get("location") or "US")
         self.client.create_dataset(dataset, exists_ok=True)
 
+    def table_names(self, schema: str) -> list[str]:
+        """Listed through the API (tables.list): the emulator has no INFORMATION_SCHEMA views."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            return sorted(t.table_id for t in self.client.list_tables(f"{self.project}.{schema}"))
+        except NotFound:
+            return []
+
     def existing_columns(self, schema: str, table: str) -> dict[str, Logical] | None:
         """Read with a dry-run ``SELECT *``: free, and it reflects every ALTER immediately."""
         from google.api_core.exceptions import NotFound

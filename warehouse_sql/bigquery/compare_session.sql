@@ -1,0 +1,1 @@
+-- Nothing to set: BigQuery's TIMESTAMP is UTC and TIMESTAMP_TRUNC cuts hours in UTC.

@@ -1,0 +1,2 @@
+-- eventyard bench compare: fresh planner statistics for a generated table.
+ANALYZE {table}
