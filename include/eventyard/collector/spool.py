@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from eventyard.collector import segment
+from eventyard.collector.metrics import FSYNC_SECONDS
 from eventyard.collector.slots import LIVE_SPOOLS, MAX_SLOTS, repair_slot, try_lock_slot
 from eventyard.settings import Settings
 
@@ -166,6 +167,7 @@ class Spool:
                 grow_to = max(end, self._allocated + step)
                 segment.write_at(fd, bytes(grow_to - self._allocated), self._allocated)
                 self._allocated = grow_to
+            started = time.perf_counter()
             segment.write_at(fd, payload, offset)
             os.fdatasync(fd)
             if fresh:
@@ -173,6 +175,7 @@ class Spool:
         except OSError:
             self._abandon_segment()
             raise
+        FSYNC_SECONDS.observe(time.perf_counter() - started)
         self.counters["fsyncs"] += 1
         self._active_size = end
         if end >= self._max_bytes:
