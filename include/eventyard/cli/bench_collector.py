@@ -34,11 +34,12 @@ def bench_collector(
     from eventyard.collector.bench.harness import BenchConfig, run_bench
     from eventyard.collector.bench.wrk import WRK_MISSING, wrk_path
 
-    try:
-        wrk_path()
-    except RuntimeError:
-        typer.echo(WRK_MISSING, err=True)
-        raise typer.Exit(2) from None
+    if not open_loop_only:  # the open-loop generator is ours; only the closed-loop scenarios need wrk
+        try:
+            wrk_path()
+        except RuntimeError:
+            typer.echo(WRK_MISSING, err=True)
+            raise typer.Exit(2) from None
     if open_loop_only and rate is None:
         typer.echo("--open-loop-only needs --rate (requests per second)", err=True)
         raise typer.Exit(2)

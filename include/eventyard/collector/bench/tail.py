@@ -25,7 +25,17 @@ import orjson
 FSYNC_METRIC = "eventyard_collector_fsync_seconds_bucket"
 
 
-def drive(port: int, path: str, body: bytes, write_key: str, *, rate: float, seconds: float, connections: int, tmp: Path) -> dict[str, Any]:
+def drive(
+    port: int,
+    path: str,
+    body: bytes,
+    write_key: str,
+    *,
+    rate: float,
+    seconds: float,
+    connections: int,
+    tmp: Path,
+) -> dict[str, Any]:
     """Run the open-loop generator in its own process and return its JSON summary."""
     body_file = tmp / f"openloop-{path.strip('/').replace('/', '-')}.json"
     body_file.write_bytes(body)
@@ -90,7 +100,9 @@ def run_window(
     load_before = os.getloadavg()[0]
     before = fsync_buckets(url) if app_name == "collector" else {}
     start = datetime.now(UTC)
-    summary = drive(port, "/v1/t", body, write_key, rate=rate, seconds=seconds, connections=connections, tmp=tmp)
+    summary = drive(
+        port, "/v1/t", body, write_key, rate=rate, seconds=seconds, connections=connections, tmp=tmp
+    )
     end = datetime.now(UTC)
     if app_name == "collector":
         time.sleep(0.5)  # let the last flush's manifest insert commit
