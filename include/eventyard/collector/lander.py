@@ -57,6 +57,11 @@ class LanderProcess:
         self._lock = asyncio.Lock()
         self.restarts = 0
 
+    @property
+    def pid(self) -> int | None:
+        """The landing child's process id while it runs."""
+        return self._proc.pid if self._proc is not None and self._proc.returncode is None else None
+
     async def _ensure(self) -> asyncio.subprocess.Process:
         if self._proc is not None and self._proc.returncode is None:
             return self._proc

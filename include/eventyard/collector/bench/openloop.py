@@ -165,7 +165,8 @@ class OpenLoop:
             "max_ms": values[-1] * 1000 if n else 0.0,
             "max_backlog": self.max_backlog,
             "histogram_ms": [
-                [bound if bound != float("inf") else None, count] for bound, count in zip(bounds, hist)
+                [bound if bound != float("inf") else None, count]
+                for bound, count in zip(bounds, hist, strict=True)
             ],
         }
 
