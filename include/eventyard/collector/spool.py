@@ -251,13 +251,15 @@ class Spool:
     async def after_seal(self) -> None:
         """Prepare a zero-filled spare for the next segment, on a thread that is not the I/O one.
 
-        Sized like the last sealed segment plus a quarter (64 KiB to ``flush_max_bytes``), so at
-        a steady rate a segment's group commits never grow the file. Failing is harmless: the
-        next segment is then created and zero-filled on the hot path as before.
+        Sized like the last sealed segment plus a quarter, between 64 KiB and the zero-fill
+        step (4 MiB at most): no more zero bytes are written than before, they are only written
+        earlier, and one fdatasync of a large spare cannot hold up the group commits sharing
+        the file system journal with it. Failing is harmless: the next segment is then created
+        and zero-filled on the hot path as before.
         """
         if self._spare is not None or self._closed or not self._healthy:
             return
-        size = min(self._max_bytes, max(64 * 1024, self._last_sealed_size * 5 // 4))
+        size = min(self._prealloc, max(64 * 1024, self._last_sealed_size * 5 // 4))
         try:
             spare = await asyncio.to_thread(self._write_spare, size)
         except OSError as exc:

@@ -222,6 +222,8 @@ def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
                         app_name: _half_load(server.url, Path(tmp), write_key, config, report, progress)
                     }
                 if config.open_loop_seconds > 0:
+                    if app_name == "collector":  # start the window on a drained spool
+                        _wait_for_empty_spool(home / "spool", progress)
                     _open_loop(app_name, server, Path(tmp), env, write_key, config, report, progress)
             finally:
                 server.stop()
