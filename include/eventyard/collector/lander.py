@@ -55,6 +55,7 @@ class LanderProcess:
         self.counters: dict[str, float] = {}
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
+        self._retired: list[asyncio.subprocess.Process] = []  # closed pipes, flush may still run
         self.restarts = 0
 
     @property
@@ -99,6 +100,11 @@ class LanderProcess:
                 line = await proc.stdout.readline()
             except (ConnectionError, BrokenPipeError) as exc:
                 raise LanderUnavailable(f"landing process gone: {exc}") from exc
+            except asyncio.CancelledError:
+                # The answer is still to come, so this pipe is out of step: let the child finish
+                # its flush and exit (end of input), and start a fresh one if asked again.
+                self._retire(proc)
+                raise
             if not line:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
@@ -118,20 +124,28 @@ class LanderProcess:
         """Land the slots of dead processes in the child."""
         return await self._call({"op": "orphans"})
 
+    def _retire(self, proc: asyncio.subprocess.Process) -> None:
+        if proc.stdin is not None:
+            with contextlib.suppress(ConnectionError, BrokenPipeError):
+                proc.stdin.close()
+        self._retired.append(proc)
+        if self._proc is proc:
+            self._proc = None
+
     async def stop(self) -> None:
         """Close the pipe (the child finishes what it does and exits); kill it if it hangs."""
         async with self._lock:
-            proc, self._proc = self._proc, None
-            if proc is None or proc.returncode is not None:
-                return
-            assert proc.stdin is not None
-            with contextlib.suppress(ConnectionError, BrokenPipeError):
-                proc.stdin.close()
-            try:
-                await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+            if self._proc is not None:
+                self._retire(self._proc)
+            retired, self._retired = self._retired, []
+            for proc in retired:
+                if proc.returncode is not None:
+                    continue
+                try:
+                    await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
 
 
 # -- the child ------------------------------------------------------------------------------
