@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 
@@ -18,19 +19,39 @@ def bench_collector(
     threads: int = typer.Option(1, min=1, max=8, help="wrk threads."),
     workers: int = typer.Option(2, min=1, max=16, help="uvicorn workers (each with its own spool slot)."),
     parquet_rows: int = typer.Option(200_000, min=1000, help="Rows for the spool -> Parquet measurement."),
+    open_loop_seconds: float = typer.Option(
+        60.0, min=0, max=3600, help="Open-loop /v1/t window per app (0 skips it)."
+    ),
+    rate: float | None = typer.Option(
+        None, min=1, help="Open-loop rate in req/s (default: half the saturated /v1/t rate)."
+    ),
+    open_loop_only: bool = typer.Option(
+        False, "--open-loop-only", help="Run only the open-loop scenario (needs --rate)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON only."),
 ) -> None:
     """Drive the real collector (durable ACKs) and an echo app over loopback with wrk; print the ratio."""
     from eventyard.collector.bench.harness import BenchConfig, run_bench
     from eventyard.collector.bench.wrk import WRK_MISSING, wrk_path
 
-    try:
-        wrk_path()
-    except RuntimeError:
-        typer.echo(WRK_MISSING, err=True)
-        raise typer.Exit(2) from None
+    if not open_loop_only:  # the open-loop generator is ours; only the closed-loop scenarios need wrk
+        try:
+            wrk_path()
+        except RuntimeError:
+            typer.echo(WRK_MISSING, err=True)
+            raise typer.Exit(2) from None
+    if open_loop_only and rate is None:
+        typer.echo("--open-loop-only needs --rate (requests per second)", err=True)
+        raise typer.Exit(2)
     config = BenchConfig(
-        seconds=seconds, connections=connections, threads=threads, workers=workers, parquet_rows=parquet_rows
+        seconds=seconds,
+        connections=connections,
+        threads=threads,
+        workers=workers,
+        parquet_rows=parquet_rows,
+        open_loop_seconds=open_loop_seconds,
+        open_loop_rate=rate,
+        open_loop_only=open_loop_only,
     )
     report = run_bench(config, progress=(lambda _msg: None) if as_json else typer.echo)
     data = report.as_dict()
@@ -54,7 +75,34 @@ def bench_collector(
                 )
         if "ratio" in entry:
             typer.echo(f"{'':<24}collector / echo = {entry['ratio']:.2f}")
-    typer.echo(f"spool -> Parquet (zstd): {data['spool_to_parquet_rows_per_s']:,} rows/s")
+    _print_open_loop(data.get("open_loop", {}))
+    if not open_loop_only:
+        typer.echo(f"spool -> Parquet (zstd): {data['spool_to_parquet_rows_per_s']:,} rows/s")
     typer.echo(f"rows landed from the collector runs: {data['landed_rows']:,}")
     load = data["load_average_before"]
     typer.echo(f"machine: {data['cpus']} CPUs, 1-min load average before the run: {load}")
+
+
+def _print_open_loop(results: dict[str, dict[str, Any]]) -> None:
+    """The open-loop table: percentiles from the intended send time, flushes, fsyncs, load."""
+    if not results:
+        return
+    typer.echo("\nopen loop, /v1/t at a constant rate; latency from the intended send time (like wrk2)")
+    typer.echo(
+        f"{'app':<11}{'rate':>8}{'done/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'max ms':>9}"
+        f"{'errors':>8}{'flushes':>9}{'load':>12}"
+    )
+    for app, r in results.items():
+        load = f"{r['load_average_before']:.1f}->{r['load_average_after']:.1f}"
+        typer.echo(
+            f"{app:<11}{r['rate']:>8,.0f}{r['requests_per_s']:>9,.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}"
+            f"{r['p999_ms']:>10.2f}{r['max_ms']:>9.1f}{r['errors']:>8}{r.get('flushes_in_window', '-')!s:>9}"
+            f"{load:>12}"
+        )
+    for app, r in results.items():
+        hist = ", ".join(f"<={b if b is not None else 'inf'}:{n}" for b, n in r["histogram_ms"] if n)
+        typer.echo(f"{app} latency histogram (ms): {hist}")
+    fsyncs = results.get("collector", {}).get("fsync_histogram_ms")
+    if fsyncs:
+        hist = ", ".join(f"<={b if b is not None else 'inf'}:{n}" for b, n in fsyncs if n)
+        typer.echo(f"collector fsync (write + fdatasync) histogram over the window (ms): {hist}")

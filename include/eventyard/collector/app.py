@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Callable
 
@@ -27,6 +28,24 @@ from eventyard.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 GAUGE_INTERVAL_S = 2.0
 SPOOL_RETRY_S = 2.0
+# Young-generation threshold while serving (CPython's default is 700): a request's objects die
+# by reference counting, so young collections mostly re-scan live long-lived objects; running
+# them ten times less often costs a little memory and removes most collector pauses.
+GC_GEN0_THRESHOLD = 7000
+
+
+def settle_garbage_collector() -> None:
+    """After start-up: move every object alive now out of the collector's reach, collect rarer.
+
+    ``gc.freeze()`` puts the imported modules, caches and app state into the permanent
+    generation, so a full collection no longer walks them (tens of ms in a worker with
+    pyarrow and SQLAlchemy loaded). Collected first, so no garbage is frozen with them.
+    """
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
 
 SpoolFactory = Callable[[Settings], SpoolLike]
 
@@ -84,6 +103,7 @@ class CollectorApp:
         ]
         if not await self._open_spool():
             self._background.append(loop.create_task(self._retry_open_spool()))
+        settle_garbage_collector()
 
     async def _open_spool(self) -> bool:
         from eventyard.collector.spool import SpoolUnavailable

@@ -1,83 +1,85 @@
 """The background flush loop of a live spool: seal by age and size, land, answer flush requests.
 
-Also lands orphaned slots (their process died) every few seconds.
+Also lands orphaned slots (their process died) every few seconds. The loop runs on the
+worker's event loop and only decides; the Parquet work runs in the worker's landing child
+process (``lander.py``), so it never competes with request handling for the GIL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
-import os
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from eventyard.collector.flusher import REQUEST_SUFFIX, SlotFlusher, answer_requests, flush_orphans
-from eventyard.collector.landing_writer import run_in_background
-
-if TYPE_CHECKING:
-    from eventyard.collector.spool import Spool
+from eventyard.collector.flusher import REQUEST_SUFFIX, answer_requests
+from eventyard.collector.lander import LanderProcess
+from eventyard.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# How much lower than request handling the flush thread runs (added niceness).
-FLUSH_NICENESS = 10
+
+class LiveSlot(Protocol):
+    """What the loop needs of the spool that owns it (``spool.Spool``; no import back)."""
+
+    settings: Settings
+    slot: int
+    slot_dir: Path
+
+    async def seal(self) -> None:
+        """Seal the active segment."""
+        ...
+
+    def active_age(self) -> float:
+        """Seconds since the active segment was opened."""
+        ...
+
+    def sealed_segments(self) -> list[str]:
+        """Sealed segment names, oldest first."""
+        ...
+
+    def healthy(self) -> bool:
+        """Whether the last write worked."""
+        ...
+
+    async def probe(self) -> None:
+        """Try a small durable write."""
+        ...
+
+    async def after_seal(self) -> None:
+        """Work the hot path should not do (a spare segment for the next rotation)."""
+        ...
 
 
-def _lower_priority() -> None:
-    """Make the calling thread yield the CPU to request handling (Linux niceness is per thread).
-
-    DuckDB runs single-threaded here; Arrow's pool threads started from here inherit the niceness.
-    """
-    run_in_background()
-    with contextlib.suppress(OSError, AttributeError):
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + FLUSH_NICENESS))
-
-
-async def run_flusher(spool: Spool, wake: asyncio.Event) -> None:
-    """The background loop of a live spool: seal by age and size, flush, serve flush requests.
-
-    Conversions run on one dedicated low-priority thread, so a big flush slows landing a bit
-    rather than the 200s the event loop is busy sending.
-    """
+async def run_flusher(spool: LiveSlot, lander: LanderProcess, wake: asyncio.Event) -> None:
+    """The background loop of a live spool: seal by age and size, flush, serve flush requests."""
     settings = spool.settings
     interval = settings.flush_interval_seconds
     tick = min(0.25, interval / 2)
     orphan_every = max(interval, 5.0)
     next_orphan_scan = time.monotonic() + min(orphan_every, 1.0)
-    orphan_flushers: dict[Path, SlotFlusher] = {}
-    loop = asyncio.get_running_loop()
-    pool = ThreadPoolExecutor(1, thread_name_prefix=f"spool-flush-{spool.slot}", initializer=_lower_priority)
-    try:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), tick)
-            wake.clear()
-            try:
-                requests = sorted(spool.slot_dir.glob(f"*{REQUEST_SUFFIX}"))
-                if requests or spool.active_age() >= interval:
-                    await spool.seal()
-                sealed = spool.sealed_segments()
-                if sealed or requests:
-                    flush = functools.partial(spool.flusher.flush, sealed, force=bool(requests))
-                    counts = await loop.run_in_executor(pool, flush)
-                    if requests:
-                        answer_requests(requests, counts)
-                if not spool.healthy():
-                    await spool.probe()
-                if time.monotonic() >= next_orphan_scan:
-                    next_orphan_scan = time.monotonic() + orphan_every
-                    lander = spool.flusher.lander
-                    orphans = functools.partial(flush_orphans, settings, orphan_flushers, lander)
-                    await loop.run_in_executor(pool, orphans)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the flusher must outlive any single failure; the segments stay
-                log.exception("spool slot %d: flusher iteration failed", spool.slot)
-    finally:
-        pool.shutdown(wait=True)  # a flush in progress finishes before the spool closes
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), tick)
+        wake.clear()
+        try:
+            requests = sorted(spool.slot_dir.glob(f"*{REQUEST_SUFFIX}"))
+            if requests or spool.active_age() >= interval:
+                await spool.seal()
+            await spool.after_seal()
+            sealed = spool.sealed_segments()
+            if sealed or requests:
+                counts = await lander.flush(sealed, force=bool(requests))
+                if requests:
+                    answer_requests(requests, counts)
+            if not spool.healthy():
+                await spool.probe()
+            if time.monotonic() >= next_orphan_scan:
+                next_orphan_scan = time.monotonic() + orphan_every
+                await lander.flush_orphans()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the flusher must outlive any single failure; the segments stay
+            log.exception("spool slot %d: flusher iteration failed", spool.slot)

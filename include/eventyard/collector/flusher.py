@@ -16,9 +16,11 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 from sqlalchemy import Engine
@@ -27,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from eventyard.collector import segment
 from eventyard.collector.landing_writer import build_objects
 from eventyard.collector.manifest import record_batch
-from eventyard.collector.slots import LIVE_SPOOLS, repair_slot, slot_dirs, try_lock_slot
+from eventyard.collector.slots import repair_slot, slot_dirs, try_lock_slot
 from eventyard.db.engine import engine_for
 from eventyard.landing import ObjectStore, StoreError, open_store
 from eventyard.settings import Settings
@@ -255,12 +257,30 @@ def answer_requests(requests: list[Path], counts: FlushCounts) -> None:
         request.unlink(missing_ok=True)
 
 
-def flush_all(settings: Settings, *, owner_timeout: float = 60.0) -> dict[str, int]:
-    """Seal and flush every slot now: ours directly, orphans under their lock, live ones via their owner."""
+class OwnedSlot(Protocol):
+    """A spool open in the calling process (``spool.Spool``): sealed and flushed directly."""
+
+    slot_dir: Path
+
+    def flush_now_sync(self) -> dict[str, int]:
+        """Seal and flush this slot now."""
+        ...
+
+
+def flush_all(
+    settings: Settings, *, owned: Iterable[OwnedSlot] = (), owner_timeout: float = 60.0
+) -> dict[str, int]:
+    """Seal and flush every slot now: ``owned`` directly, orphans under their lock, live ones via their owner.
+
+    ``owned`` are the spools the caller holds open in this process (their lock cannot be taken
+    from here, and they have no flush loop to ask unless started); there is no process-wide
+    registry of them: whoever opened a spool says so.
+    """
     lander = Lander(settings)
     totals = FlushCounts()
+    mine = {spool.slot_dir: spool for spool in owned}
     for slot, slot_dir in slot_dirs(settings.resolved_spool_dir):
-        live = LIVE_SPOOLS.get(slot_dir)
+        live = mine.get(slot_dir)
         if live is not None:
             totals.add(live.flush_now_sync())
             continue

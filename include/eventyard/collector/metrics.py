@@ -17,6 +17,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     generate_latest,
 )
 
@@ -45,6 +46,14 @@ UPLOAD_FAILURES = Gauge(
 )
 SPOOL_HEALTHY = Gauge(
     "eventyard_collector_spool_healthy", "1 when every worker's spool can write.", multiprocess_mode="livemin"
+)
+
+# One group commit's write + fdatasync, observed in the spool's I/O thread: the disk's share
+# of a request's latency (``eventyard bench collector`` prints it over its open-loop window).
+FSYNC_SECONDS = Histogram(
+    "eventyard_collector_fsync_seconds",
+    "Duration of one spool group commit (write + fdatasync).",
+    buckets=(0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.5),
 )
 
 

@@ -11,16 +11,14 @@ import errno
 import fcntl
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from eventyard.collector import segment
-
-if TYPE_CHECKING:
-    from eventyard.collector.spool import Spool
 
 MAX_SLOTS = 4096
 LOCK_FILE = "lock"
 CORRUPT_DIR = "corrupt"
+# Zero-filled files a live spool prepares for its next segment; never a segment name, never data.
+SPARE_PREFIX = "spare-"
 
 
 def slot_dirs(spool_dir: Path) -> list[tuple[int, Path]]:
@@ -49,12 +47,13 @@ def try_lock_slot(slot_dir: Path) -> int | None:
 
 
 def repair_slot(slot_dir: Path) -> int:
-    """Cut torn tails off every segment of a slot we hold the lock of; return the bytes cut."""
+    """Cut torn tails off every segment of a slot we hold the lock of; return the bytes cut.
+
+    Spare segments its previous owner prepared hold only zeros: they are removed.
+    """
+    for spare in slot_dir.glob(f"{SPARE_PREFIX}*"):
+        spare.unlink(missing_ok=True)
     cut = 0
     for name in segment.list_segments(slot_dir):
         cut += segment.repair(slot_dir / name, slot_dir / CORRUPT_DIR).torn_bytes
     return cut
-
-
-# Spools open in this process, by slot directory, so that ``flush_all`` can seal them directly.
-LIVE_SPOOLS: dict[Path, Spool] = {}

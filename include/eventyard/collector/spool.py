@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Sequence
@@ -20,7 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from eventyard.collector import segment
-from eventyard.collector.slots import LIVE_SPOOLS, MAX_SLOTS, repair_slot, try_lock_slot
+from eventyard.collector.flush_loop import run_flusher
+from eventyard.collector.flusher import SlotFlusher
+from eventyard.collector.lander import LanderProcess
+from eventyard.collector.metrics import FSYNC_SECONDS
+from eventyard.collector.slots import MAX_SLOTS, SPARE_PREFIX, repair_slot, try_lock_slot
 from eventyard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,8 +39,6 @@ class Spool:
     """One process's spool slot: group-committed appends plus a background flusher."""
 
     def __init__(self, settings: Settings, slot: int, slot_dir: Path, lock_fd: int) -> None:
-        from eventyard.collector.flusher import SlotFlusher
-
         self.settings = settings
         self.slot = slot
         self.slot_dir = slot_dir
@@ -51,6 +54,10 @@ class Spool:
         # Zero-fill in steps of at most 4 MiB, never much beyond the seal-by-size threshold.
         self._prealloc = max(64 * 1024, min(4 * 1024 * 1024, settings.flush_max_bytes))
         self._active_opened = 0.0
+        # A zero-filled file made off the hot path, renamed into the next segment at rotation, so
+        # the first group commit after a seal neither creates nor zero-fills (see after_seal).
+        self._spare: tuple[str, int] | None = None
+        self._last_sealed_size = 0
         self._last_ns = 0
         self._pending: list[tuple[bytes, int, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -59,7 +66,10 @@ class Spool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._flusher_task: asyncio.Task[None] | None = None
+        # In-process flushes (``flush_now_sync``, the last flush on close); the live flush loop
+        # lands through ``lander``, a child process (see lander.py).
         self.flusher = SlotFlusher(slot_dir, slot, settings)
+        self.lander: LanderProcess | None = None
         self.counters: dict[str, float] = {
             "appended_records": 0,
             "appended_bytes": 0,
@@ -93,7 +103,6 @@ class Spool:
                     spool._io.shutdown(wait=False)
                     os.close(fd)  # release the slot: a retry must be able to claim it again
                     raise
-                LIVE_SPOOLS[slot_dir] = spool
                 return spool
         except OSError as exc:
             raise SpoolUnavailable(f"cannot open spool in {spool_dir}: {exc}") from exc
@@ -166,6 +175,7 @@ class Spool:
                 grow_to = max(end, self._allocated + step)
                 segment.write_at(fd, bytes(grow_to - self._allocated), self._allocated)
                 self._allocated = grow_to
+            started = time.perf_counter()
             segment.write_at(fd, payload, offset)
             os.fdatasync(fd)
             if fresh:
@@ -173,6 +183,7 @@ class Spool:
         except OSError:
             self._abandon_segment()
             raise
+        FSYNC_SECONDS.observe(time.perf_counter() - started)
         self.counters["fsyncs"] += 1
         self._active_size = end
         if end >= self._max_bytes:
@@ -182,9 +193,19 @@ class Spool:
     def _open_segment(self) -> None:
         name, ns = segment.new_segment_name(self._last_ns)
         with self._seg_lock:
-            fd = os.open(self.slot_dir / name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            spare, self._spare = self._spare, None
+            allocated = 0
+            if spare is not None:
+                try:
+                    # The directory fsync after the first write makes the rename durable.
+                    os.rename(self.slot_dir / spare[0], self.slot_dir / name)
+                    allocated = spare[1]
+                except OSError as exc:
+                    log.warning("spool slot %d: spare segment unusable (%s)", self.slot, exc)
+            flags = os.O_RDWR if allocated else os.O_RDWR | os.O_CREAT | os.O_EXCL
+            fd = os.open(self.slot_dir / name, flags, 0o644)
             self._fd, self._active_name, self._last_ns = fd, name, ns
-            self._active_size = self._allocated = 0
+            self._active_size, self._allocated = 0, allocated
             self._active_opened = time.monotonic()
 
     def _abandon_segment(self) -> None:
@@ -207,6 +228,7 @@ class Spool:
         """(I/O thread) Seal the active segment: later appends go to a new one."""
         with self._seg_lock:
             if self._fd is not None:
+                self._last_sealed_size = self._active_size
                 try:
                     if self._allocated > self._active_size:
                         # Drop the zero fill. Not fsync'd: if a crash loses this, readers stop
@@ -225,6 +247,44 @@ class Spool:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     # -- sealing, health, stats ------------------------------------------------------------
+
+    async def after_seal(self) -> None:
+        """Prepare a zero-filled spare for the next segment, on a thread that is not the I/O one.
+
+        Sized like the last sealed segment plus a quarter, between 64 KiB and the zero-fill
+        step (4 MiB at most): no more zero bytes are written than before, they are only written
+        earlier, and one fdatasync of a large spare cannot hold up the group commits sharing
+        the file system journal with it. Failing is harmless: the next segment is then created
+        and zero-filled on the hot path as before.
+        """
+        if self._spare is not None or self._closed or not self._healthy:
+            return
+        size = min(self._prealloc, max(64 * 1024, self._last_sealed_size * 5 // 4))
+        try:
+            spare = await asyncio.to_thread(self._write_spare, size)
+        except OSError as exc:
+            log.warning("spool slot %d: cannot prepare a spare segment: %s", self.slot, exc)
+            return
+        with self._seg_lock:
+            if self._closed:
+                (self.slot_dir / spare).unlink(missing_ok=True)
+            else:
+                self._spare = (spare, size)
+
+    def _write_spare(self, size: int) -> str:
+        name = f"{SPARE_PREFIX}{secrets.token_hex(8)}"
+        fd = os.open(self.slot_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            chunk = bytes(min(size, 1024 * 1024))
+            for offset in range(0, size, len(chunk)):
+                segment.write_at(fd, chunk[: size - offset], offset)
+            os.fdatasync(fd)  # size and blocks on disk now, not in the first group commit's fsync
+        except OSError:
+            os.close(fd)
+            (self.slot_dir / name).unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        return name
 
     async def seal(self) -> None:
         """Seal the active segment now (it becomes eligible for flushing)."""
@@ -289,20 +349,30 @@ class Spool:
             "oldest_segment_age_s": (now_ns - oldest) / 1e9 if oldest else 0.0,
             "healthy": 1.0 if self.healthy() else 0.0,
             **self.counters,
-            **self.flusher.counters,
+            **self._flush_counters(),
         }
+
+    def _flush_counters(self) -> dict[str, float]:
+        """Landing counters of the in-process flusher and the landing child, added up."""
+        merged = dict(self.flusher.counters)
+        child = self.lander.counters if self.lander is not None else {}
+        for name, value in child.items():
+            if name == "last_flush_unix":
+                merged[name] = max(merged.get(name, 0.0), value)
+            else:
+                merged[name] = merged.get(name, 0.0) + value
+        return merged
 
     # -- flusher lifecycle -----------------------------------------------------------------
 
     async def start_flusher(self) -> None:
-        """Start the background flusher (seal by age/size, land, record, delete)."""
-        from eventyard.collector.flush_loop import run_flusher
-
+        """Start the background flusher (seal by age/size; a child process lands, records, deletes)."""
         if self._flusher_task is not None:
             return
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._flusher_task = self._loop.create_task(run_flusher(self, self._wake))
+        self.lander = LanderProcess(self.settings, self.slot_dir, self.slot)
+        self._flusher_task = self._loop.create_task(run_flusher(self, self.lander, self._wake))
 
     def flush_now_sync(self) -> dict[str, int]:
         """Seal and flush everything of this slot now, from a thread that is not the I/O thread."""
@@ -322,6 +392,8 @@ class Spool:
                 await self._flusher_task
             except asyncio.CancelledError:
                 pass
+            if self.lander is not None:
+                await self.lander.stop()  # its flush in progress finishes first
             await self.seal()
             try:
                 await asyncio.to_thread(self.flusher.flush, self.sealed_segments(), force=True)
@@ -329,5 +401,8 @@ class Spool:
                 log.warning("spool slot %d: final flush failed: %s", self.slot, exc)
         await self.seal()
         self._io.shutdown(wait=True)
-        LIVE_SPOOLS.pop(self.slot_dir, None)
+        with self._seg_lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            (self.slot_dir / spare[0]).unlink(missing_ok=True)
         os.close(self._lock_fd)

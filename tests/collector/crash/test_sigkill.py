@@ -69,6 +69,20 @@ class Sender:
             thread.join(timeout=30)
 
 
+def _landers_of(worker_pid: int) -> list[int]:
+    """Live landing processes started by a worker (their command line names the worker)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if b"eventyard.collector.lander" in argv and str(worker_pid).encode() in argv and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
 @pytest.mark.slow
 def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     sqlite_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -86,7 +100,13 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         sender = Sender(server.url, write_key, counter)
         sender.wait_for(3000)
         time.sleep(random.uniform(0.5, 1.5))  # let several flushes run, so the kill can hit one
+        assert _landers_of(server.proc.pid), "the worker lands through its own child process"
         server.kill()  # mid-stream: the senders are still posting
+        for _ in range(200):  # bounded: the kernel kills the landing child with its worker
+            if not _landers_of(server.proc.pid):
+                break
+            time.sleep(0.05)
+        assert not _landers_of(server.proc.pid), "a landing process outlived its killed worker"
         sender.stop()
         acked += sender.acked
         failed += sender.failed

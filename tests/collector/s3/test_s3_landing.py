@@ -99,7 +99,7 @@ async def test_an_outage_loses_nothing_and_duplicates_nothing(
         await asyncio.sleep(0.1)
     await _wait(lambda: spool.stats()["upload_failures"] > 0)
     assert spool.healthy()
-    during = flush_all(s3_settings)
+    during = flush_all(s3_settings, owned=[spool])
     assert during["failed_segments"] >= 1 and during["rows"] == 0
     assert spool.stats()["segments"] >= 1
 
@@ -107,7 +107,7 @@ async def test_an_outage_loses_nothing_and_duplicates_nothing(
     await spool.append([record(message_id=f"after-{i}") for i in range(20)])
     expected = 20 + 5 * 20 + 20
     await _wait(lambda: spool.stats()["segments"] == 0 and spool.active_age() == 0)
-    flush_all(s3_settings)  # whatever the backoff has not retried yet
+    flush_all(s3_settings, owned=[spool])  # whatever the backoff has not retried yet
     ids = landed_ids(s3_settings)
     assert len(ids) == len(set(ids)) == expected
     assert sum(row.row_count for row in batches(s3_settings)) == expected

@@ -38,7 +38,7 @@ async def test_repeated_flush_after_a_crash_before_delete_lands_once(settings: S
     saved = spool.slot_dir.parent / "saved-segment"
     shutil.copy(spool.slot_dir / name, saved)
 
-    first = flush_all(settings)
+    first = flush_all(settings, owned=[spool])
     assert (first["segments"], first["batches"], first["rows"]) == (1, 3, 30)
     keys = store_for(settings).list("source=")
     assert keys == sorted(keys) and len(keys) == 3
@@ -46,7 +46,7 @@ async def test_repeated_flush_after_a_crash_before_delete_lands_once(settings: S
 
     # The "crash": the segment is still there after landing and recording, so it is flushed again.
     shutil.copy(saved, spool.slot_dir / name)
-    again = flush_all(settings)
+    again = flush_all(settings, owned=[spool])
     assert again["rows"] == 30
     assert store_for(settings).list("source=") == keys
     rows = batches(settings)
@@ -68,13 +68,13 @@ async def test_manifest_failure_keeps_the_segment_and_the_retry_records_once(
         raise OperationalError("insert", {}, Exception("control DB unreachable"))
 
     monkeypatch.setattr(flusher_module, "record_batch", db_down)
-    assert flush_all(settings)["failed_segments"] == 1
+    assert flush_all(settings, owned=[spool])["failed_segments"] == 1
     assert len(spool.sealed_segments()) == 1
     assert len(store_for(settings).list("source=")) == 1  # uploaded before the DB failed
     assert spool.stats()["upload_failures"] == 1
 
     monkeypatch.setattr(flusher_module, "record_batch", real_record_batch)
-    assert flush_all(settings)["rows"] == 5
+    assert flush_all(settings, owned=[spool])["rows"] == 5
     assert spool.sealed_segments() == []
     assert len(batches(settings)) == 1
     assert len(store_for(settings).list("source=")) == 1
@@ -123,7 +123,7 @@ async def test_a_segment_that_cannot_be_converted_does_not_block_the_others(
     assert landed_ids(spool_settings) == ["healthy"]
     assert len(spool.sealed_segments()) == 1  # kept, retried later
     monkeypatch.undo()
-    assert flush_all(spool_settings)["rows"] == 1
+    assert flush_all(spool_settings, owned=[spool])["rows"] == 1
     assert sorted(landed_ids(spool_settings)) == ["healthy", "poison"]
     await spool.close()
 
@@ -144,7 +144,7 @@ async def test_rejected_records_land_under_rejected_without_a_manifest_row(spool
         orjson.dumps({"sourceId": "../../etc", "receivedAt": "2024-01-01T10:00:00.000Z", "message": {}}),
     ]
     spool = await _spool_with(spool_settings, records)
-    counts = flush_all(spool_settings)
+    counts = flush_all(spool_settings, owned=[spool])
     assert (counts["rows"], counts["rejected_rows"]) == (1, 3)
     assert landed_ids(spool_settings) == ["ok"]
     assert len(batches(spool_settings)) == 1
@@ -175,7 +175,7 @@ async def test_envelope_columns_come_from_the_message(spool_settings: Settings) 
         context={"ip": "127.0.0.1"},
     )
     spool = await _spool_with(spool_settings, [message])
-    flush_all(spool_settings)
+    flush_all(spool_settings, owned=[spool])
     [row] = landed(spool_settings).to_pylist()
     utc = UTC
     assert row["message_id"] == "m-1" and row["type"] == "page" and row["source_id"] == SOURCE
@@ -204,7 +204,7 @@ def test_fast_and_fallback_parsers_agree() -> None:
 
 async def test_a_record_that_is_not_json_lands_as_rejected(spool_settings: Settings) -> None:
     spool = await _spool_with(spool_settings, [record(message_id="fine"), b"\xff not json {"])
-    counts = flush_all(spool_settings)
+    counts = flush_all(spool_settings, owned=[spool])
     assert (counts["rows"], counts["rejected_rows"]) == (1, 1)
     [bad] = landed(spool_settings, "rejected/").to_pylist()
     assert bad["code"] == "unreadable_record"

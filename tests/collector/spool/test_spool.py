@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from eventyard.collector import segment, slots
+from eventyard.collector import segment
 from eventyard.collector.flusher import flush_all
 from eventyard.collector.spool import Spool, SpoolUnavailable
 from eventyard.settings import Settings
@@ -159,4 +159,3 @@ def test_an_unusable_spool_directory_is_reported(spool_settings: Settings) -> No
     blocker.write_text("a file where the spool directory should be")
     with pytest.raises(SpoolUnavailable):
         Spool.open(spool_settings.model_copy(update={"spool_dir": blocker}))
-    assert slots.LIVE_SPOOLS == {}

@@ -62,6 +62,11 @@ class BenchConfig:
     threads: int = 1
     workers: int = 2
     parquet_rows: int = 200_000
+    # The open-loop constant-rate scenario (0 s skips it); rate None = half the saturated /v1/t rate.
+    open_loop_seconds: float = 60.0
+    open_loop_rate: float | None = None
+    # Only the open-loop scenario (needs open_loop_rate): the quick way to compare latency tails.
+    open_loop_only: bool = False
 
 
 @dataclass
@@ -69,6 +74,7 @@ class BenchReport:
     """Results by scenario and app, plus the spool -> Parquet rate."""
 
     results: dict[str, dict[str, WrkResult]] = field(default_factory=dict)
+    open_loop: dict[str, dict[str, Any]] = field(default_factory=dict)
     parquet_rows_per_s: float = 0.0
     landed_rows: int = 0
     # Other processes on the machine skew every figure: the 1-minute load average before the run.
@@ -82,6 +88,8 @@ class BenchReport:
             if "collector" in by_app and "echo" in by_app and by_app["echo"].requests_per_s:
                 entry["ratio"] = round(by_app["collector"].requests_per_s / by_app["echo"].requests_per_s, 3)
             out["scenarios"][scenario] = entry
+        if self.open_loop:
+            out["open_loop"] = self.open_loop
         out["landed_rows"] = self.landed_rows
         out["load_average_before"] = round(self.load_average, 2)
         out["cpus"] = os.cpu_count()
@@ -182,6 +190,10 @@ def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
         f"/v1/batch ({EVENTS_PER_BATCH} events)": ("/v1/batch", batch_body(), EVENTS_PER_BATCH),
         "/v1/t (single)": ("/v1/t", single_body(), 1),
     }
+    if config.open_loop_only:
+        if not config.open_loop_rate:
+            raise ValueError("the open-loop-only run needs a rate")
+        scenarios = {}
     with tempfile.TemporaryDirectory(prefix="eventyard-bench-") as tmp:
         home = Path(tmp) / "home"
         env, write_key = _prepare_home(home)
@@ -205,16 +217,52 @@ def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
                     report.results.setdefault(scenario, {})[app_name] = result
                     if app_name == "collector":
                         _wait_for_empty_spool(home / "spool", progress)
-                if app_name == "collector":
+                if app_name == "collector" and scenarios:
                     report.results["/v1/t at half load"] = {
                         app_name: _half_load(server.url, Path(tmp), write_key, config, report, progress)
                     }
+                if config.open_loop_seconds > 0:
+                    if app_name == "collector":  # start the window on a drained spool
+                        _wait_for_empty_spool(home / "spool", progress)
+                    _open_loop(app_name, server, Path(tmp), env, write_key, config, report, progress)
             finally:
                 server.stop()
         report.landed_rows = _landed_rows(env)
-    progress(f"spool -> Parquet over {config.parquet_rows:,} rows ...")
-    report.parquet_rows_per_s = measure_spool_to_parquet(config.parquet_rows)
+    if not config.open_loop_only:
+        progress(f"spool -> Parquet over {config.parquet_rows:,} rows ...")
+        report.parquet_rows_per_s = measure_spool_to_parquet(config.parquet_rows)
     return report
+
+
+def _open_loop(
+    app_name: str,
+    server: Server,
+    tmp: Path,
+    env: dict[str, str],
+    write_key: str,
+    config: BenchConfig,
+    report: BenchReport,
+    progress: Any,
+) -> None:
+    """/v1/t at a constant rate (half the saturated collector rate unless given), open loop."""
+    from eventyard.collector.bench.tail import run_window
+
+    rate = config.open_loop_rate
+    if rate is None:
+        rate = max(report.results["/v1/t (single)"]["collector"].requests_per_s / 2, 1.0)
+    progress(f"  {app_name} /v1/t open loop at {rate:,.0f} req/s for {config.open_loop_seconds:g}s ...")
+    report.open_loop[app_name] = run_window(
+        app_name,
+        server.url,
+        server.port,
+        single_body(),
+        write_key,
+        rate=rate,
+        seconds=config.open_loop_seconds,
+        connections=config.connections,
+        tmp=tmp,
+        database_url=f"sqlite:///{Path(env['EVENTYARD_HOME']) / 'control.db'}",
+    )
 
 
 def _wait_for_empty_spool(spool_dir: Path, progress: Any, timeout: float = 120.0) -> None:

@@ -1,0 +1,130 @@
+"""Landing in a child process of the worker, and spare segments prepared off the hot path."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventyard.collector import flusher as flusher_module
+from eventyard.collector import segment
+from eventyard.collector.slots import SPARE_PREFIX
+from eventyard.collector.spool import Spool
+from eventyard.settings import Settings
+
+from .helpers import landed_ids, record
+
+
+async def _until(condition: Any, seconds: float = 60.0) -> None:
+    """Bounded wait for the background flusher (not a timing assertion)."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+
+
+def _in_process_conversion_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_here(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the live flush loop must not convert segments in the worker")
+
+    monkeypatch.setattr(flusher_module, "build_objects", not_here)
+
+
+async def test_the_flush_loop_lands_in_a_child_process(
+    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick = spool_settings.model_copy(update={"flush_interval_seconds": 0.1})
+    spool = Spool.open(quick)
+    _in_process_conversion_forbidden(monkeypatch)
+    await spool.start_flusher()
+    await spool.append([record(message_id=f"m-{i}") for i in range(7)])
+    await _until(lambda: spool.stats()["flushed_rows"] == 7)
+    assert spool.stats()["flushed_rows"] == 7  # the child's counters reach the worker's stats
+    assert sorted(landed_ids(quick)) == [f"m-{i}" for i in range(7)]
+    assert spool.lander is not None and spool.lander.pid not in (None, os.getpid())
+    assert spool.sealed_segments() == []
+    monkeypatch.undo()
+    await spool.close()
+
+
+async def test_a_killed_landing_process_is_replaced_and_nothing_is_lost(spool_settings: Settings) -> None:
+    quick = spool_settings.model_copy(update={"flush_interval_seconds": 0.1})
+    spool = Spool.open(quick)
+    await spool.start_flusher()
+    await spool.append([record(message_id="first")])
+    await _until(lambda: landed_ids(quick) == ["first"])
+    assert spool.lander is not None
+    first_pid = spool.lander.pid
+    assert first_pid is not None
+    os.kill(first_pid, signal.SIGKILL)
+    await spool.append([record(message_id="second")])
+    await _until(lambda: sorted(landed_ids(quick)) == ["first", "second"])
+    assert sorted(landed_ids(quick)) == ["first", "second"]
+    assert spool.lander.pid not in (None, first_pid)
+    assert spool.lander.restarts >= 1
+    await spool.close()
+
+
+async def test_closing_the_spool_stops_its_landing_process(spool_settings: Settings) -> None:
+    quick = spool_settings.model_copy(update={"flush_interval_seconds": 0.1})
+    spool = Spool.open(quick)
+    await spool.start_flusher()
+    await spool.append([record(message_id="m")])
+    await _until(lambda: landed_ids(quick) == ["m"])
+    assert spool.lander is not None
+    pid = spool.lander.pid
+    assert pid is not None
+    await spool.close()
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+async def test_rotation_renames_a_spare_prepared_off_the_hot_path(
+    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool.open(spool_settings)
+    await spool.append([record(message_id=f"a-{i}") for i in range(50)])
+    await spool.seal()
+    await spool.after_seal()
+    [spare] = [p for p in spool.slot_dir.iterdir() if p.name.startswith(SPARE_PREFIX)]
+    spare_size = spare.stat().st_size
+    assert spare_size >= 64 * 1024 and not segment.list_segments(spool.slot_dir)[1:]
+
+    writes: list[tuple[int, int]] = []
+    real_write_at = segment.write_at
+
+    def counting_write_at(fd: int, data: bytes, offset: int) -> None:
+        writes.append((len(data), offset))
+        real_write_at(fd, data, offset)
+
+    monkeypatch.setattr(segment, "write_at", counting_write_at)
+    await spool.append([record(message_id="b")])
+    monkeypatch.undo()
+    assert len(writes) == 1 and writes[0][1] == 0, "the first group commit wrote only its frames"
+    assert not spare.exists()
+    active = [n for n in segment.list_segments(spool.slot_dir) if n not in spool.sealed_segments()]
+    assert (spool.slot_dir / active[0]).stat().st_size == spare_size
+    await spool.after_seal()  # a new spare for the next rotation; close() removes it
+    await spool.close()
+    assert not [p for p in spool.slot_dir.iterdir() if p.name.startswith(SPARE_PREFIX)]
+    from eventyard.collector.flusher import flush_all
+
+    assert flush_all(spool_settings)["rows"] == 51
+
+
+async def test_a_spare_left_by_a_crash_is_removed_on_recovery(spool_settings: Settings) -> None:
+    spool = Spool.open(spool_settings)
+    await spool.append([record(message_id="kept")])
+    await spool.after_seal()
+    assert [p for p in spool.slot_dir.iterdir() if p.name.startswith(SPARE_PREFIX)]
+    os.close(spool._lock_fd)  # "crash": the kernel releases the lock, nothing is cleaned up
+    reopened = Spool.open(spool_settings)
+    assert reopened.slot_dir == spool.slot_dir
+    assert not [p for p in reopened.slot_dir.iterdir() if p.name.startswith(SPARE_PREFIX)]
+    await reopened.close()
+    from eventyard.collector.flusher import flush_all
+
+    assert flush_all(spool_settings)["rows"] == 1
