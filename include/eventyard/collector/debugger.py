@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 PUBLISH_INTERVAL = 0.25
+IDLE_PUBLISH_INTERVAL = 1.0  # nothing changed lately: look less often (idle CPU)
 SNAPSHOT_MAX_AGE_S = 24 * 3600  # ignore snapshots of workers long gone
 _SOURCE_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
@@ -110,7 +111,7 @@ class DebuggerRing:
     async def run_publisher(self) -> None:
         """Publish changed rings periodically until cancelled."""
         while True:
-            await asyncio.sleep(PUBLISH_INTERVAL)
+            await asyncio.sleep(PUBLISH_INTERVAL if self._dirty else IDLE_PUBLISH_INTERVAL)
             self.publish()
 
     def forget_own_snapshots(self) -> None:

@@ -58,11 +58,14 @@ async def run_flusher(spool: LiveSlot, lander: LanderProcess, wake: asyncio.Even
     settings = spool.settings
     interval = settings.flush_interval_seconds
     tick = min(0.25, interval / 2)
+    # With no segment open there is nothing to seal by age: wake once a second for flush
+    # requests and health, so an idle collector costs next to nothing (appends wake us anyway).
+    idle_tick = max(tick, 1.0)
     orphan_every = max(interval, 5.0)
     next_orphan_scan = time.monotonic() + min(orphan_every, 1.0)
     while True:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), tick)
+            await asyncio.wait_for(wake.wait(), tick if spool.active_age() > 0 else idle_tick)
         wake.clear()
         try:
             requests = sorted(spool.slot_dir.glob(f"*{REQUEST_SUFFIX}"))
