@@ -16,6 +16,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
+from eventyard.errors import BadInputError
 from eventyard.db.models import Role
 from eventyard.houston.codes import Code, HoustonError
 from eventyard.houston.gql.context import HoustonContext
@@ -23,7 +24,7 @@ from eventyard.houston.gql.status import StatusMessage
 from eventyard.houston.services.auth import Denial
 
 
-class CodedGraphQLError(GraphQLError):
+class CodedGraphQLError(GraphQLError, BadInputError):
     """A query refusal with the stable code in ``extensions.code`` (never masked)."""
 
     def __init__(self, code: Code, message: str) -> None:
