@@ -16,8 +16,8 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
-from eventyard.errors import BadInputError
 from eventyard.db.models import Role
+from eventyard.errors import BadInputError
 from eventyard.houston.codes import Code, HoustonError
 from eventyard.houston.gql.context import HoustonContext
 from eventyard.houston.gql.status import StatusMessage
