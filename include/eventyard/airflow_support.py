@@ -18,12 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from eventyard.errors import FatalError
 from eventyard.settings import Settings
 
 AIRFLOW_VERSION_STAMP = ".eventyard-migrated"
 
 
-class AirflowSetupError(RuntimeError):
+class AirflowSetupError(FatalError, RuntimeError):
     """Airflow could not be configured or its metadata DB could not be migrated."""
 
 

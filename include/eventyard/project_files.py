@@ -11,12 +11,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from eventyard.errors import FatalError
+
 PROJECT_FOLDERS = ("dags", "plugins", "warehouse_sql")
 # Where setup.py's build_py puts the copies inside the package (keep the two in step).
 PACKAGED_DIR = "_project"
 
 
-class ProjectFilesMissing(FileNotFoundError):
+class ProjectFilesMissing(FatalError, FileNotFoundError):
     """Neither a checkout nor the packaged copy holds the folder (a broken install)."""
 
 

@@ -15,8 +15,6 @@ test's body is run there too (``pytest_pyfunc_call`` below), bounded by ``TEST_T
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -31,9 +29,8 @@ from eventyard.db.models import Role
 from eventyard.houston.app import create_app
 from tests.browser.harness import CHROMIUM, CHROMIUM_FLAGS, Yard
 from tests.collector.api.conftest import make_settings
-from tests.collector.sdk.conftest import _wait_ready
-from tests.conftest import free_port
 from tests.houston.conftest import Api, make_account, make_org
+from tests.live_collector import collector_process, home_env
 
 REPO = Path(__file__).resolve().parents[2]
 # The most one browser test may take (each of its waits is bounded far below this: WAIT_S,
@@ -133,34 +130,9 @@ def yard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Yard]:
     settings = make_settings(home, flush_interval_seconds=600.0)
     account = make_account(settings, "owner@shop.test")
     org = make_org(settings, "Shop", {account.user_id: Role.OWNER})
-    port = free_port()
-    env = {
-        **os.environ,
-        "EVENTYARD_HOME": str(home),
-        "EVENTYARD_SECRET_KEY": settings.secret_key or "",
-        "EVENTYARD_FLUSH_INTERVAL_SECONDS": "600",
-        "EVENTYARD_WRITEKEY_CACHE_SECONDS": "0.2",
-    }
-    env.pop("EVENTYARD_DATABASE_URL", None)
-    env.pop("EVENTYARD_LANDING_URL", None)
-    log = root / "collector.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "eventyard"), "collector", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, log)
-        with TestClient(create_app(settings)) as houston:
-            yield Yard(url, settings, Api(houston), account.token, org)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    env = home_env(settings, EVENTYARD_WRITEKEY_CACHE_SECONDS="0.2")
+    with (
+        collector_process(env, REPO, root / "collector.log") as (url, _),
+        TestClient(create_app(settings)) as houston,
+    ):
+        yield Yard(url, settings, Api(houston), account.token, org)

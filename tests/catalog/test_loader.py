@@ -246,3 +246,43 @@ def test_every_problem_is_listed_at_once(pristine: Raw) -> None:
     with pytest.raises(CatalogError) as caught:
         build_catalog(raw)
     assert "carrier_pigeon" in str(caught.value) and "password field must be secret" in str(caught.value)
+
+
+def test_every_shape_problem_of_one_entry_is_listed_at_once() -> None:
+    """The pydantic models report every wrong key of an entry and of its fields together."""
+    from eventyard.catalog.parse import parse_entry
+
+    field = {
+        "propertyName": "apiKey",
+        "label": "",
+        "fieldType": "color",
+        "required": 1,
+        "secret": True,
+        "bogus": 1,
+    }
+    raw = {
+        "code": "X-1", "kind": "pigeon", "support": {"client": "y", "server": False, "mobile": False},
+        "status": "active", "description": "a\nb", "docsUrl": "http://x", "extra": 1,
+        "connectionPrototype": {"id": "A B", "fields": [field]}, "configPrototype": [],
+    }  # fmt: skip
+    errors: list[str] = []
+    assert parse_entry(raw, errors) is None
+    where = "connectionPrototype field 'apiKey'"
+    assert errors[:2] == ["entry: unknown keys ['extra'] (allowed: ['code', 'configPrototype', "
+        "'connectionPrototype', 'description', 'deviceMode', 'docsUrl', 'kind', 'name', 'serverApi', "
+        "'status', 'statusReason', 'support'])", "entry: missing keys ['name']"]  # fmt: skip
+    assert set(errors[2:]) == {
+        "code 'X-1' must be a lowercase slug (a-z, 0-9, _)",
+        "kind 'pigeon' is not one of ['api', 'browser', 'storage', 'stream', 'warehouse']",
+        "support flags must be true or false",
+        "description must be one line",
+        "docsUrl must be an https:// URL",
+        "configPrototype must be an object with fields",
+        "connectionPrototype id 'A B' must be lowercase (a-z 0-9 _ . -)",
+        f"{where}: unknown keys ['bogus'] (allowed: ['aliases', 'default', 'description', 'fieldType', "
+        "'label', 'options', 'propertyName', 'public', 'required', 'routing', 'secret'])",
+        f"{where}: label must be a non-empty string",
+        f"{where}: fieldType 'color' is not one of ['array', 'boolean', 'input', 'json', 'map', 'number', "
+        "'password', 'select', 'textarea']",
+        f"{where}: required and secret must be true or false",
+    }

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from eventyard.crypto import encrypt_details
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch, Connection, Integration, Organization, Source
-from eventyard.houston.crypto import encrypt_details
 from eventyard.landing import ENVELOPE_SCHEMA, batch_key, open_store, write_parquet
 from eventyard.settings import Settings
 

@@ -5,59 +5,27 @@ normalized it."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from segment.analytics import Client
 
 from eventyard.collector.flusher import flush_all
 from eventyard.destinations.cycle import deliver_once
 from eventyard.settings import Settings
-from tests.conftest import free_port
 from tests.destinations.pipeline import create_org_source
 from tests.destinations.receivers import VendorReceiver
 from tests.destinations.test_cycle import webhook_integration
+from tests.live_collector import collector_process
 
 
 @pytest.fixture
 def collector_url(sqlite_settings: Settings, tmp_path: Path) -> Iterator[str]:
     """``eventyard collector`` on a free loopback port, flushing only when asked."""
-    port = free_port()
     env = {**os.environ, "EVENTYARD_FLUSH_INTERVAL_SECONDS": "600"}
-    log = tmp_path / "collector.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("eventyard")), "collector", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+    with collector_process(env, tmp_path, tmp_path / "collector.log") as (url, _):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.slow

@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from eventyard.catalog import Field, load_catalog
+from eventyard.crypto import decrypt_details
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.migrate import upgrade
 from eventyard.db.models import Connection
 from eventyard.houston.app import create_app
-from eventyard.houston.crypto import decrypt_details
 from eventyard.houston.gql.schema import build_schema
 from eventyard.houston.services.connections import REDACTED
 from eventyard.settings import Settings

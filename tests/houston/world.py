@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from eventyard.crypto import encrypt_details
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import ApiKey, Connection, Integration, Role, Source, utcnow
 from eventyard.destinations.models import DeliveryDeadLetter, DeliveryStats
 from eventyard.houston import security
-from eventyard.houston.crypto import encrypt_details
 from eventyard.settings import Settings
 from tests.houston.conftest import Account, make_account, make_org
 

@@ -12,10 +12,9 @@ integration may choose, and which of its settings are public: only those may rea
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from eventyard.catalog.models import Field
+from eventyard.catalog.models import CONNECTION_MODE_FIELD, DeviceMode, Field
 
 # cloud: our server delivers (default for API destinations); device: the browser plugin does,
 # and the server skips what the page handled; hybrid: both, sharing messageId as the event id
@@ -27,43 +26,11 @@ SOURCES = frozenset({"eventyard", "@segment/browser-destinations"})
 CONSENT_CATEGORIES = frozenset({"Advertising", "Analytics", "Functional", "Marketing", "Personalization"})
 # Options every integration honours in the browser too, so they always reach the plugin.
 ALWAYS_PUBLIC = ("eventAllowList", "eventDenyList", "callTypes")
-CONNECTION_MODE_FIELD = "connectionMode"
 
 _PLUGIN_RE = re.compile(r"^[a-z][a-z0-9-]*$")
+__all__ = ["ALWAYS_PUBLIC", "CONNECTION_MODE_FIELD", "CONSENT_CATEGORIES", "DeviceMode", "parse_device_mode"]
+
 _KEYS = {"plugin", "source", "consentCategory", "modes", "publicFields", "tagUrl"}
-
-
-@dataclass(frozen=True)
-class DeviceMode:
-    """The browser side of a catalog entry."""
-
-    plugin: str
-    source: str
-    consent_category: str
-    modes: tuple[str, ...]
-    public_fields: tuple[str, ...]
-    tag_url: str
-
-    @property
-    def default_mode(self) -> str:
-        """The mode of an integration that does not choose one (the first listed)."""
-        return self.modes[0]
-
-    def mode_field(self) -> Field | None:
-        """The ``connectionMode`` config field, when there is a choice to make."""
-        if len(self.modes) < 2:
-            return None
-        return Field(
-            CONNECTION_MODE_FIELD,
-            "Connection mode",
-            "select",
-            False,
-            False,
-            self.default_mode,
-            self.modes,
-            "cloud: our servers deliver; device: the browser plugin delivers and the servers skip "
-            "what it handled; hybrid: both, with messageId as the shared event id for deduplication.",
-        )
 
 
 def parse_device_mode(

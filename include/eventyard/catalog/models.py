@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from eventyard.catalog.device_mode import DeviceMode
+from eventyard.errors import BadInputError
 
 # Where events of a destination go. `browser` destinations have no server API, so they can only
 # run in device mode (the SDK loads the vendor's tag); every other kind is delivered by us.
@@ -21,11 +20,11 @@ CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 FAMILIES = ("client", "server", "mobile")
 
 
-class CatalogError(Exception):
+class CatalogError(BadInputError):
     """The catalog data is invalid (raised while loading it, naming the bad entry)."""
 
 
-class UnknownDestination(KeyError):
+class UnknownDestination(BadInputError, KeyError):
     """No destination with this code is in the catalog."""
 
     def __init__(self, code: str, known: list[str]) -> None:
@@ -123,3 +122,40 @@ def _copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     return value
+
+
+# The integration's config field that chooses cloud, device or hybrid delivery.
+CONNECTION_MODE_FIELD = "connectionMode"
+
+
+@dataclass(frozen=True)
+class DeviceMode:
+    """The browser side of a catalog entry."""
+
+    plugin: str
+    source: str
+    consent_category: str
+    modes: tuple[str, ...]
+    public_fields: tuple[str, ...]
+    tag_url: str
+
+    @property
+    def default_mode(self) -> str:
+        """The mode of an integration that does not choose one (the first listed)."""
+        return self.modes[0]
+
+    def mode_field(self) -> Field | None:
+        """The ``connectionMode`` config field, when there is a choice to make."""
+        if len(self.modes) < 2:
+            return None
+        return Field(
+            CONNECTION_MODE_FIELD,
+            "Connection mode",
+            "select",
+            False,
+            False,
+            self.default_mode,
+            self.modes,
+            "cloud: our servers deliver; device: the browser plugin delivers and the servers skip "
+            "what it handled; hybrid: both, with messageId as the shared event id for deduplication.",
+        )

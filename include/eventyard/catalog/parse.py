@@ -1,22 +1,35 @@
 """Turning one raw catalog entry (a JSON object) into a `Destination`, checking it on the way.
 
-Each problem is appended to an error list instead of raised, so that one load reports every
-mistake in the data file at once.
+The shape of entries and fields (keys, JSON types, enumerated values) is declared by the
+pydantic models of :mod:`eventyard.catalog.documents`; the rules that relate several values
+are here. Each problem is appended to an error list instead of raised, so that one load
+reports every mistake in the data file at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from eventyard.catalog.device_mode import parse_device_mode
-from eventyard.catalog.models import FIELD_TYPES, KINDS, STATUSES, Destination, Field, Support
+from eventyard.catalog.documents import (
+    CONFIG_WORDING,
+    CONNECTION_WORDING,
+    ENTRY_WORDING,
+    FIELD_WORDING,
+    PROPERTY_NAME_RE,
+    ConfigDocument,
+    ConnectionDocument,
+    EntryDocument,
+    FieldDocument,
+    Wording,
+    shape_errors,
+)
+from eventyard.catalog.models import Destination, Field, Support
 from eventyard.catalog.values import value_errors
 
-CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-PROTOTYPE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-PROPERTY_NAME_RE = re.compile(r"^[a-z][A-Za-z0-9]*$")
 # A field whose name says it holds a secret must be flagged secret, whatever the vendor docs say
 # ("token" covers Mixpanel's project token; `deviceTokenEventName` ends in Name, so it is not one).
 SECRET_NAME_RE = re.compile(r"(token|secret|password|credentials?)$", re.IGNORECASE)
@@ -30,20 +43,6 @@ ROUTING_WORDS = frozenset(
 )
 _CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+")
 
-_ENTRY_KEYS = {
-    "code",
-    "name",
-    "kind",
-    "support",
-    "status",
-    "description",
-    "connectionPrototype",
-    "configPrototype",
-}
-_ENTRY_KEYS_OPTIONAL = {"statusReason", "docsUrl", "deviceMode", "serverApi"}
-_FIELD_KEYS = {"propertyName", "label", "fieldType", "required", "secret"}
-_FIELD_KEYS_OPTIONAL = {"default", "options", "description", "routing", "aliases", "public"}
-
 
 def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
     """The destination described by `raw`, or None after appending why it is invalid."""
@@ -51,44 +50,23 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
         errors.append(f"entry must be an object, got {type(raw).__name__}")
         return None
     before = len(errors)
-    _check_keys(raw, _ENTRY_KEYS, _ENTRY_KEYS_OPTIONAL, "entry", errors)
-    code = _text(raw, "code", errors)
-    if code and not CODE_RE.match(code):
-        errors.append(f"code {code!r} must be a lowercase slug (a-z, 0-9, _)")
-    name = _text(raw, "name", errors)
-    kind = _text(raw, "kind", errors)
-    if kind and kind not in KINDS:
-        errors.append(f"kind {kind!r} is not one of {sorted(KINDS)}")
-    status = _text(raw, "status", errors)
-    if status and status not in STATUSES:
-        errors.append(f"status {status!r} is not one of {sorted(STATUSES)}")
+    _, problems, wrong = shape_errors(EntryDocument, raw, ENTRY_WORDING, "entry", prefix_values=False)
+    errors.extend(problems)
+    # The rules below read the keys that passed; a wrong one reads as absent (already reported).
+    ok = {key: value for key, value in raw.items() if key not in wrong}
+    code, name, kind, status = (str(ok.get(key, "")) for key in ("code", "name", "kind", "status"))
+    description, docs_url = str(ok.get("description", "")), str(ok.get("docsUrl", ""))
     reason = raw.get("statusReason", "")
     if status == "retired" and not (isinstance(reason, str) and reason.strip()):
         errors.append("a retired destination needs a statusReason")
     if status == "active" and reason:
         errors.append("an active destination must not have a statusReason")
-    description = _text(raw, "description", errors)
-    if "\n" in description:
-        errors.append("description must be one line")
-    docs_url = raw.get("docsUrl", "")
-    if not isinstance(docs_url, str) or (docs_url and not docs_url.startswith("https://")):
-        errors.append("docsUrl must be an https:// URL")
-    support = _support(raw.get("support"), errors)
-    connection = raw.get("connectionPrototype")
-    if not isinstance(connection, dict):
-        errors.append("connectionPrototype must be an object with id and fields")
-        connection = {}
-    _check_keys(connection, {"id", "fields"}, {"oneOf"}, "connectionPrototype", errors)
-    prototype_id = _text(connection, "id", errors, where="connectionPrototype")
-    if prototype_id and not PROTOTYPE_ID_RE.match(prototype_id):
-        errors.append(f"connectionPrototype id {prototype_id!r} must be lowercase (a-z 0-9 _ . -)")
-    config = raw.get("configPrototype")
-    if not isinstance(config, dict):
-        errors.append("configPrototype must be an object with fields")
-        config = {}
-    _check_keys(config, {"fields"}, set(), "configPrototype", errors)
-    connection_fields = _fields(connection.get("fields"), "connectionPrototype", errors)
-    config_fields = _fields(config.get("fields"), "configPrototype", errors)
+    support = Support(**ok["support"]) if "support" in ok else None
+    connection = _prototype(ok, "connectionPrototype", ConnectionDocument, CONNECTION_WORDING, errors)
+    config = _prototype(ok, "configPrototype", ConfigDocument, CONFIG_WORDING, errors)
+    prototype_id = str(connection.get("id", ""))
+    connection_fields = _fields(connection.get("fields", []), "connectionPrototype", errors)
+    config_fields = _fields(config.get("fields", []), "configPrototype", errors)
     for f in config_fields:
         if f.secret or f.routing:
             # Users may read and change configs; credentials and where they go belong in the connection.
@@ -148,6 +126,22 @@ def parse_entry(raw: Any, errors: list[str]) -> Destination | None:
     )
 
 
+def _prototype(
+    entry: dict[str, Any],
+    key: str,
+    model: type[ConnectionDocument] | type[ConfigDocument],
+    wording: Mapping[str, Wording],
+    errors: list[str],
+) -> dict[str, Any]:
+    """The prototype object's keys that passed its model (problems appended); {} if absent."""
+    raw = entry.get(key)
+    if raw is None:
+        return {}
+    _, problems, wrong = shape_errors(model, raw, wording, key, prefix_values=False)
+    errors.extend(problems)
+    return {k: v for k, v in raw.items() if k not in wrong}
+
+
 def _server_api(raw: Any, kind: str, errors: list[str]) -> tuple[str, str]:
     """``serverApi``: ``{"name": ..., "docsUrl": "https://..."}`` on an ``api`` destination."""
     if raw is None:
@@ -180,65 +174,45 @@ def parse_field(raw: Any, where: str, errors: list[str]) -> Field | None:
         errors.append(f"{where}: propertyName {name!r} must be camelCase")
         return None
     where = f"{where} field {name!r}"
-    _check_keys(raw, _FIELD_KEYS, _FIELD_KEYS_OPTIONAL, where, errors)
-    label = _text(raw, "label", errors, where=where)
-    field_type = _text(raw, "fieldType", errors, where=where)
-    if field_type and field_type not in FIELD_TYPES:
-        errors.append(f"{where}: fieldType {field_type!r} is not one of {sorted(FIELD_TYPES)}")
-    required, secret = raw.get("required"), raw.get("secret")
-    if not isinstance(required, bool) or not isinstance(secret, bool):
-        errors.append(f"{where}: required and secret must be true or false")
-    options = raw.get("options", [])
-    if not isinstance(options, list) or not all(isinstance(o, str) and o for o in options):
-        errors.append(f"{where}: options must be a list of non-empty strings")
-        options = []
-    elif len(set(options)) != len(options):
+    doc, problems, _ = shape_errors(FieldDocument, raw, FIELD_WORDING, where, prefix_values=True)
+    errors.extend(problems)
+    if doc is None:
+        return None
+    before = len(errors)
+    options, field_type, secret, public = tuple(doc.options), doc.field_type, doc.secret, doc.public
+    if len(set(options)) != len(options):
         errors.append(f"{where}: options repeat a value")
     if field_type == "select" and not options:
         errors.append(f"{where}: a select field needs options")
     if options and field_type not in ("select", "array"):
         errors.append(f"{where}: only select and array fields take options")
-    if field_type == "password" and secret is not True:
+    if field_type == "password" and not secret:
         errors.append(f"{where}: a password field must be secret")
     # `public`: the vendor itself publishes this value in every page that uses its browser tag
     # (Mixpanel's project token), so it is no secret whatever its name says.
-    public = raw.get("public", False)
-    if not isinstance(public, bool):
-        errors.append(f"{where}: public must be true or false")
-    elif public and (secret is not False or not raw.get("description")):
+    if public and (secret or not doc.description):
         errors.append(f"{where}: a public field is not secret and its description says why it is public")
-    if SECRET_NAME_RE.search(name) and secret is not True and public is not True:
+    if SECRET_NAME_RE.search(name) and not secret and not public:
         errors.append(f"{where}: the name says it holds a secret, so it must be secret")
-    if secret is True and field_type not in SECRET_FIELD_TYPES:
+    if secret and field_type not in SECRET_FIELD_TYPES:
         errors.append(f"{where}: a secret field must be one of {sorted(SECRET_FIELD_TYPES)}")
-    routing = raw.get("routing", False)
-    if not isinstance(routing, bool):
-        errors.append(f"{where}: routing must be true or false")
-    aliases = raw.get("aliases", [])
-    if not isinstance(aliases, list) or not all(
-        isinstance(a, str) and PROPERTY_NAME_RE.match(a) and a != name for a in aliases
-    ):
+    if name in doc.aliases:
         errors.append(f"{where}: aliases must be a list of other camelCase names")
-        aliases = []
-    description = raw.get("description", "")
-    if not isinstance(description, str):
-        errors.append(f"{where}: description must be a string")
     if len(errors) > before:
         return None
     field = Field(
         name,
-        label,
+        doc.label,
         field_type,
-        required is True,
-        secret is True,
+        doc.required,
+        secret,
         None,
-        tuple(options),
-        description,
-        routing=routing is True,
-        aliases=tuple(aliases),
+        options,
+        doc.description,
+        routing=doc.routing,
+        aliases=tuple(doc.aliases),
+        public=public,
     )
-    if public is True:
-        field = dataclasses.replace(field, public=True)
     if "default" in raw:
         _check_default(field, raw["default"], where, errors)
         field = dataclasses.replace(field, default=raw["default"])
@@ -256,10 +230,7 @@ def _check_default(field: Field, default: Any, where: str, errors: list[str]) ->
         errors.extend(f"{where}: default {msg}" for msg in value_errors(field, default))
 
 
-def _fields(raw: Any, where: str, errors: list[str]) -> tuple[Field, ...]:
-    if not isinstance(raw, list):
-        errors.append(f"{where}: fields must be a list")
-        return ()
+def _fields(raw: list[Any], where: str, errors: list[str]) -> tuple[Field, ...]:
     parsed = (parse_field(item, where, errors) for item in raw)
     return tuple(f for f in parsed if f is not None)
 
@@ -285,32 +256,3 @@ def _one_of(raw: Any, fields: tuple[Field, ...], errors: list[str]) -> tuple[tup
         elif names.count(name) > 1:
             errors.append(f"connectionPrototype oneOf lists {name!r} in more than one set")
     return groups
-
-
-def _support(raw: Any, errors: list[str]) -> Support | None:
-    if not isinstance(raw, dict) or set(raw) != {"client", "server", "mobile"}:
-        errors.append("support must be an object with exactly client, server and mobile")
-        return None
-    if not all(isinstance(v, bool) for v in raw.values()):
-        errors.append("support flags must be true or false")
-        return None
-    return Support(client=raw["client"], server=raw["server"], mobile=raw["mobile"])
-
-
-def _text(raw: dict[str, Any], key: str, errors: list[str], where: str = "") -> str:
-    value = raw.get(key)
-    if not isinstance(value, str) or not value.strip():
-        errors.append(f"{where + ': ' if where else ''}{key} must be a non-empty string")
-        return ""
-    return value
-
-
-def _check_keys(
-    raw: dict[str, Any], required: set[str], optional: set[str], where: str, errors: list[str]
-) -> None:
-    unknown = sorted(set(raw) - required - optional)
-    if unknown:
-        errors.append(f"{where}: unknown keys {unknown} (allowed: {sorted(required | optional)})")
-    missing = sorted(required - set(raw))
-    if missing:
-        errors.append(f"{where}: missing keys {missing}")

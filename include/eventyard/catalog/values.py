@@ -2,12 +2,21 @@
 
 The same checks run on user input (Houston mutations) and on the catalog's own defaults at
 load time, so a default can never be something a user would be refused for.
+
+Each prototype's fields become a pydantic model (built once per field set, strict types,
+unknown keys forbidden); pydantic reports every problem of a payload at once, and
+:func:`_message` words each one the way the API has always answered. What pydantic cannot say
+stays here: a blank value is "not set" (or "required"), and alternative field sets (``oneOf``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, create_model
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from eventyard.catalog.models import Field
 
@@ -63,23 +72,28 @@ def validate_values(
     by_name = {f.property_name: f for f in fields}
     if not isinstance(values, Mapping):
         return [f"{what} must be an object, got {_json_type(values)}"]
-    errors: list[str] = []
-    for key in values:
-        if key not in by_name:
-            allowed = ", ".join(by_name) or "none"
-            errors.append(f"unknown field {key!r} in {what} (allowed: {allowed})")
     unused, choice_errors = _unused_alternatives(by_name, values, one_of, what)
-    errors.extend(choice_errors)
+    required = {n for n, f in by_name.items() if f.required and n not in unused}
+    # Forms send null or "" for an optional field left blank: it is simply not set. A blank
+    # required field is reported as missing, not as a bad value.
+    given = {
+        str(key): value
+        for key, value in values.items()
+        if not (
+            key in by_name
+            and _is_empty(value)
+            and (key in required or value is None or isinstance(value, str))
+        )
+    }
+    problems = _problems(tuple(by_name.values()), given)
+    allowed = ", ".join(by_name) or "none"
+    errors = [f"unknown field {key!r} in {what} (allowed: {allowed})" for key in given if key not in by_name]
+    errors += choice_errors
     for name, field in by_name.items():
-        value = values.get(name)
-        if _is_empty(value):
-            if field.required and name not in unused:
-                errors.append(f"{field.label} ({name}) is required")
-                continue
-            # Forms send null or "" for an optional field left blank: it is simply not set.
-            if value is None or isinstance(value, str):
-                continue
-        errors.extend(value_errors(field, value))
+        if name in required and _is_empty(values.get(name)):
+            errors.append(f"{field.label} ({name}) is required")
+        elif name in problems:
+            errors.append(problems[name])
     return errors
 
 
@@ -104,41 +118,69 @@ def _unused_alternatives(
 
 def value_errors(field: Field, value: Any) -> list[str]:
     """Errors for one non-empty value of `field` (type, select options, string length)."""
-    name = field.property_name
-    kind = field.field_type
-    expected = _TYPE_NAMES.get(kind, kind)
-    if not _type_matches(kind, value):
-        return [f"{name} must be {expected} ({kind}), got {_json_type(value)}"]
-    if kind == "select" and value not in field.options:
-        return [f"{name} must be one of: {', '.join(field.options)} (got {value!r})"]
-    if kind == "array" and field.options:
-        bad = [item for item in value if item not in field.options]
-        if bad:
-            return [f"{name} may only contain: {', '.join(field.options)} (got {bad[0]!r})"]
-    if kind == "map":
-        bad_keys = [k for k, v in value.items() if not isinstance(v, str)]
-        if bad_keys:
-            return [
-                f"{name} must map names to strings; {bad_keys[0]!r} maps to {_json_type(value[bad_keys[0]])}"
-            ]
-    if _longest_string(value) > MAX_STRING_LENGTH:
-        return [f"{name} is too long (strings are limited to {MAX_STRING_LENGTH:,} characters)"]
-    return []
+    problems = _problems((field,), {field.property_name: value})
+    return list(problems.values())
 
 
-def _type_matches(kind: str, value: Any) -> bool:
+def _problems(fields: tuple[Field, ...], values: dict[str, Any]) -> dict[str, str]:
+    """The first problem with each key of ``values`` (unknown keys included), worded for users."""
+    try:
+        settings_model(fields).model_validate(values)
+    except ValidationError as exc:
+        by_name = {f.property_name: f for f in fields}
+        problems: dict[str, str] = {}
+        for error in exc.errors():
+            name = str(error["loc"][0])
+            if name not in problems:
+                field = by_name.get(name)
+                problems[name] = _message(field, values[name], error) if field else "unknown field"
+        return problems
+    return {}
+
+
+@lru_cache(maxsize=512)
+def settings_model(fields: tuple[Field, ...]) -> type[BaseModel]:
+    """The pydantic model of a prototype's fields: strict JSON types, no other keys."""
+    definitions: dict[str, Any] = {f.property_name: (_annotation(f) | None, None) for f in fields}
+    return create_model("Settings", __config__=ConfigDict(extra="forbid", strict=True), **definitions)
+
+
+def _annotation(field: Field) -> Any:
+    kind, options = field.field_type, field.options
+    base: Any
     if kind in _STRING_TYPES:
-        return isinstance(value, str)
-    if kind == "number":
-        # bool is an int subclass in Python; `true` is not a number.
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "array":
-        return isinstance(value, list)
-    if kind in ("map", "json"):
-        return isinstance(value, dict) and all(isinstance(k, str) for k in value)
-    return False
+        base = Literal[options] if kind == "select" else str
+    elif kind == "number":
+        base = float  # strict: ints are numbers, booleans are not
+    elif kind == "boolean":
+        base = bool
+    elif kind == "array":
+        base = list[Literal[options]] if options else list[Any]  # type: ignore[valid-type]
+    elif kind == "map":
+        base = dict[str, str]
+    else:  # json (the catalog's loader admits no other field type)
+        base = dict[str, Any]
+    return Annotated[base, AfterValidator(_short_enough)]
+
+
+def _short_enough(value: Any) -> Any:
+    if _longest_string(value) > MAX_STRING_LENGTH:
+        raise PydanticCustomError("too_long", "too long")
+    return value
+
+
+def _message(field: Field, value: Any, error: ErrorDetails) -> str:
+    """One pydantic error about ``field`` in the words the API has always used."""
+    name, kind, loc = field.property_name, field.field_type, error["loc"]
+    if error["type"] == "too_long":
+        return f"{name} is too long (strings are limited to {MAX_STRING_LENGTH:,} characters)"
+    if error["type"] == "literal_error" and len(loc) == 1:
+        return f"{name} must be one of: {', '.join(field.options)} (got {value!r})"
+    if error["type"] == "literal_error" and kind == "array":
+        return f"{name} may only contain: {', '.join(field.options)} (got {value[loc[1]]!r})"
+    if kind == "map" and len(loc) == 2:
+        return f"{name} must map names to strings; {loc[1]!r} maps to {_json_type(value[loc[1]])}"
+    return f"{name} must be {_TYPE_NAMES.get(kind, kind)} ({kind}), got {_json_type(value)}"
 
 
 def _is_empty(value: Any) -> bool:

@@ -97,9 +97,9 @@ def _set_up(settings: Any, url: str, events: int, batch_size: int, landed_batch:
     import orjson
     import pyarrow as pa
 
+    from eventyard.crypto import encrypt_details
     from eventyard.db.engine import get_engine, session_scope
     from eventyard.db.models import Batch, Connection, Integration, Organization, Source
-    from eventyard.houston.crypto import encrypt_details
     from eventyard.landing import ENVELOPE_SCHEMA, batch_key, open_store, write_parquet
 
     now = datetime.now(UTC).replace(microsecond=0)

@@ -17,13 +17,10 @@ def register(app: typer.Typer) -> None:
 
 def init() -> None:
     """Create or upgrade the control DB (Alembic) and generate the secret key if unset."""
-    from eventyard.db.engine import get_engine
-    from eventyard.db.migrate import upgrade
+    from eventyard.db.migrate import prepare_control_db
 
     settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    settings.ensure_secret_key()
-    upgrade(get_engine(settings))
+    prepare_control_db(settings)
     typer.echo(
         json.dumps(
             {"home": str(settings.home.resolve()), "database": _redacted(settings.resolved_database_url)}
@@ -60,13 +57,9 @@ def bootstrap(
 
 def init_quietly() -> None:
     """Run ``init`` without printing (commands that need a current DB call this first)."""
-    from eventyard.db.engine import get_engine
-    from eventyard.db.migrate import upgrade
+    from eventyard.db.migrate import prepare_control_db
 
-    settings = get_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    settings.ensure_secret_key()
-    upgrade(get_engine(settings))
+    prepare_control_db(get_settings())
 
 
 def _redacted(url: str) -> str:

@@ -27,8 +27,8 @@ def demo(
     """Sign up through Houston, collect a 2048 clickstream from a real SDK, load DuckDB, print insights."""
     import warnings
 
-    from eventyard.demo.provision import ProvisionError
-    from eventyard.demo.run import DemoError, run_demo
+    from eventyard.demo.provision import DemoError
+    from eventyard.demo.run import run_demo
 
     # Starlette's TestClient (Houston runs in-process) warns about httpx; not the user's concern.
     warnings.filterwarnings("ignore", message="Using `httpx` with")
@@ -39,6 +39,6 @@ def demo(
         get_settings.cache_clear()
     try:
         run_demo(get_settings(), players=players, games=games, seed=seed, loader=loader, say=typer.echo)
-    except (DemoError, ProvisionError) as exc:
+    except DemoError as exc:
         typer.echo(f"demo failed: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from eventyard.catalog import Destination, load_catalog
 from eventyard.catalog.device_mode import ALWAYS_PUBLIC, CONNECTION_MODE_FIELD
+from eventyard.crypto import decrypt_details
 from eventyard.db.models import Connection, Integration
-from eventyard.houston.crypto import decrypt_details
 from eventyard.settings import Settings
 
 log = logging.getLogger(__name__)

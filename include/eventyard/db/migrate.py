@@ -10,6 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from eventyard.db.engine import get_engine
+from eventyard.settings import Settings
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -26,6 +29,13 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
+
+
+def prepare_control_db(settings: Settings) -> None:
+    """Create the home directory and the secret key if missing, then upgrade the control DB."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.ensure_secret_key()
+    upgrade(get_engine(settings))
 
 
 def pending_revisions(engine: Engine) -> set[str]:

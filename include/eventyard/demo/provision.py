@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from eventyard.errors import FatalError
 from eventyard.settings import Settings
 
 SIGN_UP = """mutation($e: String!, $p: String!) {
@@ -32,8 +33,8 @@ CREATE_INTEGRATION = """mutation($a: ID!, $c: ID!) { createIntegration(appId: $a
   connectionId: $c, name: "Demo DuckDB warehouse", configPayload: {}) { success message code id } }"""
 
 
-class ProvisionError(RuntimeError):
-    """Houston refused a step of the demo's setup (the message says which and why)."""
+class DemoError(FatalError, RuntimeError):
+    """The demo cannot run, or Houston refused a step of its setup (the message says which and why)."""
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,16 @@ class _Houston:
         variables: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """POST one GraphQL document; raise ProvisionError on errors or ``success: false``."""
+        """POST one GraphQL document; raise DemoError on errors or ``success: false``."""
         response = self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
         )
         body = response.json()
         if response.status_code != 200 or body.get("errors"):
-            raise ProvisionError(f"{step}: HTTP {response.status_code} {body.get('errors')}")
+            raise DemoError(f"{step}: HTTP {response.status_code} {body.get('errors')}")
         (value,) = body["data"].values()
         if isinstance(value, dict) and value.get("success") is False:
-            raise ProvisionError(f"{step}: {value.get('code')} {value.get('message')}")
+            raise DemoError(f"{step}: {value.get('code')} {value.get('message')}")
         return value
 
 
@@ -86,7 +87,7 @@ def provision(settings: Settings, *, email: str, password: str, source_name: str
         confirm = urlsplit(_confirmation_link(settings, email))
         page = client.get(f"{confirm.path}?{confirm.query}")
         if page.status_code != 200:
-            raise ProvisionError(f"confirm email: HTTP {page.status_code}")
+            raise DemoError(f"confirm email: HTTP {page.status_code}")
         login = api.call("log in", LOGIN, {"e": email, "p": password})
         token, user_id = login["token"], login["decoded"]["id"]
         auth = {"authorization": f"Bearer {token}"}
@@ -118,4 +119,4 @@ def _confirmation_link(settings: Settings, email: str) -> str:
             links = re.findall(r"https?://\S+", text)
             if links:
                 return links[0]
-    raise ProvisionError(f"no confirmation mail for {email} in {settings.outbox_dir}")
+    raise DemoError(f"no confirmation mail for {email} in {settings.outbox_dir}")

@@ -26,15 +26,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from eventyard.demo.provision import DemoError
 from eventyard.settings import Settings
 
 MARKER = "demo.json"
 SOURCE_NAME = "Clickstream 2048"
 DEMO_EMAIL = "demo@example.com"
-
-
-class DemoError(RuntimeError):
-    """The demo cannot run (the message says what to do)."""
 
 
 def prepare_home(home: Path) -> None:

@@ -23,6 +23,8 @@ from urllib.parse import quote, quote_plus
 
 import orjson
 
+from eventyard.errors import BadInputError, EventyardError
+
 CALL_TYPES: frozenset[str] = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 
 
@@ -87,12 +89,12 @@ class HttpResponse:
     body: bytes
 
 
-class SkipMessage(Exception):
+class SkipMessage(EventyardError):
     """This message does not apply to the vendor (documented skip, e.g. alias on a vendor
     without aliasing); it is counted as skipped, never as failed."""
 
 
-class InvalidMessage(Exception):
+class InvalidMessage(BadInputError):
     """The message cannot be delivered as is (e.g. missing a required identifier): dead-letter."""
 
 

@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy import func, select
 
 from eventyard.db.engine import get_engine, session_scope
-from eventyard.db.models import Integration as IntegrationRow
+from eventyard.db.queries import enabled_integration_ids
 from eventyard.destinations import ledger
 from eventyard.destinations.base import SdkIntegration
 from eventyard.destinations.engine import DeliveryEngine, EngineStats, RetryPolicy
@@ -102,14 +102,7 @@ def default_policy(settings: Settings) -> RetryPolicy:
 
 def deliverable_integration_ids(settings: Settings) -> list[str]:
     """Enabled integrations that a vendor module implements (API and stream kinds)."""
-    codes = set(integration_classes())
-    with session_scope(get_engine(settings)) as session:
-        rows = session.execute(
-            select(IntegrationRow.id, IntegrationRow.integration_code)
-            .where(IntegrationRow.enabled.is_(True))
-            .order_by(IntegrationRow.created_at, IntegrationRow.id)
-        ).all()
-    return [row.id for row in rows if row.integration_code in codes]
+    return enabled_integration_ids(settings, set(integration_classes()).__contains__)
 
 
 def deliver_once(

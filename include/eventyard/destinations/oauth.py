@@ -35,6 +35,7 @@ from eventyard.destinations.base import (
 )
 from eventyard.destinations.http import describe_transport_error, make_client, send_http
 from eventyard.destinations.vendors import _message as m
+from eventyard.errors import EventyardError
 
 EXPIRY_MARGIN_SECONDS = 60.0  # refresh a little early: a token must not expire in flight
 DEFAULT_LIFETIME_SECONDS = 3600.0  # when the server omits expires_in (RFC 6749 §5.1 allows it)
@@ -56,7 +57,7 @@ class RefreshGrant:
         return m.sha256_hex(f"{self.token_url}\n{self.client_id}\n{self.refresh_token}")
 
 
-class TokenError(Exception):
+class TokenError(EventyardError):
     """The token endpoint refused or failed; ``retryable`` says whether waiting can help."""
 
     def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from eventyard.crypto import decrypt_details
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Connection
 from eventyard.db.models import Integration as IntegrationRow
@@ -53,8 +54,6 @@ class Prepared:
 
 def connection_details(settings: Settings, connection: Connection) -> dict[str, Any]:
     """The decrypted connection details (Houston encrypts them at rest)."""
-    from eventyard.houston.crypto import decrypt_details
-
     return decrypt_details(settings, connection.details_encrypted)
 
 

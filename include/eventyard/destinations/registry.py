@@ -15,11 +15,12 @@ from functools import lru_cache
 
 from eventyard.destinations import vendors
 from eventyard.destinations.base import Integration
+from eventyard.errors import BadInputError
 
 log = logging.getLogger(__name__)
 
 
-class UnknownIntegration(KeyError):
+class UnknownIntegration(BadInputError, KeyError):
     """No vendor module implements this catalog code."""
 
     def __str__(self) -> str:

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from eventyard.db.models import Integration
 from eventyard.destinations.models import DeliveryDeadLetter, DeliveryPending, DeliveryStats
+from eventyard.errors import BadInputError
 
 
-class ReplayError(LookupError):
+class ReplayError(BadInputError, LookupError):
     """The integration does not exist in this organization."""
 
 

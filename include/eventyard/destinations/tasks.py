@@ -7,12 +7,8 @@ from dataclasses import asdict
 from typing import Any
 
 from eventyard.destinations.cycle import LEASE_BUSY, deliver_integration, deliverable_integration_ids
+from eventyard.errors import TaskFailed
 from eventyard.settings import Settings, get_settings
-
-
-class DeliveryFailed(RuntimeError):
-    """The integration could not be delivered at all (bad settings, unreachable control DB, ...);
-    Airflow retries the task. Vendor errors are not this: they become retries and dead letters."""
 
 
 def integration_ids(settings: Settings | None = None) -> list[str]:
@@ -30,6 +26,8 @@ def run_delivery_task(integration_id: str, context: MutableMapping[str, Any] | N
     if context is not None:
         context["eventyard_label"] = label
     print(label)  # the task log
+    # The integration could not be delivered at all (bad settings, unreachable control DB, ...):
+    # Airflow retries the task. Vendor errors are not this: they become retries and dead letters.
     if report.error and report.error != LEASE_BUSY:
-        raise DeliveryFailed(f"{integration_id}: {report.error}")
+        raise TaskFailed(f"{integration_id}: {report.error}")
     return asdict(report)

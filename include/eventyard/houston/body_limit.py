@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from eventyard.errors import BadInputError
+
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class BodyTooLarge(Exception):
+class StreamedBodyTooLarge(BadInputError):
     """Raised inside the app when a streamed body passes the cap."""
 
 
@@ -40,7 +42,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    raise StreamedBodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -50,7 +52,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
+        except StreamedBodyTooLarge:
             if not started:
                 await self._refuse(send)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from eventyard.db.engine import get_engine
 from eventyard.db.models import Membership, Organization, Role, Source, User, utcnow
+from eventyard.errors import BadInputError
 from eventyard.houston import security, validation
 from eventyard.houston.codes import HoustonError
 from eventyard.houston.services import accounts, sources
@@ -13,7 +14,7 @@ from eventyard.houston.services.unit import Actor, Unit, run_unit
 from eventyard.settings import Settings
 
 
-class BootstrapError(ValueError):
+class BootstrapError(BadInputError, ValueError):
     """Bad input for bootstrap (the message names the option)."""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import enum
 
+from eventyard.errors import BadInputError
+
 
 class Code(enum.Enum):
     """What happened; clients branch on this, never on the human-readable message."""
@@ -36,7 +38,7 @@ class Code(enum.Enum):
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
-class HoustonError(Exception):
+class HoustonError(BadInputError):
     """An expected failure with a stable code and a message that names the offending field."""
 
     def __init__(self, code: Code, message: str) -> None:

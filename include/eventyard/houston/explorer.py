@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 import eventyard
+from eventyard.errors import FatalError
 from eventyard.houston.gql.router import HoustonRouter
 
 ASSET_PREFIX = "/graphql-ide"
@@ -26,7 +27,7 @@ _UNPKG = re.compile(r"https://unpkg\.com/((?:@[\w.-]+/)?[\w.-]+)@([\w.-]+)/([\w.
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
-class ExplorerAssetsMissing(RuntimeError):
+class ExplorerAssetsMissing(FatalError, RuntimeError):
     """A package GraphiQL needs is not installed, or not at the version the page expects."""
 
 

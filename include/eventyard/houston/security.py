@@ -17,7 +17,8 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from eventyard.houston.crypto import JWT_KEY_PURPOSE, derive_key
+from eventyard.crypto import JWT_KEY_PURPOSE, derive_key
+from eventyard.errors import BadInputError
 from eventyard.settings import Settings
 
 # argon2-cffi's defaults are RFC 9106's low-memory profile; tests swap in a cheaper hasher.
@@ -64,11 +65,11 @@ class Claims:
     expires_at: int
 
 
-class TokenExpired(Exception):
+class TokenExpired(BadInputError):
     """The JWT was valid but its ``exp`` has passed."""
 
 
-class TokenInvalid(Exception):
+class TokenInvalid(BadInputError):
     """The JWT is malformed, forged or missing claims."""
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
+from eventyard.errors import RetriableError
 
-class StoreError(Exception):
+
+class StoreError(RetriableError):
     """The object store could not be reached or refused the operation (retryable)."""
 
 

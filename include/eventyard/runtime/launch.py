@@ -17,9 +17,9 @@ from eventyard.settings import Settings
 def prepare_airflow(settings: Settings, *, api_host: str, api_port: int) -> dict[str, str]:
     """Create/upgrade the control DB and Airflow's metadata DB; return Airflow's environment."""
     from eventyard.airflow_support import airflow_env, migrate_metadata_db
-    from eventyard.cli.control import init_quietly
+    from eventyard.db.migrate import prepare_control_db
 
-    init_quietly()
+    prepare_control_db(settings)
     env = airflow_env(settings, api_host=api_host, api_port=api_port)
     migrate_metadata_db(settings, env=env)
     return env

@@ -19,12 +19,13 @@ from typing import Any
 
 import httpx
 
+from eventyard.errors import FatalError
 from eventyard.runtime.stack import Ports
 
 READY_LINE = "is up (Ctrl-C stops everything)"
 
 
-class StackError(RuntimeError):
+class StackError(FatalError, RuntimeError):
     """The stack did not start, or Houston refused a request; the message has the details."""
 
 

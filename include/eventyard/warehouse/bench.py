@@ -191,9 +191,9 @@ def run(
 
 def _provision(settings: Settings, url: str, batches: list[bytes]) -> str:
     """Control DB, source, Postgres integration and the landed batches' manifest; the integration id."""
+    from eventyard.crypto import encrypt_details
     from eventyard.db.migrate import upgrade
     from eventyard.db.models import Batch, Connection, Integration, Organization, Source
-    from eventyard.houston.crypto import encrypt_details
     from eventyard.landing import batch_key, open_store
 
     engine = get_engine(settings)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventyard.errors import EventyardError
 from eventyard.warehouse.types import ARROW_TYPES, Logical, TableRows
 
 
-class TypeConflict(Exception):
+class TypeConflict(EventyardError):
     """A column got different types from different groups; the batch must be mapped as a whole."""
 
 

@@ -13,10 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 
-from sqlalchemy import select
-
-from eventyard.db.engine import get_engine, session_scope
-from eventyard.db.models import Integration
+from eventyard.db.queries import enabled_integration_ids
 from eventyard.settings import Settings
 from eventyard.warehouse.chunk import load_table_chunk
 from eventyard.warehouse.errors import TerminalWarehouseError
@@ -46,13 +43,7 @@ def _is_warehouse_code(code: str) -> bool:
 
 def enabled_warehouse_integrations(settings: Settings) -> list[str]:
     """Ids of enabled integrations whose destination is a warehouse or storage (sorted, stable)."""
-    with session_scope(get_engine(settings)) as session:
-        rows = session.execute(
-            select(Integration.id, Integration.integration_code)
-            .where(Integration.enabled.is_(True))
-            .order_by(Integration.created_at, Integration.id)
-        ).all()
-    return [row.id for row in rows if _is_warehouse_code(row.integration_code)]
+    return enabled_integration_ids(settings, _is_warehouse_code)
 
 
 def load_chunk(settings: Settings, setup: WarehouseSetup, *, max_batches: int | None = None) -> LoadReport:

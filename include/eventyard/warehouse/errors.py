@@ -16,20 +16,22 @@ known to be terminal counts as transient (retrying is the safe default).
 
 from __future__ import annotations
 
+from eventyard.errors import EventyardError, FatalError, RetriableError
+
 # Cycles a (batch, table) may fail terminally before it is parked (a misjudged error still gets
 # a few more tries; a real one stops costing a load every minute).
 TERMINAL_ATTEMPTS = 3
 
 
-class WarehouseError(Exception):
+class WarehouseError(EventyardError):
     """A warehouse operation failed."""
 
 
-class TransientWarehouseError(WarehouseError):
+class TransientWarehouseError(WarehouseError, RetriableError):
     """Worth retrying as is: the next cycle loads the table again."""
 
 
-class TerminalWarehouseError(WarehouseError):
+class TerminalWarehouseError(WarehouseError, FatalError):
     """Not worth retrying as is: reported, then parked after ``TERMINAL_ATTEMPTS`` cycles."""
 
 

@@ -20,6 +20,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventyard.errors import EventyardError
 from eventyard.warehouse.arrow_json import read_json
 from eventyard.warehouse.batches import messages_of_table
 from eventyard.warehouse.columns import build_column, discard_text
@@ -43,7 +44,7 @@ _ENVELOPE_SOURCES = {
 _SIMPLE: dict[str, Logical] = {"bool": "boolean", "int64": "bigint", "double": "double"}
 
 
-class Fallback(Exception):
+class Fallback(EventyardError):
     """This batch needs the row-by-row mapper."""
 
 

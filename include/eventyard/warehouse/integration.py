@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventyard.crypto import decrypt_details
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Connection, Integration, Source
-from eventyard.houston.crypto import decrypt_details
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import DIALECTS, Dialect, dialect_class
 from eventyard.warehouse.errors import TerminalWarehouseError

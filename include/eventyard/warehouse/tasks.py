@@ -6,15 +6,12 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
+from eventyard.errors import TaskFailed
 from eventyard.settings import Settings, get_settings
 from eventyard.warehouse.cycle import enabled_warehouse_integrations, load_integration_chunks
 from eventyard.warehouse.errors import TerminalWarehouseError
 
 log = logging.getLogger("eventyard.load_warehouses")
-
-
-class WarehouseLoadFailed(RuntimeError):
-    """Some tables of an integration failed for now; Airflow retries the task (only those reload)."""
 
 
 def warehouse_integration_ids(settings: Settings | None = None) -> list[str]:
@@ -39,7 +36,7 @@ def run_load_task(integration_id: str, context: MutableMapping[str, Any] | None 
         context["eventyard_label"] = report.label()
     if report.errors:
         if report.retriable:
-            raise WarehouseLoadFailed(report.error_summary())
+            raise TaskFailed(report.error_summary())  # only the failed tables reload
         raise _not_retried(report.error_summary())
     return report.to_dict()
 

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import orjson
 
+from eventyard.errors import EventyardError
 from eventyard.warehouse.types import Logical
 
 _INT64_MIN: Final = -(2**63)
@@ -24,7 +25,7 @@ _ISO_RE = re.compile(
 _INT_RE = re.compile(r"[+-]?\d{1,19}")
 
 
-class Uncastable(Exception):
+class Uncastable(EventyardError):
     """A value does not fit the column's type."""
 
 

@@ -14,9 +14,9 @@ from starlette.testclient import TestClient
 from eventyard.catalog import load_catalog
 from eventyard.collector import plugin_files
 from eventyard.collector.app import create_app
+from eventyard.crypto import encrypt_details
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Connection, Integration
-from eventyard.houston.crypto import encrypt_details
 from tests.collector.api.conftest import WK, Collector, RecordingSpool, make_settings, seed
 
 

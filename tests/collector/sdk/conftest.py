@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from eventyard.collector.flusher import flush_all
 from eventyard.landing import open_store, read_parquet
 from eventyard.settings import Settings
 from tests.collector.api.conftest import WK, make_settings, seed
-from tests.conftest import free_port
+from tests.live_collector import collector_process, home_env
 
 REPO = Path(__file__).resolve().parents[3]
 NODE_MODULES = REPO / "node_modules"
@@ -43,20 +40,6 @@ class LiveCollector:
         return counts
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"collector exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"collector not ready in time:\n{log.read_text()}")
-
-
 @pytest.fixture
 def live_collector(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveCollector]:
     """``eventyard collector`` in a subprocess, flushing only when asked (flush_all).
@@ -67,42 +50,9 @@ def live_collector(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[L
     home = tmp_path / "home"
     settings = make_settings(home, flush_interval_seconds=600.0)
     seed(settings)
-    port = free_port()
-    env = {
-        **os.environ,
-        "EVENTYARD_HOME": str(home),
-        "EVENTYARD_SECRET_KEY": settings.secret_key or "",
-        "EVENTYARD_FLUSH_INTERVAL_SECONDS": "600",
-    }
-    env.pop("EVENTYARD_DATABASE_URL", None)
-    env.pop("EVENTYARD_LANDING_URL", None)
-    log = tmp_path / "collector.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "eventyard"),
-                "collector",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process, log)
+    log, args = tmp_path / "collector.log", ["--workers", str(workers)]
+    with collector_process(home_env(settings), tmp_path, log, args) as (url, process):
         yield LiveCollector(url, settings, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def run_node_sender(script: Path, package: str, collector: LiveCollector, events: int) -> None:

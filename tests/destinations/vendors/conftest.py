@@ -1,12 +1,18 @@
-"""Sample Segment messages of every call type, as the collector normalizes and lands them."""
+"""Sample Segment messages of every call type, as the collector normalizes and lands them, and
+the fixtures every vendor module shares: its ``SPEC`` becomes a contract, a receiver serving it
+and the integration pointed at that receiver."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from eventyard.destinations.base import Integration
+from tests.destinations.vendors.harness import Receiver, VendorSpec, running
 
 # Recent, so vendors with an age limit (Meta: 7 days) accept it.
 NOW = datetime.now(UTC).replace(microsecond=250_000)
@@ -102,3 +108,28 @@ def make(kind: str, number: int = 1, **fields: Any) -> dict[str, Any]:
 def messages() -> dict[str, dict[str, Any]]:
     """One message of each call type, keyed by type."""
     return {kind: make(kind) for kind in ("track", "identify", "page", "screen", "group", "alias")}
+
+
+def _spec(request: pytest.FixtureRequest) -> VendorSpec:
+    spec = getattr(request.module, "SPEC", None)
+    assert isinstance(spec, VendorSpec), f"{request.module.__name__} declares no SPEC = VendorSpec(...)"
+    return spec
+
+
+@pytest.fixture
+def contract(request: pytest.FixtureRequest) -> Any:
+    """The module's vendor stand-in (a fresh one per test when it keeps state)."""
+    return _spec(request).new_contract()
+
+
+@pytest.fixture
+def receiver(contract: Any) -> Iterator[Receiver]:
+    """A contract-checking receiver on loopback, serving the module's stand-in."""
+    with running(contract) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def vendor(request: pytest.FixtureRequest, receiver: Receiver) -> Integration:
+    """The module's integration with its SPEC's settings, sending to the receiver."""
+    return _spec(request).pointed_at(receiver)

@@ -33,7 +33,33 @@ from tests.destinations.receivers import (
 )
 from tests.destinations.receivers import VendorReceiver as Receiver
 
-__all__ = ["ContractError", "Received", "Receiver", "Reply", "check", "reject", "running"]
+__all__ = ["ContractError", "Received", "Receiver", "Reply", "VendorSpec", "check", "reject", "running"]
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    """What a vendor test module declares as ``SPEC``: the integration, its settings, and the
+    vendor stand-in. The shared fixtures (``contract``, ``receiver``, ``vendor`` in conftest.py)
+    build them for every test, so no module repeats the receiver plumbing.
+
+    ``contract`` is either a contract function (stateless) or a class whose instances are
+    contracts that remember what they received (a fresh one per test).
+    """
+
+    integration: type[Integration]
+    connection: Mapping[str, Any]
+    config: Mapping[str, Any]
+    contract: Any
+
+    def new_contract(self) -> Any:
+        """The stand-in for one test."""
+        return self.contract() if isinstance(self.contract, type) else self.contract
+
+    def pointed_at(self, receiver: Receiver) -> Integration:
+        """The integration with these settings, sending to ``receiver``."""
+        integration = self.integration(dict(self.connection), dict(self.config))
+        integration.base_url = receiver.url
+        return integration
 
 
 @dataclass

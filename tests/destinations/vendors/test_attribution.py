@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.attribution import Attribution
@@ -14,12 +10,12 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    VendorSpec,
     assert_batch_limit,
     assert_retry_policy,
     basic_credentials,
     check,
     deliver,
-    running,
 )
 
 WRITE_KEY = "attr-project-9c1d"
@@ -48,21 +44,11 @@ def attribution_contract(request: Received) -> Reply:
     return Reply(200, {"success": True})
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running(attribution_contract) as receiver:
-        yield receiver
+SPEC = VendorSpec(Attribution, {"writeKey": WRITE_KEY}, {}, attribution_contract)
 
 
-@pytest.fixture
-def attribution(receiver: Receiver) -> Attribution:
-    integration = Attribution({"writeKey": WRITE_KEY}, {})
-    integration.base_url = receiver.url
-    return integration
-
-
-def test_every_call_type_is_accepted(attribution: Attribution, receiver: Receiver, messages) -> None:
-    delivery = deliver(attribution, list(messages.values()))
+def test_every_call_type_is_accepted(vendor: Attribution, receiver: Receiver, messages) -> None:
+    delivery = deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success"] and not delivery.skipped
     batch = receiver.accepted[0].json()["batch"]
     assert [m["type"] for m in batch] == list(messages)
@@ -71,29 +57,29 @@ def test_every_call_type_is_accepted(attribution: Attribution, receiver: Receive
     assert batch[5]["previousId"] == "a_9f1b2c" and batch[4]["groupId"] == "g_77"
 
 
-def test_batches_of_more_than_100_are_cut(attribution: Attribution, receiver: Receiver) -> None:
-    delivery = deliver(attribution, [make("track", n) for n in range(150)])
+def test_batches_of_more_than_100_are_cut(vendor: Attribution, receiver: Receiver) -> None:
+    delivery = deliver(vendor, [make("track", n) for n in range(150)])
     assert delivery.outcomes == ["success", "success"]
     assert [len(r.json()["batch"]) for r in receiver.accepted] == [100, 50]
 
 
-def test_errors_are_classified_and_secrets_redacted(attribution: Attribution, receiver: Receiver) -> None:
-    records = attribution.transform(make("track"))
+def test_errors_are_classified_and_secrets_redacted(vendor: Attribution, receiver: Receiver) -> None:
+    records = vendor.transform(make("track"))
     assert_retry_policy(
-        attribution,
+        vendor,
         receiver,
         records,
         Reply(429, {"error": "rate limited"}, {"Retry-After": "12"}),
         12,
         too_large=Reply(413, {"error": "Request too large"}),
     )
-    invalid = deliver(attribution, [make("track", event="")])
+    invalid = deliver(vendor, [make("track", event="")])
     assert invalid.results[0][2].outcome is Outcome.DROP
-    attribution.connection["writeKey"] = "a-wrong-key"
-    denied = deliver(attribution, [make("track")]).results[0][2]
+    vendor.connection["writeKey"] = "a-wrong-key"
+    denied = deliver(vendor, [make("track")]).results[0][2]
     assert denied.outcome is Outcome.DROP and "a-wrong-key" in denied.error
-    assert "a-wrong-key" not in attribution.redact(denied.error)
+    assert "a-wrong-key" not in vendor.redact(denied.error)
 
 
-def test_batch_limit(attribution: Attribution, receiver: Receiver) -> None:
-    assert_batch_limit(attribution, receiver, [make("identify", n) for n in range(101)], "default")
+def test_batch_limit(vendor: Attribution, receiver: Receiver) -> None:
+    assert_batch_limit(vendor, receiver, [make("identify", n) for n in range(101)], "default")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors._message import parse_time
@@ -16,11 +13,11 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    VendorSpec,
     assert_batch_limit,
     check,
     deliver,
     fault,
-    running,
     send,
 )
 
@@ -109,22 +106,9 @@ def _problem(array: str, item: dict[str, Any]) -> str | None:
     return None
 
 
-@pytest.fixture
-def workspace() -> BrazeWorkspace:
-    return BrazeWorkspace()
-
-
-@pytest.fixture
-def receiver(workspace: BrazeWorkspace) -> Iterator[Receiver]:
-    with running(workspace) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def braze(receiver: Receiver) -> Braze:
-    integration = Braze({"restApiKey": API_KEY, "dataCenter": "US-03", "appKey": "app-1"}, {})
-    integration.base_url = receiver.url
-    return integration
+SPEC = VendorSpec(
+    Braze, {"restApiKey": API_KEY, "dataCenter": "US-03", "appKey": "app-1"}, {}, BrazeWorkspace
+)
 
 
 def test_cluster_hosts() -> None:
@@ -133,28 +117,28 @@ def test_cluster_hosts() -> None:
     assert cluster_host("AU-01") == "https://rest.au-01.braze.com"
 
 
-def test_every_call_type_is_accepted(braze: Braze, workspace: BrazeWorkspace, messages) -> None:
-    delivery = deliver(braze, list(messages.values()))
+def test_every_call_type_is_accepted(vendor: Braze, contract: BrazeWorkspace, messages) -> None:
+    delivery = deliver(vendor, list(messages.values()))
     assert set(delivery.outcomes) == {"success"} and not delivery.skipped
-    event = workspace.objects["events"][0]
+    event = contract.objects["events"][0]
     assert (
         event["external_id"] == "u_123" and event["name"] == "Order Completed" and event["app_id"] == "app-1"
     )
-    purchase = workspace.objects["purchases"][0]
+    purchase = contract.objects["purchases"][0]
     assert (purchase["product_id"], purchase["price"], purchase["currency"]) == ("sku_1", 42.5, "USD")
-    names = [e["name"] for e in workspace.objects["events"]]
+    names = [e["name"] for e in contract.objects["events"]]
     assert names == ["Order Completed", "Viewed Shop Checkout Page", "Viewed Cart Screen"]
-    profile, group = workspace.objects["attributes"]
+    profile, group = contract.objects["attributes"]
     assert profile["first_name"] == "Jo" and profile["home_city"] == "Paris"
     assert group["ab_segment_group_g_77"] is True
-    assert workspace.identified == [
+    assert contract.identified == [
         {"external_id": "u_123", "user_alias": {"alias_name": "a_9f1b2c", "alias_label": "anonymous_id"}}
     ]
-    assert workspace.merges[0]["identifier_to_keep"] == {"external_id": "u_123"}
+    assert contract.merges[0]["identifier_to_keep"] == {"external_id": "u_123"}
 
 
 def test_anonymous_users_get_an_alias_only_profile_and_their_data_is_kept(
-    braze: Braze, workspace: BrazeWorkspace
+    vendor: Braze, contract: BrazeWorkspace
 ) -> None:
     anonymous = [
         make("track", 1, event="Signed Up", userId=None),
@@ -162,37 +146,37 @@ def test_anonymous_users_get_an_alias_only_profile_and_their_data_is_kept(
         make("page", 3, userId=None),
         make("track", 4, userId=None),  # Order Completed: an event and a purchase
     ]
-    delivery = deliver(braze, anonymous)
+    delivery = deliver(vendor, anonymous)
     assert set(delivery.outcomes) == {"success"}
-    assert workspace.dropped == []
-    kept = [o for array in workspace.objects.values() for o in array]
+    assert contract.dropped == []
+    kept = [o for array in contract.objects.values() for o in array]
     assert len(kept) == 5 and all(o["user_alias"]["alias_name"] == "a_9f1b2c" for o in kept)
     assert all(o["_update_existing_only"] is False for o in kept)
     # Identified users never carry the flag (Braze creates their profile by default).
-    deliver(braze, [make("track", 5)])
-    assert "_update_existing_only" not in workspace.objects["events"][-1]
+    deliver(vendor, [make("track", 5)])
+    assert "_update_existing_only" not in contract.objects["events"][-1]
 
 
-def test_string_list_errors_are_minor_and_fail_nothing(braze: Braze, receiver: Receiver) -> None:
-    records = braze.transform(make("track"))
+def test_string_list_errors_are_minor_and_fail_nothing(vendor: Braze, receiver: Receiver) -> None:
+    records = vendor.transform(make("track"))
     minor = fault(
-        braze, receiver, Reply(201, {"message": "success", "errors": ["minor error message"]}), records
+        vendor, receiver, Reply(201, {"message": "success", "errors": ["minor error message"]}), records
     )
     assert minor.outcome is Outcome.SUCCESS
     mixed = {
         "message": "success",
         "errors": ["minor", {"type": "bad", "input_array": "purchases", "index": 0}],
     }
-    partial = fault(braze, receiver, Reply(201, mixed), records)
+    partial = fault(vendor, receiver, Reply(201, mixed), records)
     assert partial.outcome is Outcome.PARTIAL and [records[i].payload["array"] for i in partial.failed] == [
         "purchases"
     ]
 
 
-def test_object_errors_fail_only_their_records(braze: Braze, workspace: BrazeWorkspace) -> None:
+def test_object_errors_fail_only_their_records(vendor: Braze, contract: BrazeWorkspace) -> None:
     bulk = make("track", 2)
     bulk["properties"]["products"] = [{"product_id": "sku_2", "price": 1.0, "quantity": 500}]
-    delivery = deliver(braze, [make("track", 1), bulk])
+    delivery = deliver(vendor, [make("track", 1), bulk])
     (records, _, classification) = delivery.results[0]
     assert classification.outcome is Outcome.PARTIAL and not classification.retry_failed
     assert [records[i].payload["array"] for i in classification.failed] == ["purchases"]
@@ -200,27 +184,27 @@ def test_object_errors_fail_only_their_records(braze: Braze, workspace: BrazeWor
     assert "quantity" in next(iter(classification.failed.values()))
 
 
-def test_more_than_75_objects_are_cut_into_requests(braze: Braze, receiver: Receiver) -> None:
-    delivery = deliver(braze, [make("page", n) for n in range(80)])
+def test_more_than_75_objects_are_cut_into_requests(vendor: Braze, receiver: Receiver) -> None:
+    delivery = deliver(vendor, [make("page", n) for n in range(80)])
     assert delivery.outcomes == ["success", "success"]
 
 
-def test_rate_limit_reset_and_errors(braze: Braze, receiver: Receiver) -> None:
-    records = braze.transform(make("page"))
+def test_rate_limit_reset_and_errors(vendor: Braze, receiver: Receiver) -> None:
+    records = vendor.transform(make("page"))
     reset = str(int(time.time()) + 30)
     throttled = fault(
-        braze, receiver, Reply(429, {"message": "rate limited"}, {"X-RateLimit-Reset": reset}), records
+        vendor, receiver, Reply(429, {"message": "rate limited"}, {"X-RateLimit-Reset": reset}), records
     )
     assert throttled.outcome is Outcome.RETRY and 10 <= (throttled.retry_after or 0) <= 31
-    assert fault(braze, receiver, Reply(500, {"message": "oops"}), records).outcome is Outcome.RETRY
-    too_large = fault(braze, receiver, Reply(413, {"message": "Request Entity Too Large"}), records)
+    assert fault(vendor, receiver, Reply(500, {"message": "oops"}), records).outcome is Outcome.RETRY
+    too_large = fault(vendor, receiver, Reply(413, {"message": "Request Entity Too Large"}), records)
     assert too_large.outcome is Outcome.SPLIT
-    braze.connection["restApiKey"] = "leaked-key-5555"
-    denied = braze.classify(send(braze, "track", records), records)
+    vendor.connection["restApiKey"] = "leaked-key-5555"
+    denied = vendor.classify(send(vendor, "track", records), records)
     assert denied.outcome is Outcome.DROP and "leaked-key-5555" in denied.error
-    assert "leaked-key-5555" not in braze.redact(denied.error)
+    assert "leaked-key-5555" not in vendor.redact(denied.error)
 
 
-def test_batch_limits_are_brazes(braze: Braze, receiver: Receiver) -> None:
-    assert_batch_limit(braze, receiver, [make("page", n) for n in range(76)], "track")
-    assert_batch_limit(braze, receiver, [make("alias", n) for n in range(51)], "merge")
+def test_batch_limits_are_brazes(vendor: Braze, receiver: Receiver) -> None:
+    assert_batch_limit(vendor, receiver, [make("page", n) for n in range(76)], "track")
+    assert_batch_limit(vendor, receiver, [make("alias", n) for n in range(51)], "merge")

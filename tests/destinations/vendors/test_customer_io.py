@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,12 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    VendorSpec,
     assert_batch_limit,
     assert_retry_policy,
     basic_credentials,
     check,
     deliver,
-    running,
 )
 
 SITE_ID, API_KEY = "site-42", "cio-track-key-a1b2"
@@ -103,91 +102,78 @@ class CustomerIoStore:
         return None
 
 
-@pytest.fixture
-def store() -> CustomerIoStore:
-    return CustomerIoStore()
+SPEC = VendorSpec(CustomerIo, {"siteID": SITE_ID, "apiKey": API_KEY}, {}, CustomerIoStore)
 
 
-@pytest.fixture
-def receiver(store: CustomerIoStore) -> Iterator[Receiver]:
-    with running(store) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def cio(receiver: Receiver) -> CustomerIo:
-    integration = CustomerIo({"siteID": SITE_ID, "apiKey": API_KEY}, {})
-    integration.base_url = receiver.url
-    return integration
-
-
-def test_every_call_type_is_accepted(cio: CustomerIo, store: CustomerIoStore, messages) -> None:
+def test_every_call_type_is_accepted(vendor: CustomerIo, contract: CustomerIoStore, messages) -> None:
     anonymous = make("track", 2, userId=None, context={})
-    delivery = deliver(cio, [*messages.values(), anonymous])
+    delivery = deliver(vendor, [*messages.values(), anonymous])
     assert delivery.outcomes == ["success", "success"] and not delivery.skipped
-    person = store.people[str({"id": "u_123"})]
+    person = contract.people[str({"id": "u_123"})]
     assert (
         person["attributes"]["created_at"] == 1735787045
         and person["attributes"]["anonymous_id"] == "a_9f1b2c"
     )
-    names = {e["name"]: e for e in store.events.values()}
+    names = {e["name"]: e for e in contract.events.values()}
     assert names["Order Completed"]["timestamp"] == int(TIMESTAMP.timestamp())
     assert names["https://shop.example.com/checkout"]["action"] == "page"
     assert names["Cart"]["action"] == "screen"
-    assert "anonymous_id" in next(e for e in store.events.values() if e.get("anonymous_id"))
-    assert store.objects["g_77"]["cio_relationships"] == [{"identifiers": {"id": "u_123"}}]
-    assert store.merges == [("u_123", "a_9f1b2c")]
+    assert "anonymous_id" in next(e for e in contract.events.values() if e.get("anonymous_id"))
+    assert contract.objects["g_77"]["cio_relationships"] == [{"identifiers": {"id": "u_123"}}]
+    assert contract.merges == [("u_123", "a_9f1b2c")]
 
 
-def test_event_ids_are_stable_ulids_so_redelivery_dedupes(cio: CustomerIo, store: CustomerIoStore) -> None:
+def test_event_ids_are_stable_ulids_so_redelivery_dedupes(
+    vendor: CustomerIo, contract: CustomerIoStore
+) -> None:
     assert ulid("m-1", TIMESTAMP) == ulid("m-1", TIMESTAMP) != ulid("m-2", TIMESTAMP)
-    deliver(cio, [make("track")])
-    deliver(cio, [make("track")])
-    assert len(store.events) == 1
+    deliver(vendor, [make("track")])
+    deliver(vendor, [make("track")])
+    assert len(contract.events) == 1
 
 
-def test_app_open_with_push_token_registers_the_device(cio: CustomerIo, store: CustomerIoStore) -> None:
+def test_app_open_with_push_token_registers_the_device(vendor: CustomerIo, contract: CustomerIoStore) -> None:
     message = make("track", event="Application Opened")
     message["context"]["device"]["token"] = "apns-token-1"
-    deliver(cio, [message])
-    assert store.devices == [
+    deliver(vendor, [message])
+    assert contract.devices == [
         {"token": "apns-token-1", "platform": "ios", "last_used": int(TIMESTAMP.timestamp())}
     ]
 
 
-def test_multi_status_fails_only_the_named_entries(cio: CustomerIo) -> None:
+def test_multi_status_fails_only_the_named_entries(vendor: CustomerIo) -> None:
     oversized = make("identify", 2)
     oversized["traits"]["bio"] = "x" * 1500
-    delivery = deliver(cio, [make("identify"), oversized, make("track")])
+    delivery = deliver(vendor, [make("identify"), oversized, make("track")])
     (_, _, classification) = delivery.results[0]
     assert classification.outcome is Outcome.PARTIAL and list(classification.failed) == [1]
     assert "1000 bytes" in classification.failed[1] and not classification.retry_failed
 
 
-def test_errors_and_redaction(cio: CustomerIo, receiver: Receiver) -> None:
-    records = cio.transform(make("track"))
+def test_errors_and_redaction(vendor: CustomerIo, receiver: Receiver) -> None:
+    records = vendor.transform(make("track"))
     assert_retry_policy(
-        cio, receiver, records, Reply(429, "", {"Retry-After": "2"}), 2, too_large=Reply(413, {"meta": {}})
+        vendor, receiver, records, Reply(429, "", {"Retry-After": "2"}), 2, too_large=Reply(413, {"meta": {}})
     )
-    cio.connection["apiKey"] = "revoked-key-9999"
-    denied = deliver(cio, [make("track")]).results[0][2]
+    vendor.connection["apiKey"] = "revoked-key-9999"
+    denied = deliver(vendor, [make("track")]).results[0][2]
     assert denied.outcome is Outcome.DROP and "Unauthorized" in denied.error
     with pytest.raises(InvalidMessage, match="userId or traits"):
-        cio.transform(make("identify", userId=None, traits={}))
+        vendor.transform(make("identify", userId=None, traits={}))
 
 
-def test_batch_limit_is_customer_ios(cio: CustomerIo, receiver: Receiver) -> None:
-    assert_batch_limit(cio, receiver, [make("page", n) for n in range(1001)], "batch")
+def test_batch_limit_is_customer_ios(vendor: CustomerIo, receiver: Receiver) -> None:
+    assert_batch_limit(vendor, receiver, [make("page", n) for n in range(1001)], "batch")
 
 
-def test_uninstall_removes_the_device(cio: CustomerIo, store: CustomerIoStore) -> None:
+def test_uninstall_removes_the_device(vendor: CustomerIo, contract: CustomerIoStore) -> None:
     opened, removed = (
         make("track", 1, event="Application Opened"),
         make("track", 2, event="Application Uninstalled"),
     )
     for message in (opened, removed):
         message["context"]["device"]["token"] = "apns-token-1"
-    deliver(cio, [opened])
-    assert len(store.devices) == 1
-    deliver(cio, [removed])
-    assert store.devices == []
+    deliver(vendor, [opened])
+    assert len(contract.devices) == 1
+    deliver(vendor, [removed])
+    assert contract.devices == []

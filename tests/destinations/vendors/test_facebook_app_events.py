@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors.facebook_app_events import FacebookAppEvents, app_event_name
@@ -17,9 +14,9 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    VendorSpec,
     deliver,
     fault,
-    running,
     send,
 )
 
@@ -79,29 +76,14 @@ class MetaApp:
         return Reply(200, {"success": True})
 
 
-@pytest.fixture
-def app() -> MetaApp:
-    return MetaApp()
+SPEC = VendorSpec(FacebookAppEvents, {"appID": "APP1", "accessToken": TOKEN}, {}, MetaApp)
 
 
-@pytest.fixture
-def receiver(app: MetaApp) -> Iterator[Receiver]:
-    with running(app) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def fb(receiver: Receiver) -> FacebookAppEvents:
-    integration = FacebookAppEvents({"appID": "APP1", "accessToken": TOKEN}, {})
-    integration.base_url = receiver.url
-    return integration
-
-
-def test_track_and_screen_are_accepted(fb: FacebookAppEvents, app: MetaApp, messages) -> None:
-    delivery = deliver(fb, list(messages.values()))
+def test_track_and_screen_are_accepted(vendor: FacebookAppEvents, contract: MetaApp, messages) -> None:
+    delivery = deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success", "success"]
     assert set(delivery.skipped) == {"m-identify-1", "m-page-1", "m-group-1", "m-alias-1"}
-    purchase, screen = app.activities
+    purchase, screen = contract.activities
     (custom,) = json.loads(purchase["custom_events"])
     assert custom["_eventName"] == "fb_mobile_purchase" and custom["_logTime"] == int(TIMESTAMP.timestamp())
     assert (custom["_valueToSum"], custom["fb_currency"]) == (42.5, "USD")
@@ -110,36 +92,39 @@ def test_track_and_screen_are_accepted(fb: FacebookAppEvents, app: MetaApp, mess
     assert json.loads(screen["custom_events"])[0]["_eventName"] == "Viewed Cart Screen"
 
 
-def test_install_and_custom_names(fb: FacebookAppEvents, app: MetaApp) -> None:
+def test_install_and_custom_names(vendor: FacebookAppEvents, contract: MetaApp) -> None:
     install = make("track", 2, event="Application Installed")
     odd = make("track", 3, event="Level 3 — Boss Defeated! (hard mode, second try)")
-    assert deliver(fb, [install, odd]).outcomes == ["success", "success"]
-    assert app.activities[0]["event"] == "MOBILE_APP_INSTALL" and "custom_events" not in app.activities[0]
+    assert deliver(vendor, [install, odd]).outcomes == ["success", "success"]
+    assert (
+        contract.activities[0]["event"] == "MOBILE_APP_INSTALL"
+        and "custom_events" not in contract.activities[0]
+    )
     assert (
         app_event_name("Level 3 — Boss Defeated! (hard mode, second try)")
         == "Level 3 _ Boss Defeated_ _hard mode_ sec"
     )
 
 
-def test_conversions_api_variant_dedupes_on_event_id(fb: FacebookAppEvents, app: MetaApp) -> None:
-    fb.connection["datasetId"] = "DS1"
-    deliver(fb, [make("track"), make("screen")])
-    deliver(fb, [make("track")])
-    assert sorted(app.capi) == ["m-screen-1", "m-track-1"]
-    assert app.capi["m-track-1"]["user_data"]["madid"] == "38400000-8cf0-11bd-b23e-10b96e40000d"
+def test_conversions_api_variant_dedupes_on_event_id(vendor: FacebookAppEvents, contract: MetaApp) -> None:
+    vendor.connection["datasetId"] = "DS1"
+    deliver(vendor, [make("track"), make("screen")])
+    deliver(vendor, [make("track")])
+    assert sorted(contract.capi) == ["m-screen-1", "m-track-1"]
+    assert contract.capi["m-track-1"]["user_data"]["madid"] == "38400000-8cf0-11bd-b23e-10b96e40000d"
 
 
-def test_graph_errors(fb: FacebookAppEvents, receiver: Receiver) -> None:
-    records = fb.transform(make("track", properties={"currency": "dollars", "revenue": 1}))
-    bad = fb.classify(send(fb, records[0].route, records), records)
+def test_graph_errors(vendor: FacebookAppEvents, receiver: Receiver) -> None:
+    records = vendor.transform(make("track", properties={"currency": "dollars", "revenue": 1}))
+    bad = vendor.classify(send(vendor, records[0].route, records), records)
     assert bad.outcome is Outcome.DROP and "ISO 4217" in bad.error  # one event per request: nothing to split
     throttled = fault(
-        fb, receiver, Reply(400, {"error": {"message": "Application request limit", "code": 4}}), records
+        vendor, receiver, Reply(400, {"error": {"message": "Application request limit", "code": 4}}), records
     )
     assert throttled.outcome is Outcome.RETRY and throttled.retry_after == 60
-    fb.connection["accessToken"] = "APP1|stolen-token-99"
-    denied = fb.classify(send(fb, records[0].route, records), records)
+    vendor.connection["accessToken"] = "APP1|stolen-token-99"
+    denied = vendor.classify(send(vendor, records[0].route, records), records)
     assert denied.outcome is Outcome.DROP
-    assert "stolen-token-99" not in fb.redact(
-        f"{denied.error} {fb.build_request('activities', records).body!r}"
+    assert "stolen-token-99" not in vendor.redact(
+        f"{denied.error} {vendor.build_request('activities', records).body!r}"
     )

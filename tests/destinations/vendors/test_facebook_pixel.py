@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -18,11 +18,11 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    VendorSpec,
     assert_batch_limit,
     check,
     deliver,
     fault,
-    running,
     send,
 )
 
@@ -101,29 +101,16 @@ def _problem(event: dict[str, Any]) -> str | None:
     return None
 
 
-@pytest.fixture
-def dataset() -> Dataset:
-    return Dataset()
+SPEC = VendorSpec(
+    FacebookPixel, {"pixelId": "PIXEL1", "accessToken": TOKEN}, {"limitedDataUse": True}, Dataset
+)
 
 
-@pytest.fixture
-def receiver(dataset: Dataset) -> Iterator[Receiver]:
-    with running(dataset) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def pixel(receiver: Receiver) -> FacebookPixel:
-    integration = FacebookPixel({"pixelId": "PIXEL1", "accessToken": TOKEN}, {"limitedDataUse": True})
-    integration.base_url = receiver.url
-    return integration
-
-
-def test_track_and_page_are_accepted(pixel: FacebookPixel, dataset: Dataset, messages) -> None:
-    delivery = deliver(pixel, list(messages.values()))
+def test_track_and_page_are_accepted(vendor: FacebookPixel, contract: Dataset, messages) -> None:
+    delivery = deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success"]
     assert set(delivery.skipped) == {"m-identify-1", "m-screen-1", "m-group-1", "m-alias-1"}
-    purchase = dataset.events["m-track-1"]
+    purchase = contract.events["m-track-1"]
     assert purchase["event_name"] == "Purchase" and purchase["event_time"] == int(TIMESTAMP.timestamp())
     assert purchase["user_data"]["em"] == [hashlib.sha256(b"jo@example.com").hexdigest()]
     assert purchase["user_data"]["client_ip_address"] == "203.0.113.7"
@@ -131,35 +118,38 @@ def test_track_and_page_are_accepted(pixel: FacebookPixel, dataset: Dataset, mes
     assert (custom["value"], custom["currency"], custom["content_ids"]) == (42.5, "USD", ["sku_1"])
     assert custom["order_id"] == "o_55" and "email" not in custom
     assert purchase["data_processing_options"] == ["LDU"]
-    assert dataset.events["m-page-1"]["event_name"] == "PageView"
+    assert contract.events["m-page-1"]["event_name"] == "PageView"
 
 
-def test_an_invalid_event_is_isolated_by_splitting(pixel: FacebookPixel, dataset: Dataset) -> None:
+def test_an_invalid_event_is_isolated_by_splitting(vendor: FacebookPixel, contract: Dataset) -> None:
     messages = [make("track", n) for n in range(6)]
     messages[4]["properties"]["currency"] = "dollars"
-    records = [r for message in messages for r in pixel.transform(message)]
-    dead = _deliver_with_splits(pixel, records)
+    records = [r for message in messages for r in vendor.transform(message)]
+    dead = _deliver_with_splits(vendor, records)
     assert list(dead) == ["m-track-4"] and "ISO 4217" in dead["m-track-4"]
-    assert sorted(dataset.events) == [f"m-track-{n}" for n in (0, 1, 2, 3, 5)]
+    assert sorted(contract.events) == [f"m-track-{n}" for n in (0, 1, 2, 3, 5)]
 
 
-def _deliver_with_splits(pixel: FacebookPixel, records: Sequence[VendorRecord]) -> dict[str, str]:
+def _deliver_with_splits(vendor: FacebookPixel, records: Sequence[VendorRecord]) -> dict[str, str]:
     """What the engine does with SPLIT: halve and resend; a single record that fails is dead."""
-    result = pixel.classify(send(pixel, "default", records), records)
+    result = vendor.classify(send(vendor, "default", records), records)
     if result.outcome is Outcome.SPLIT:
         half = len(records) // 2
-        return {**_deliver_with_splits(pixel, records[:half]), **_deliver_with_splits(pixel, records[half:])}
+        return {
+            **_deliver_with_splits(vendor, records[:half]),
+            **_deliver_with_splits(vendor, records[half:]),
+        }
     if result.outcome is Outcome.DROP:
         return {r.message_id: result.error for r in records}
     assert result.outcome is Outcome.SUCCESS
     return {}
 
 
-def test_graph_error_codes(pixel: FacebookPixel, receiver: Receiver) -> None:
-    records = pixel.transform(make("page"))
+def test_graph_error_codes(vendor: FacebookPixel, receiver: Receiver) -> None:
+    records = vendor.transform(make("page"))
     usage = '{"123": [{"type": "ads_management", "estimated_time_to_regain_access": 5}]}'
     throttled = fault(
-        pixel,
+        vendor,
         receiver,
         Reply(
             **vars(graph_error(80004, "Too many calls")),
@@ -169,60 +159,62 @@ def test_graph_error_codes(pixel: FacebookPixel, receiver: Receiver) -> None:
     assert throttled.outcome is Outcome.RETRY and throttled.retry_after == 60
     limited = graph_error(17, "User request limit reached")
     limited.headers = {"X-Business-Use-Case-Usage": usage}
-    assert fault(pixel, receiver, limited, records).retry_after == 300
-    transient = fault(pixel, receiver, graph_error(2, "Service temporarily unavailable", status=500), records)
+    assert fault(vendor, receiver, limited, records).retry_after == 300
+    transient = fault(
+        vendor, receiver, graph_error(2, "Service temporarily unavailable", status=500), records
+    )
     assert transient.outcome is Outcome.RETRY
-    assert fault(pixel, receiver, Reply(429, "", {"Retry-After": "7"}), records).retry_after == 7
-    assert fault(pixel, receiver, Reply(413, "Request Entity Too Large"), records).outcome is Outcome.SPLIT
-    pixel.connection["accessToken"] = "EAAB-expired-token-12"
-    denied = pixel.classify(send(pixel, "default", records), records)
+    assert fault(vendor, receiver, Reply(429, "", {"Retry-After": "7"}), records).retry_after == 7
+    assert fault(vendor, receiver, Reply(413, "Request Entity Too Large"), records).outcome is Outcome.SPLIT
+    vendor.connection["accessToken"] = "EAAB-expired-token-12"
+    denied = vendor.classify(send(vendor, "default", records), records)
     assert denied.outcome is Outcome.DROP and "190" in denied.error
-    request = pixel.build_request("default", records)
+    request = vendor.build_request("default", records)
     assert "EAAB-expired-token-12" not in request.url
-    assert "EAAB-expired-token-12" not in pixel.redact(f"{denied.error} {request.body!r}")
+    assert "EAAB-expired-token-12" not in vendor.redact(f"{denied.error} {request.body!r}")
 
 
-def test_undeliverable_events_dead_letter_with_a_reason(pixel: FacebookPixel) -> None:
+def test_undeliverable_events_dead_letter_with_a_reason(vendor: FacebookPixel) -> None:
     with pytest.raises(InvalidMessage, match="older than 7 days"):
-        pixel.transform(make("track", timestamp=(NOW - timedelta(days=8)).isoformat()))
+        vendor.transform(make("track", timestamp=(NOW - timedelta(days=8)).isoformat()))
     no_currency = make("track")
     del no_currency["properties"]["currency"]
     with pytest.raises(InvalidMessage, match="value and currency"):
-        pixel.transform(no_currency)
+        vendor.transform(no_currency)
 
 
-def test_batch_limit_is_metas(pixel: FacebookPixel, receiver: Receiver) -> None:
-    assert_batch_limit(pixel, receiver, [make("page", n) for n in range(1001)], "default")
+def test_batch_limit_is_metas(vendor: FacebookPixel, receiver: Receiver) -> None:
+    assert_batch_limit(vendor, receiver, [make("page", n) for n in range(1001)], "default")
 
 
-def test_website_events_need_a_page_and_a_browser(pixel: FacebookPixel, dataset: Dataset) -> None:
+def test_website_events_need_a_page_and_a_browser(vendor: FacebookPixel, contract: Dataset) -> None:
     server_side = make("track", event="Subscription Renewed", context={"ip": "203.0.113.7"})
     with pytest.raises(InvalidMessage, match="event_source_url and client_user_agent"):
-        pixel.transform(server_side)
-    pixel.config["actionSource"] = "system_generated"
-    assert deliver(pixel, [server_side]).outcomes == ["success"]
-    assert dataset.events["m-track-1"]["action_source"] == "system_generated"
+        vendor.transform(server_side)
+    vendor.config["actionSource"] = "system_generated"
+    assert deliver(vendor, [server_side]).outcomes == ["success"]
+    assert contract.events["m-track-1"]["action_source"] == "system_generated"
 
 
-def test_custom_event_mapping_as_dict_or_pairs(pixel: FacebookPixel) -> None:
-    pixel.config["eventsToEvents"] = {"Trial Started": "StartTrial"}
-    assert pixel.transform(make("track", event="Trial Started"))[0].payload["event_name"] == "StartTrial"
-    pixel.config["eventsToEvents"] = [{"from": "Form Sent", "to": "Lead"}]
-    assert pixel.transform(make("track", event="Form Sent"))[0].payload["event_name"] == "Lead"
-    assert pixel.transform(make("track", event="Other"))[0].payload["event_name"] == "Other"
+def test_custom_event_mapping_as_dict_or_pairs(vendor: FacebookPixel) -> None:
+    vendor.config["eventsToEvents"] = {"Trial Started": "StartTrial"}
+    assert vendor.transform(make("track", event="Trial Started"))[0].payload["event_name"] == "StartTrial"
+    vendor.config["eventsToEvents"] = [{"from": "Form Sent", "to": "Lead"}]
+    assert vendor.transform(make("track", event="Form Sent"))[0].payload["event_name"] == "Lead"
+    assert vendor.transform(make("track", event="Other"))[0].payload["event_name"] == "Other"
 
 
-def test_spec_event_names_match_case_insensitively(pixel: FacebookPixel, dataset: Dataset) -> None:
+def test_spec_event_names_match_case_insensitively(vendor: FacebookPixel, contract: Dataset) -> None:
     names = {1: "order completed", 2: "PRODUCT ADDED", 3: "Checkout  started", 4: "Order Shipped"}
-    delivery = deliver(pixel, [make("track", n, event=name) for n, name in names.items()])
+    delivery = deliver(vendor, [make("track", n, event=name) for n, name in names.items()])
     assert delivery.outcomes == ["success"]
-    assert {n: dataset.events[f"m-track-{n}"]["event_name"] for n in names} == {
+    assert {n: contract.events[f"m-track-{n}"]["event_name"] for n in names} == {
         1: "Purchase",
         2: "AddToCart",
         3: "InitiateCheckout",
         4: "Order Shipped",  # not a spec event: a custom event under its own name
     }
     # A configured mapping names exact events and wins over the spec.
-    pixel.config["eventsToEvents"] = {"order completed": "Subscribe"}
-    (record,) = pixel.transform(make("track", 5, event="order completed"))
+    vendor.config["eventsToEvents"] = {"order completed": "Subscribe"}
+    (record,) = vendor.transform(make("track", 5, event="order completed"))
     assert record.payload["event_name"] == "Subscribe"

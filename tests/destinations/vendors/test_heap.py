@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.heap import Heap
@@ -14,11 +10,11 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    VendorSpec,
     assert_batch_limit,
     assert_retry_policy,
     check,
     deliver,
-    running,
 )
 
 
@@ -69,58 +65,43 @@ def _check_properties(props: object) -> None:
         check(isinstance(value, str) and len(value) <= 1024 and len(key) <= 512, 400, f"bad property {key}")
 
 
-@pytest.fixture
-def store() -> HeapStore:
-    return HeapStore()
+SPEC = VendorSpec(Heap, {"appId": "1234567890"}, {}, HeapStore)
 
 
-@pytest.fixture
-def receiver(store: HeapStore) -> Iterator[Receiver]:
-    with running(store) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def heap(receiver: Receiver) -> Heap:
-    integration = Heap({"appId": "1234567890"}, {})
-    integration.base_url = receiver.url
-    return integration
-
-
-def test_events_and_user_properties_accepted(heap: Heap, store: HeapStore, messages) -> None:
-    delivery = deliver(heap, list(messages.values()))
+def test_events_and_user_properties_accepted(vendor: Heap, contract: HeapStore, messages) -> None:
+    delivery = deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success", "success"]
     assert set(delivery.skipped) == {"m-group-1", "m-alias-1"}
-    track = store.events["m-track-1"]
+    track = contract.events["m-track-1"]
     assert track["event"] == "Order Completed" and track["user_identifier"] == {"identity": "u_123"}
     assert track["custom_properties"]["shipping.method"] == "express"  # type: ignore[index]
     assert track["custom_properties"]["revenue"] == "42.5"  # type: ignore[index]
-    assert store.events["m-page-1"]["event"] == "Page viewed"
-    assert store.events["m-screen-1"]["event"] == "Screen viewed"
-    assert store.users[0]["custom_properties"]["address.city"] == "Paris"  # type: ignore[index]
+    assert contract.events["m-page-1"]["event"] == "Page viewed"
+    assert contract.events["m-screen-1"]["event"] == "Screen viewed"
+    assert contract.users[0]["custom_properties"]["address.city"] == "Paris"  # type: ignore[index]
 
 
-def test_redelivery_is_deduplicated_by_idempotency_key(heap: Heap, store: HeapStore) -> None:
+def test_redelivery_is_deduplicated_by_idempotency_key(vendor: Heap, contract: HeapStore) -> None:
     anonymous = make("track", 2, userId=None)
-    deliver(heap, [make("track"), anonymous])
-    deliver(heap, [make("track"), anonymous])
-    assert len(store.events) == 2
-    assert store.events["m-track-2"]["user_identifier"] == {"anonymous_id": "a_9f1b2c"}
+    deliver(vendor, [make("track"), anonymous])
+    deliver(vendor, [make("track"), anonymous])
+    assert len(contract.events) == 2
+    assert contract.events["m-track-2"]["user_identifier"] == {"anonymous_id": "a_9f1b2c"}
 
 
-def test_errors(heap: Heap, receiver: Receiver) -> None:
-    records = heap.transform(make("track"))
+def test_errors(vendor: Heap, receiver: Receiver) -> None:
+    records = vendor.transform(make("track"))
     assert_retry_policy(
-        heap,
+        vendor,
         receiver,
         records,
         Reply(429, "Too Many Requests", {"Retry-After": "30"}),
         30,
         too_large=Reply(413, ""),
     )
-    heap.connection["appId"] = "999"
-    assert deliver(heap, [make("track")]).results[0][2].outcome is Outcome.DROP
+    vendor.connection["appId"] = "999"
+    assert deliver(vendor, [make("track")]).results[0][2].outcome is Outcome.DROP
 
 
-def test_batch_limit_is_heaps(heap: Heap, receiver: Receiver) -> None:
-    assert_batch_limit(heap, receiver, [make("track", n) for n in range(1001)], "events")
+def test_batch_limit_is_heaps(vendor: Heap, receiver: Receiver) -> None:
+    assert_batch_limit(vendor, receiver, [make("track", n) for n in range(1001)], "events")

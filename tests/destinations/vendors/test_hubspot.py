@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,11 +16,11 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    VendorSpec,
     assert_batch_limit,
     check,
     deliver,
     fault,
-    running,
     send,
 )
 
@@ -124,22 +123,7 @@ class Portal:
         return Reply(200, body)
 
 
-@pytest.fixture
-def portal() -> Portal:
-    return Portal()
-
-
-@pytest.fixture
-def receiver(portal: Portal) -> Iterator[Receiver]:
-    with running(portal) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def hubspot(receiver: Receiver) -> Hubspot:
-    integration = Hubspot({"accessToken": TOKEN, "hubID": "1234567"}, {})
-    integration.base_url = receiver.url
-    return integration
+SPEC = VendorSpec(Hubspot, {"accessToken": TOKEN, "hubID": "1234567"}, {}, Portal)
 
 
 def _identify(number: int, **traits: Any) -> dict[str, Any]:
@@ -148,12 +132,12 @@ def _identify(number: int, **traits: Any) -> dict[str, Any]:
     return message
 
 
-def test_identify_and_track_accepted(hubspot: Hubspot, portal: Portal, messages) -> None:
+def test_identify_and_track_accepted(vendor: Hubspot, contract: Portal, messages) -> None:
     messages["identify"]["traits"].pop("createdAt")
-    delivery = deliver(hubspot, list(messages.values()))
+    delivery = deliver(vendor, list(messages.values()))
     assert set(delivery.outcomes) == {"success"} and len(delivery.outcomes) == 2
     assert set(delivery.skipped) == {"m-page-1", "m-screen-1", "m-group-1", "m-alias-1"}
-    assert portal.contacts["jo@example.com"] == {
+    assert contract.contacts["jo@example.com"] == {
         "email": "jo@example.com",
         "firstname": "Jo",
         "lastname": "Doe",
@@ -161,30 +145,30 @@ def test_identify_and_track_accepted(hubspot: Hubspot, portal: Portal, messages)
         "city": "Paris",
         "country": "FR",
     }
-    (event,) = portal.events.values()
+    (event,) = contract.events.values()
     assert event["eventName"] == "pe1234567_order_completed" and event["email"] == "Jo@Example.com"
     assert event["properties"]["shipping"] == '{"method":"express","cost":4}'
 
 
-def test_configured_events_only_and_resend_is_the_same_occurrence(hubspot: Hubspot, portal: Portal) -> None:
-    hubspot.config["hubspotEvents"] = [
+def test_configured_events_only_and_resend_is_the_same_occurrence(vendor: Hubspot, contract: Portal) -> None:
+    vendor.config["hubspotEvents"] = [
         {
             "eventName": "Order Completed",
             "hubspotEventName": "pe1234567_purchase",
             "eventProperties": [{"from": "revenue", "to": "amount"}],
         }
     ]
-    delivery = deliver(hubspot, [make("track"), make("track", 2, event="Cart Viewed")])
+    delivery = deliver(vendor, [make("track"), make("track", 2, event="Cart Viewed")])
     assert "not one of the configured" in delivery.skipped["m-track-2"]
-    deliver(hubspot, [make("track")])
-    (event,) = portal.events.values()
+    deliver(vendor, [make("track")])
+    (event,) = contract.events.values()
     assert (event["eventName"], event["properties"]) == ("pe1234567_purchase", {"amount": 42.5})
 
 
-def test_multi_status_fails_only_the_named_contacts(hubspot: Hubspot, portal: Portal) -> None:
+def test_multi_status_fails_only_the_named_contacts(vendor: Hubspot, contract: Portal) -> None:
     good, bad = _identify(1), _identify(2, email="not-an-email", favoriteColor="blue")
     odd = _identify(4, email="kim@example.com", favoriteColor="green")  # a property the portal lacks
-    run = run_engine(hubspot, [good, _identify(3, email="sam@example.com"), bad, odd])
+    run = run_engine(vendor, [good, _identify(3, email="sam@example.com"), bad, odd])
     assert run.statuses() == {
         "m-identify-1": "delivered",
         "m-identify-3": "delivered",
@@ -193,7 +177,7 @@ def test_multi_status_fails_only_the_named_contacts(hubspot: Hubspot, portal: Po
     }
     assert "Invalid email" in run.results["m-identify-2"].error
     assert "favoritecolor" in run.results["m-identify-4"].error
-    assert set(portal.contacts) == {"jo@example.com", "sam@example.com"}
+    assert set(contract.contacts) == {"jo@example.com", "sam@example.com"}
     assert run.stats.requests == 1  # nothing resent: every input was confirmed or refused
 
 
@@ -206,48 +190,48 @@ def test_multi_status_fails_only_the_named_contacts(hubspot: Hubspot, portal: Po
     ids=["nothing", "one of two"],
 )
 def test_an_answer_that_does_not_confirm_an_input_is_not_a_success(
-    hubspot: Hubspot, receiver: Receiver, answer: Reply
+    vendor: Hubspot, receiver: Receiver, answer: Reply
 ) -> None:
-    records = [r for n in (1, 2) for r in hubspot.transform(_identify(n, email=f"u{n}@example.com"))]
-    classification = fault(hubspot, receiver, answer, records)
+    records = [r for n in (1, 2) for r in vendor.transform(_identify(n, email=f"u{n}@example.com"))]
+    classification = fault(vendor, receiver, answer, records)
     confirmed = [] if not answer.body["results"] else [0]
     assert classification.outcome is Outcome.PARTIAL and not classification.failed
     assert classification.retry == tuple(i for i in (0, 1) if i not in confirmed)
     # Through the engine: retried (the next answer is the real portal's), never counted delivered.
     receiver.faults.append(answer)
-    run = run_engine(hubspot, [_identify(n, email=f"u{n}@example.com") for n in (1, 2)])
+    run = run_engine(vendor, [_identify(n, email=f"u{n}@example.com") for n in (1, 2)])
     assert set(run.statuses().values()) == {"delivered"} and run.stats.retried_records == 2 - len(confirmed)
 
 
-def test_property_names_and_required_lookup(hubspot: Hubspot) -> None:
+def test_property_names_and_required_lookup(vendor: Hubspot) -> None:
     assert property_name("Favorite Color.primary") == "favorite_color_primary"
     with pytest.raises(InvalidMessage, match=r"traits\.email"):
-        hubspot.transform(make("identify", traits={"plan": "pro"}))
+        vendor.transform(make("identify", traits={"plan": "pro"}))
     with pytest.raises(InvalidMessage, match="email"):
-        hubspot.transform(make("track", context={}))
+        vendor.transform(make("track", context={}))
 
 
-def test_rate_limits_and_auth(hubspot: Hubspot, receiver: Receiver) -> None:
-    records = hubspot.transform(make("track"))
+def test_rate_limits_and_auth(vendor: Hubspot, receiver: Receiver) -> None:
+    records = vendor.transform(make("track"))
     ten_second = {
         "status": "error",
         "message": "You have reached your ten_secondly_rolling limit.",
         "errorType": "RATE_LIMIT",
         "policyName": "TEN_SECONDLY_ROLLING",
     }
-    assert fault(hubspot, receiver, Reply(429, ten_second), records).retry_after == 10
+    assert fault(vendor, receiver, Reply(429, ten_second), records).retry_after == 10
     daily = {**ten_second, "policyName": "DAILY"}
-    assert 0 < (fault(hubspot, receiver, Reply(429, daily), records).retry_after or 0) <= 86_400
-    assert fault(hubspot, receiver, Reply(502, "bad gateway"), records).outcome is Outcome.RETRY
-    assert fault(hubspot, receiver, Reply(413, "Request Entity Too Large"), records).outcome is Outcome.SPLIT
-    hubspot.connection["accessToken"] = "pat-na1-revoked"
-    denied = hubspot.classify(send(hubspot, "events", records), records)
+    assert 0 < (fault(vendor, receiver, Reply(429, daily), records).retry_after or 0) <= 86_400
+    assert fault(vendor, receiver, Reply(502, "bad gateway"), records).outcome is Outcome.RETRY
+    assert fault(vendor, receiver, Reply(413, "Request Entity Too Large"), records).outcome is Outcome.SPLIT
+    vendor.connection["accessToken"] = "pat-na1-revoked"
+    denied = vendor.classify(send(vendor, "events", records), records)
     assert denied.outcome is Outcome.DROP and "INVALID_AUTHENTICATION" in denied.error
-    assert "pat-na1-revoked" not in hubspot.redact(str(hubspot.build_request("events", records).headers))
+    assert "pat-na1-revoked" not in vendor.redact(str(vendor.build_request("events", records).headers))
 
 
-def test_batch_limits_are_hubspots(hubspot: Hubspot, receiver: Receiver) -> None:
+def test_batch_limits_are_hubspots(vendor: Hubspot, receiver: Receiver) -> None:
     assert_batch_limit(
-        hubspot, receiver, [_identify(n, email=f"u{n}@example.com") for n in range(101)], "contacts"
+        vendor, receiver, [_identify(n, email=f"u{n}@example.com") for n in range(101)], "contacts"
     )
-    assert_batch_limit(hubspot, receiver, [make("track", n) for n in range(501)], "events")
+    assert_batch_limit(vendor, receiver, [make("track", n) for n in range(501)], "events")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from eventyard.destinations.base import InvalidMessage
 from eventyard.destinations.vendors.intercom import API_VERSION, Intercom
 from tests.destinations.drive import run_engine
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import Received, Receiver, Reply, check, reject, running
+from tests.destinations.vendors.harness import Received, Receiver, Reply, VendorSpec, check, reject
 
 TOKEN = "dG9rOmludGVyY29tLXRva2Vu"
 
@@ -157,29 +156,14 @@ class Workspace:
         return next(c for c in self.contacts.values() if c.get("external_id") == external_id)
 
 
-@pytest.fixture
-def workspace() -> Workspace:
-    return Workspace()
-
-
-@pytest.fixture
-def receiver(workspace: Workspace) -> Iterator[Receiver]:
-    with running(workspace) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def intercom(receiver: Receiver) -> Intercom:
-    integration = Intercom({"apiKey": TOKEN, "apiServer": "EU"}, {})
-    integration.base_url = receiver.url
-    return integration
+SPEC = VendorSpec(Intercom, {"apiKey": TOKEN, "apiServer": "EU"}, {}, Workspace)
 
 
 def test_identify_group_and_track_on_the_current_api(
-    intercom: Intercom, workspace: Workspace, receiver: Receiver, messages
+    vendor: Intercom, contract: Workspace, receiver: Receiver, messages
 ) -> None:
     ordered = [messages[k] for k in ("identify", "group", "track", "page", "screen", "alias")]
-    run = run_engine(intercom, ordered)
+    run = run_engine(vendor, ordered)
     assert run.statuses() == {
         "m-identify-1": "delivered",
         "m-group-1": "delivered",
@@ -190,79 +174,79 @@ def test_identify_group_and_track_on_the_current_api(
     }
     # The three run concurrently: an event may reach Intercom before its contact exists (retried).
     assert all(status == 404 and "User Not Found" in text for status, text in receiver.violations)
-    contact = workspace.contact("u_123")
+    contact = contract.contact("u_123")
     assert contact["email"].lower() == "jo@example.com" and contact["name"] == "Jo Doe"
     assert (contact["role"], contact["signed_up_at"]) == ("user", 1735787045)
     assert contact["custom_attributes"] == {"plan": "pro", "address_city": "Paris", "address_country": "FR"}
-    assert workspace.companies["g_77"] == {
-        "type": "company", "id": workspace.companies["g_77"]["id"], "company_id": "g_77", "name": "Acme Inc",
+    assert contract.companies["g_77"] == {
+        "type": "company", "id": contract.companies["g_77"]["id"], "company_id": "g_77", "name": "Acme Inc",
         "plan": "enterprise", "size": 120, "website": "acme.io",
     }  # fmt: skip
-    assert workspace.attached == {(contact["id"], workspace.companies["g_77"]["id"])}
-    (event,) = workspace.events
+    assert contract.attached == {(contact["id"], contract.companies["g_77"]["id"])}
+    (event,) = contract.events
     assert event["created_at"] == int(TIMESTAMP.timestamp()) and event["user_id"] == "u_123"
     assert event["metadata"]["price"] == {"amount": 4250, "currency": "usd"}
     paths = {(r.method, r.path.rsplit("/", 1)[0] if r.method == "PUT" else r.path) for r in receiver.accepted}
     assert "/users" not in {p for _, p in paths}  # the legacy 1.4 upsert is gone
 
 
-def test_a_second_identify_updates_the_contact_it_finds(intercom: Intercom, workspace: Workspace) -> None:
-    run_engine(intercom, [make("identify", 1)])
+def test_a_second_identify_updates_the_contact_it_finds(vendor: Intercom, contract: Workspace) -> None:
+    run_engine(vendor, [make("identify", 1)])
     later = make("identify", 2)
     later["traits"] = {"email": "jo@example.com", "plan": "enterprise"}
-    assert run_engine(intercom, [later]).statuses() == {"m-identify-2": "delivered"}
-    (contact,) = workspace.contacts.values()
+    assert run_engine(vendor, [later]).statuses() == {"m-identify-2": "delivered"}
+    (contact,) = contract.contacts.values()
     assert contact["custom_attributes"] == {"plan": "enterprise"}
 
 
 def test_events_and_groups_for_unknown_users_are_retried_not_dropped(
-    intercom: Intercom, workspace: Workspace
+    vendor: Intercom, contract: Workspace
 ) -> None:
-    first = run_engine(intercom, [make("track"), make("group")])
+    first = run_engine(vendor, [make("track"), make("group")])
     assert first.statuses() == {"m-track-1": "retry", "m-group-1": "retry"}
     assert "User Not Found" in first.results["m-track-1"].error
     assert "no contact for this user yet" in first.results["m-group-1"].error
-    run_engine(intercom, [make("identify")])
-    assert set(run_engine(intercom, [make("track"), make("group")]).statuses().values()) == {"delivered"}
+    run_engine(vendor, [make("identify")])
+    assert set(run_engine(vendor, [make("track"), make("group")]).statuses().values()) == {"delivered"}
 
 
-def test_metadata_is_kept_within_intercoms_limits(intercom: Intercom) -> None:
+def test_metadata_is_kept_within_intercoms_limits(vendor: Intercom) -> None:
     props = {f"key{n}": "v" * 300 for n in range(30)}
-    (record,) = intercom.transform(make("track", properties=props))
+    (record,) = vendor.transform(make("track", properties=props))
     assert len(record.payload["metadata"]) == 20
     assert all(len(v) == 255 for v in record.payload["metadata"].values())
 
 
-def test_identity_rules(intercom: Intercom) -> None:
+def test_identity_rules(vendor: Intercom) -> None:
     anonymous = make("track", userId=None, context={})
     with pytest.raises(InvalidMessage, match=r"userId or traits\.email"):
-        intercom.transform(anonymous)
-    intercom.config["sendAnonymousId"] = True
-    assert intercom.transform(anonymous)[0].payload["user_id"] == "a_9f1b2c"
+        vendor.transform(anonymous)
+    vendor.config["sendAnonymousId"] = True
+    assert vendor.transform(anonymous)[0].payload["user_id"] == "a_9f1b2c"
     by_email = make("identify", userId=None)
     by_email["traits"]["email"] = "sam@example.com"
-    intercom.config["sendAnonymousId"] = False
-    assert intercom.transform(by_email)[0].payload["lookup"] == {"field": "email", "value": "sam@example.com"}
+    vendor.config["sendAnonymousId"] = False
+    assert vendor.transform(by_email)[0].payload["lookup"] == {"field": "email", "value": "sam@example.com"}
 
 
-def test_rate_limit_and_auth(intercom: Intercom, receiver: Receiver) -> None:
+def test_rate_limit_and_auth(vendor: Intercom, receiver: Receiver) -> None:
     reset = str(int(time.time()) + 10)
     receiver.faults.append(
         Reply(429, error_list("rate_limit_exceeded", "Exceeded rate limit"), {"X-RateLimit-Reset": reset})
     )
-    throttled = run_engine(intercom, [make("identify")]).results["m-identify-1"]
+    throttled = run_engine(vendor, [make("identify")]).results["m-identify-1"]
     assert throttled.status == "retry" and 0 < throttled.retry_in <= 11
     receiver.faults.append(Reply(503, "unavailable"))
-    assert run_engine(intercom, [make("identify", 2)]).statuses() == {"m-identify-2": "delivered"}
-    intercom.connection["apiKey"] = "dG9rOnJldm9rZWQ="
-    denied = run_engine(intercom, [make("identify", 3)]).results["m-identify-3"]
+    assert run_engine(vendor, [make("identify", 2)]).statuses() == {"m-identify-2": "delivered"}
+    vendor.connection["apiKey"] = "dG9rOnJldm9rZWQ="
+    denied = run_engine(vendor, [make("identify", 3)]).results["m-identify-3"]
     assert denied.status == "dead" and "unauthorized" in denied.error
     assert "dG9rOnJldm9rZWQ=" not in denied.error
 
 
-def test_last_seen_is_updated_only_when_configured(intercom: Intercom) -> None:
-    (record,) = intercom.transform(make("identify"))
+def test_last_seen_is_updated_only_when_configured(vendor: Intercom) -> None:
+    (record,) = vendor.transform(make("identify"))
     assert record.payload["contact"]["last_seen_at"] == int(TIMESTAMP.timestamp())
-    intercom.config["updateLastRequestAt"] = False
-    (record,) = intercom.transform(make("identify"))
+    vendor.config["updateLastRequestAt"] = False
+    (record,) = vendor.transform(make("identify"))
     assert "last_seen_at" not in record.payload["contact"]

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from eventyard.destinations.base import InvalidMessage, Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.keen import Keen
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import Received, Receiver, Reply, check, deliver, fault, running, send
+from tests.destinations.vendors.harness import (
+    Received,
+    Receiver,
+    Reply,
+    VendorSpec,
+    check,
+    deliver,
+    fault,
+    send,
+)
 
 WRITE_KEY = "keen-write-key-5e3c1a"
 MAX_BULK_BYTES = 10_000_000
@@ -49,8 +56,8 @@ def _event_result(event: dict[str, object]) -> dict[str, object]:
     if bad:
         description = f"Property name {bad[0]!r} cannot contain '.' or start with '$'."
         return {"success": False, "error": {"name": "InvalidPropertyNameError", "description": description}}
-    keen = event.get("keen")
-    if not isinstance(keen, dict) or parse_time(keen.get("timestamp")) is None:
+    vendor = event.get("keen")
+    if not isinstance(vendor, dict) or parse_time(vendor.get("timestamp")) is None:
         return {
             "success": False,
             "error": {"name": "InvalidTimestampError", "description": "bad keen.timestamp"},
@@ -58,21 +65,13 @@ def _event_result(event: dict[str, object]) -> dict[str, object]:
     return {"success": True}
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running(keen_contract) as receiver:
-        yield receiver
+SPEC = VendorSpec(
+    Keen, {"projectID": "P1", "writeKey": WRITE_KEY}, {"ipAddon": True, "urlAddon": True}, keen_contract
+)
 
 
-@pytest.fixture
-def keen(receiver: Receiver) -> Keen:
-    integration = Keen({"projectID": "P1", "writeKey": WRITE_KEY}, {"ipAddon": True, "urlAddon": True})
-    integration.base_url = receiver.url
-    return integration
-
-
-def test_track_and_page_are_accepted_other_calls_skipped(keen: Keen, receiver: Receiver, messages) -> None:
-    delivery = deliver(keen, list(messages.values()))
+def test_track_and_page_are_accepted_other_calls_skipped(vendor: Keen, receiver: Receiver, messages) -> None:
+    delivery = deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success"]
     assert set(delivery.skipped) == {"m-identify-1", "m-screen-1", "m-group-1", "m-alias-1"}
     body = receiver.accepted[0].json()
@@ -83,11 +82,11 @@ def test_track_and_page_are_accepted_other_calls_skipped(keen: Keen, receiver: R
     assert body["Viewed Shop Checkout Page"][0]["page_url"] == "https://shop.example.com/checkout"
 
 
-def test_partial_failure_reports_only_the_failed_events(keen: Keen, receiver: Receiver) -> None:
+def test_partial_failure_reports_only_the_failed_events(vendor: Keen, receiver: Receiver) -> None:
     good = make("track", 1)
     bad = make("track", 2, properties={"bad.name": 1})
     page = make("page", 3)
-    delivery = deliver(keen, [good, bad, page])
+    delivery = deliver(vendor, [good, bad, page])
     (_, _, classification) = delivery.results[0]
     assert classification.outcome is Outcome.PARTIAL
     assert list(classification.failed) == [1]
@@ -95,20 +94,20 @@ def test_partial_failure_reports_only_the_failed_events(keen: Keen, receiver: Re
     assert classification.retry_failed is False
 
 
-def test_retry_split_and_drop(keen: Keen, receiver: Receiver) -> None:
-    records = keen.transform(make("track"))
-    throttled = fault(keen, receiver, Reply(429, {"message": "slow down"}, {"Retry-After": "60"}), records)
+def test_retry_split_and_drop(vendor: Keen, receiver: Receiver) -> None:
+    records = vendor.transform(make("track"))
+    throttled = fault(vendor, receiver, Reply(429, {"message": "slow down"}, {"Retry-After": "60"}), records)
     assert throttled.outcome is Outcome.RETRY and throttled.retry_after == 60
-    assert fault(keen, receiver, Reply(503, "unavailable"), records).outcome is Outcome.RETRY
-    assert fault(keen, receiver, Reply(413, {"message": "too large"}), records).outcome is Outcome.SPLIT
-    keen.connection["writeKey"] = "wrong-key-1234"
-    denied = keen.classify(send(keen, "default", records), records)
+    assert fault(vendor, receiver, Reply(503, "unavailable"), records).outcome is Outcome.RETRY
+    assert fault(vendor, receiver, Reply(413, {"message": "too large"}), records).outcome is Outcome.SPLIT
+    vendor.connection["writeKey"] = "wrong-key-1234"
+    denied = vendor.classify(send(vendor, "default", records), records)
     assert denied.outcome is Outcome.DROP and "InvalidApiKeyError" in denied.error
-    assert "wrong-key-1234" not in keen.redact(denied.error)
+    assert "wrong-key-1234" not in vendor.redact(denied.error)
 
 
-def test_invalid_collection_names_dead_letter(keen: Keen) -> None:
+def test_invalid_collection_names_dead_letter(vendor: Keen) -> None:
     with pytest.raises(InvalidMessage, match="collection names"):
-        keen.transform(make("track", event="$special"))
+        vendor.transform(make("track", event="$special"))
     with pytest.raises(InvalidMessage, match="no event name"):
-        keen.transform(make("track", event=""))
+        vendor.transform(make("track", event=""))

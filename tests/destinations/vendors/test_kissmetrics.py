@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from eventyard.destinations.base import InvalidMessage, Outcome
 from eventyard.destinations.vendors.kissmetrics import Kissmetrics
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import Received, Receiver, Reply, check, deliver, fault, running
+from tests.destinations.vendors.harness import (
+    Received,
+    Receiver,
+    Reply,
+    VendorSpec,
+    check,
+    deliver,
+    fault,
+)
 
 API_KEY = "km-key-1f2e3d"
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,"
@@ -29,21 +35,11 @@ def kissmetrics_contract(request: Received) -> Reply:
     return Reply(200, GIF, {"Content-Type": "image/gif"})
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running(kissmetrics_contract) as receiver:
-        yield receiver
+SPEC = VendorSpec(Kissmetrics, {"apiKey": API_KEY}, {"prefixProperties": True}, kissmetrics_contract)
 
 
-@pytest.fixture
-def km(receiver: Receiver) -> Kissmetrics:
-    integration = Kissmetrics({"apiKey": API_KEY}, {"prefixProperties": True})
-    integration.base_url = receiver.url
-    return integration
-
-
-def test_every_call_type_becomes_a_beacon(km: Kissmetrics, receiver: Receiver, messages) -> None:
-    delivery = deliver(km, list(messages.values()))
+def test_every_call_type_becomes_a_beacon(vendor: Kissmetrics, receiver: Receiver, messages) -> None:
+    delivery = deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success"] * 7  # six calls + one /s for the order's product
     by_path = {(r.path, r.arg("_n")): r for r in receiver.accepted}
     track = by_path[("/e", "Order Completed")]
@@ -62,11 +58,11 @@ def test_every_call_type_becomes_a_beacon(km: Kissmetrics, receiver: Receiver, m
     assert alias.arg("_p") == "a_9f1b2c"
 
 
-def test_only_network_errors_and_5xx_retry(km: Kissmetrics, receiver: Receiver) -> None:
-    records = km.transform(make("track"))[:1]
-    assert fault(km, receiver, Reply(502, "bad gateway"), records).outcome is Outcome.RETRY
-    throttled = fault(km, receiver, Reply(429, "", {"Retry-After": "3"}), records)
+def test_only_network_errors_and_5xx_retry(vendor: Kissmetrics, receiver: Receiver) -> None:
+    records = vendor.transform(make("track"))[:1]
+    assert fault(vendor, receiver, Reply(502, "bad gateway"), records).outcome is Outcome.RETRY
+    throttled = fault(vendor, receiver, Reply(429, "", {"Retry-After": "3"}), records)
     assert throttled.outcome is Outcome.RETRY and throttled.retry_after == 3
-    assert fault(km, receiver, Reply(400, "bad key"), records).outcome is Outcome.DROP
+    assert fault(vendor, receiver, Reply(400, "bad key"), records).outcome is Outcome.DROP
     with pytest.raises(InvalidMessage, match="previousId"):
-        km.transform(make("alias", previousId=None))
+        vendor.transform(make("alias", previousId=None))

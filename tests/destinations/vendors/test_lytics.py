@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.lytics import Lytics
@@ -14,10 +10,10 @@ from tests.destinations.vendors.harness import (
     Received,
     Receiver,
     Reply,
+    VendorSpec,
     assert_retry_policy,
     check,
     deliver,
-    running,
 )
 
 API_KEY = "lytics-api-key-77aa"
@@ -52,21 +48,11 @@ def lytics_contract(request: Received) -> Reply:
     return Reply(200, {"status": 200, "message": "success", "data": {"message_count": len(records)}})
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running(lytics_contract) as receiver:
-        yield receiver
+SPEC = VendorSpec(Lytics, {"apiKey": API_KEY}, {"stream": "web_events"}, lytics_contract)
 
 
-@pytest.fixture
-def lytics(receiver: Receiver) -> Lytics:
-    integration = Lytics({"apiKey": API_KEY}, {"stream": "web_events"})
-    integration.base_url = receiver.url
-    return integration
-
-
-def test_track_identify_page_screen_accepted(lytics: Lytics, receiver: Receiver, messages) -> None:
-    delivery = deliver(lytics, list(messages.values()))
+def test_track_identify_page_screen_accepted(vendor: Lytics, receiver: Receiver, messages) -> None:
+    delivery = deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success"]
     assert set(delivery.skipped) == {"m-group-1", "m-alias-1"}
     track, identify, page, screen = receiver.accepted[0].json()
@@ -76,16 +62,16 @@ def test_track_identify_page_screen_accepted(lytics: Lytics, receiver: Receiver,
     assert track["user_id"] == "u_123" and track["message_id"] == "m-track-1"
 
 
-def test_errors(lytics: Lytics, receiver: Receiver) -> None:
-    records = lytics.transform(make("track"))
+def test_errors(vendor: Lytics, receiver: Receiver) -> None:
+    records = vendor.transform(make("track"))
     assert_retry_policy(
-        lytics,
+        vendor,
         receiver,
         records,
         Reply(429, {"status": 429}, {"Retry-After": "5"}),
         5,
         too_large=Reply(413, {"status": 413}),
     )
-    lytics.connection["apiKey"] = "stale-key-0000"
-    denied = deliver(lytics, [make("track")]).results[0][2]
-    assert denied.outcome is Outcome.DROP and "stale-key-0000" not in lytics.redact(denied.error)
+    vendor.connection["apiKey"] = "stale-key-0000"
+    denied = deliver(vendor, [make("track")]).results[0][2]
+    assert denied.outcome is Outcome.DROP and "stale-key-0000" not in vendor.redact(denied.error)

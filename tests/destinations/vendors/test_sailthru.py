@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,16 @@ import pytest
 from eventyard.destinations.base import InvalidMessage, Outcome
 from eventyard.destinations.vendors.sailthru import Sailthru, signature
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import Received, Receiver, Reply, check, deliver, fault, running, send
+from tests.destinations.vendors.harness import (
+    Received,
+    Receiver,
+    Reply,
+    VendorSpec,
+    check,
+    deliver,
+    fault,
+    send,
+)
 
 API_KEY, SECRET = "st-api-key-1", "st-secret-8d7c6b"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]+$", re.IGNORECASE)
@@ -76,22 +84,9 @@ class Account:
         return Reply(200, {"purchase": {"price": sum(i["price"] * i["qty"] for i in body["items"])}})
 
 
-@pytest.fixture
-def account() -> Account:
-    return Account()
-
-
-@pytest.fixture
-def receiver(account: Account) -> Iterator[Receiver]:
-    with running(account) as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def sailthru(receiver: Receiver) -> Sailthru:
-    integration = Sailthru({"apiKey": API_KEY, "apiSecret": SECRET}, {"defaultLists": ["Newsletter"]})
-    integration.base_url = receiver.url
-    return integration
+SPEC = VendorSpec(
+    Sailthru, {"apiKey": API_KEY, "apiSecret": SECRET}, {"defaultLists": ["Newsletter"]}, Account
+)
 
 
 def _order(number: int = 1, **fields: Any) -> dict[str, Any]:
@@ -100,24 +95,24 @@ def _order(number: int = 1, **fields: Any) -> dict[str, Any]:
     return message
 
 
-def test_identify_events_and_purchases_accepted(sailthru: Sailthru, account: Account, messages) -> None:
+def test_identify_events_and_purchases_accepted(vendor: Sailthru, contract: Account, messages) -> None:
     messages["track"] = _order()
-    delivery = deliver(sailthru, [*messages.values(), make("track", 2, event="Newsletter Opened")])
+    delivery = deliver(vendor, [*messages.values(), make("track", 2, event="Newsletter Opened")])
     assert delivery.outcomes == ["success"] * 3
     assert set(delivery.skipped) == {"m-page-1", "m-screen-1", "m-group-1", "m-alias-1"}
-    (user,) = account.users
+    (user,) = contract.users
     assert (user["id"], user["key"], user["keys"], user["lists"]) == (
         "jo@example.com",
         "email",
         {"extid": "u_123"},
         {"Newsletter": 1},
     )
-    purchase = account.purchases["o_55"]
+    purchase = contract.purchases["o_55"]
     assert purchase["items"] == [
         {"id": "sku_1", "title": "Tee", "price": 4250, "qty": 1, "url": "https://shop.example.com/p/sku_1"}
     ]
     assert purchase["date"] == int(TIMESTAMP.timestamp()) and purchase["email"] == "Jo@Example.com"
-    assert account.events[0]["event"] == "Newsletter Opened"
+    assert contract.events[0]["event"] == "Newsletter Opened"
 
 
 def test_signature_matches_sailthru_rule() -> None:
@@ -125,21 +120,21 @@ def test_signature_matches_sailthru_rule() -> None:
     assert signature("s", params) == hashlib.md5(b'sjsonk{"id":"a"}').hexdigest()
 
 
-def test_resent_purchase_updates_the_same_order(sailthru: Sailthru, account: Account) -> None:
-    deliver(sailthru, [_order()])
-    deliver(sailthru, [_order()])
-    assert list(account.purchases) == ["o_55"]
+def test_resent_purchase_updates_the_same_order(vendor: Sailthru, contract: Account) -> None:
+    deliver(vendor, [_order()])
+    deliver(vendor, [_order()])
+    assert list(contract.purchases) == ["o_55"]
 
 
-def test_errors(sailthru: Sailthru, receiver: Receiver) -> None:
+def test_errors(vendor: Sailthru, receiver: Receiver) -> None:
     bad_email = _order()
     bad_email["context"]["traits"]["email"] = "jo@example"
-    invalid = deliver(sailthru, [bad_email]).results[0][2]
+    invalid = deliver(vendor, [bad_email]).results[0][2]
     assert invalid.outcome is Outcome.DROP and invalid.error == "Sailthru error 11: Invalid email: jo@example"
-    records = sailthru.transform(_order())
+    records = vendor.transform(_order())
     reset = str(int(time.time()) + 20)
     limited = fault(
-        sailthru,
+        vendor,
         receiver,
         Reply(
             429,
@@ -149,10 +144,10 @@ def test_errors(sailthru: Sailthru, receiver: Receiver) -> None:
         records,
     )
     assert limited.outcome is Outcome.RETRY and 0 < (limited.retry_after or 0) <= 21
-    assert fault(sailthru, receiver, Reply(500, "oops"), records).outcome is Outcome.RETRY
-    sailthru.connection["apiSecret"] = "st-secret-rotated"
-    mismatch = sailthru.classify(send(sailthru, "purchase", records), records)
+    assert fault(vendor, receiver, Reply(500, "oops"), records).outcome is Outcome.RETRY
+    vendor.connection["apiSecret"] = "st-secret-rotated"
+    mismatch = vendor.classify(send(vendor, "purchase", records), records)
     assert mismatch.outcome is Outcome.DROP and "Signature" in mismatch.error
-    assert "st-secret-rotated" not in sailthru.redact(mismatch.error)
+    assert "st-secret-rotated" not in vendor.redact(mismatch.error)
     with pytest.raises(InvalidMessage, match="url"):
-        sailthru.transform(make("track"))
+        vendor.transform(make("track"))

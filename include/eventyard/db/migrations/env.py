@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import eventyard.db.all_models  # noqa: F401  (registers every table on Base.metadata)
+import eventyard.db.migrations.all_models  # noqa: F401  (registers every table on Base.metadata)
 from eventyard.db.models import Base
 
 target_metadata = Base.metadata

@@ -6,8 +6,8 @@ ad, so it is skipped (documented), not failed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from eventyard.destinations import conversions as conv
@@ -61,3 +61,34 @@ def postback_record(
 def postback_request(url: str, payload: Mapping[str, str]) -> HttpRequest:
     """``GET url?params``."""
     return HttpRequest("GET", f"{url}?{urlencode(payload)}", {"Accept": "*/*"})
+
+
+class PostbackIntegration(Integration):
+    """A click-id postback vendor, declared by class attributes (a subclass sets ``code``,
+    ``base_url`` and these): one ``GET base_url + path`` per conversion."""
+
+    call_types = frozenset({"track"})
+    max_batch_events = 1  # one conversion per request
+    vendor_name: ClassVar[str]
+    click_param: ClassVar[str]  # the click id's name in clickIds / the landing URL
+    names: ClassVar[tuple[str, str]]  # (click id parameter, conversion name parameter)
+    mapping_setting: ClassVar[str]  # the setting that renames events to conversion names
+    extra: ClassVar[Mapping[str, str]]  # value/currency/order/quantity -> the vendor's parameters
+    path: ClassVar[str]
+
+    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+        """The conversion of a track call carrying the platform's click id."""
+        m.require_call_type(message, skip_reasons(self.vendor_name))
+        record = postback_record(
+            self,
+            message,
+            click_param=self.click_param,
+            names=self.names,
+            mapping_setting=self.mapping_setting,
+            extra=self.extra,
+        )
+        return [record]
+
+    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+        """``GET base_url + path ? <click id>=…&<name>=…``."""
+        return postback_request(f"{self.base_url}{self.path}", records[0].payload)

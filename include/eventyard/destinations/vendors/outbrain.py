@@ -12,39 +12,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import HttpRequest, Integration, VendorRecord
+from eventyard.destinations.base import VendorRecord
 from eventyard.destinations.vendors import _message as m
-from eventyard.destinations.vendors._postback import postback_record, postback_request, skip_reasons
-
-SKIP_REASONS = skip_reasons("Outbrain")
+from eventyard.destinations.vendors._postback import PostbackIntegration
 
 
-class Outbrain(Integration):
+class Outbrain(PostbackIntegration):
     """Outbrain server-to-server conversions."""
 
     code = "outbrain"
-    call_types = frozenset({"track"})
-    max_batch_events = 1  # one conversion per request
     base_url = "https://tr.outbrain.com"
+    path = "/unifiedPixel"
+    vendor_name = "Outbrain"
+    click_param = "ob_click_id"
+    names = ("ob_click_id", "name")
+    mapping_setting = "conversionNameMapping"
+    extra = {"value": "orderValue", "currency": "currency", "order": "orderId"}
 
     def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
-        """A conversion with the message's ob_click_id."""
-        m.require_call_type(message, SKIP_REASONS)
-        extra = {"value": "orderValue", "currency": "currency", "order": "orderId"}
-        names = ("ob_click_id", "name")
-        record = postback_record(
-            self,
-            message,
-            click_param="ob_click_id",
-            names=names,
-            mapping_setting="conversionNameMapping",
-            extra=extra,
-        )
+        """A conversion with the message's ob_click_id, and the marketer id when set."""
+        records = super().transform(message)
         marketer = m.text(m.setting(self, "marketerId"))
         if marketer:
-            record.payload["marketerId"] = marketer
-        return [record]
-
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
-        """``GET /unifiedPixel?ob_click_id=…&name=…``."""
-        return postback_request(f"{self.base_url}/unifiedPixel", records[0].payload)
+            records[0].payload["marketerId"] = marketer
+        return records

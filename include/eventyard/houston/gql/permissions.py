@@ -17,13 +17,14 @@ from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from eventyard.db.models import Role
+from eventyard.errors import BadInputError
 from eventyard.houston.codes import Code, HoustonError
 from eventyard.houston.gql.context import HoustonContext
 from eventyard.houston.gql.status import StatusMessage
 from eventyard.houston.services.auth import Denial
 
 
-class CodedGraphQLError(GraphQLError):
+class CodedGraphQLError(GraphQLError, BadInputError):
     """A query refusal with the stable code in ``extensions.code`` (never masked)."""
 
     def __init__(self, code: Code, message: str) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from eventyard.catalog import Destination, UnknownDestination, load_catalog
+from eventyard.crypto import decrypt_details, encrypt_details
 from eventyard.db.models import Connection, Integration
 from eventyard.houston import validation
 from eventyard.houston.codes import Code, HoustonError, invalid, not_found
-from eventyard.houston.crypto import decrypt_details, encrypt_details
 from eventyard.houston.services.unit import Unit
 
 REDACTED = "********"

@@ -14,15 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from sqlalchemy import select
-
 from eventyard.catalog import UnknownDestination, load_catalog
+from eventyard.crypto import decrypt_details
 from eventyard.db.models import Connection, Integration
-from eventyard.destinations.models import DeliveryDeadLetter
-from eventyard.destinations.service import ReplayError, delivery_metrics, replay_dead_letters
+from eventyard.destinations.service import ReplayError, dead_letters, delivery_metrics, replay_dead_letters
 from eventyard.houston import validation
 from eventyard.houston.codes import invalid, not_found
-from eventyard.houston.crypto import decrypt_details
 from eventyard.houston.services.connections import REDACTED
 from eventyard.houston.services.unit import Unit
 
@@ -82,13 +79,9 @@ def list_dead_letters(
     integration = _delivered_integration(unit, integration_id)
     if not 1 <= limit <= MAX_DEAD_LETTERS:
         raise invalid("limit", f"must be between 1 and {MAX_DEAD_LETTERS}")
-    query = select(DeliveryDeadLetter).where(
-        DeliveryDeadLetter.integration_id == integration.id,
-        DeliveryDeadLetter.org_id == integration.org_id,
+    letters = dead_letters(
+        unit.session, integration.org_id, integration.id, limit=limit, include_replayed=include_replayed
     )
-    if not include_replayed:
-        query = query.where(DeliveryDeadLetter.replayed_at.is_(None))
-    query = query.order_by(DeliveryDeadLetter.created_at.desc(), DeliveryDeadLetter.id.desc()).limit(limit)
     scrub = _scrubber(unit, integration)
     return [
         DeadLetterView(
@@ -102,7 +95,7 @@ def list_dead_letters(
             failed_at=letter.created_at,
             replayed_at=letter.replayed_at,
         )
-        for letter in unit.session.scalars(query)
+        for letter in letters
     ]
 
 

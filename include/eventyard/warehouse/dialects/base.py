@@ -37,7 +37,14 @@ with
 """
 SQL_RESERVED = frozenset(_RESERVED_TEXT.split())
 
-__all__ = ["ROW_COLUMN", "SQL_RESERVED", "Dialect", "WarehouseError", "first_per_key"]
+__all__ = [
+    "ROW_COLUMN",
+    "SQL_RESERVED",
+    "DeleteInsertUsersDialect",
+    "Dialect",
+    "WarehouseError",
+    "first_per_key",
+]
 
 
 class Dialect(Target):
@@ -180,6 +187,18 @@ class Dialect(Target):
             if rows.kind == "users":
                 return self.upsert_users_staged(schema, prepared, staged)
             return self.merge_staged(schema, prepared, staged)
+
+
+class DeleteInsertUsersDialect(Dialect):
+    """A dialect whose users upsert is its ``users_upsert`` then ``users_replace`` templates:
+    a merged temp table, delete-matching + insert, drop (DuckDB and Postgres)."""
+
+    def users_sql(
+        self, schema: str, rows: TableRows, stage: str, target_columns: Mapping[str, Logical]
+    ) -> list[str]:
+        """The users upsert statements, in order (golden-tested)."""
+        parts = build.users_upsert_parts(self, schema, rows, stage, target_columns)
+        return [*self.sql.statements("users_upsert", **parts), *self.sql.statements("users_replace", **parts)]
 
 
 def first_per_key(rows: TableRows) -> TableRows:

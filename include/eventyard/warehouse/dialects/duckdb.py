@@ -10,14 +10,14 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow.compute as pc
 
-from eventyard.warehouse.dialects.base import SQL_RESERVED, Dialect, WarehouseError
+from eventyard.warehouse.dialects.base import SQL_RESERVED, DeleteInsertUsersDialect, WarehouseError
 from eventyard.warehouse.sql import Templates, build
 from eventyard.warehouse.types import Logical, TableRows
 
@@ -37,7 +37,7 @@ _TERMINAL_NAMES = (
 )  # fmt: skip
 
 
-class DuckDBDialect(Dialect):
+class DuckDBDialect(DeleteInsertUsersDialect):
     """The embedded DuckDB warehouse."""
 
     name: ClassVar[str] = "duckdb"
@@ -157,13 +157,6 @@ class DuckDBDialect(Dialect):
         with self._transaction() as conn:
             inserted = conn.execute(self.merge_sql(schema, rows, str(staged))).fetchone()
         return int(inserted[0]) if inserted else 0
-
-    def users_sql(
-        self, schema: str, rows: TableRows, stage: str, target_columns: Mapping[str, Logical]
-    ) -> list[str]:
-        """The users upsert: merged temp table, delete-matching + insert, drop (golden-tested)."""
-        parts = build.users_upsert_parts(self, schema, rows, stage, target_columns)
-        return [*self.sql.statements("users_upsert", **parts), *self.sql.statements("users_replace", **parts)]
 
     def upsert_users_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
         target_columns = self.existing_columns(schema, rows.name) or dict(rows.columns)

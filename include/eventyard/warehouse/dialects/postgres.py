@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -21,7 +21,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventyard.warehouse.dialects.base import ROW_COLUMN, SQL_RESERVED, Dialect, first_per_key
+from eventyard.warehouse.dialects.base import (
+    ROW_COLUMN,
+    SQL_RESERVED,
+    DeleteInsertUsersDialect,
+    first_per_key,
+)
 from eventyard.warehouse.dialects.pg_wire import PgWireSession
 from eventyard.warehouse.sql import Templates, build
 from eventyard.warehouse.types import Logical, TableRows
@@ -73,7 +78,7 @@ def _without_nul(data: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=data.column_names)
 
 
-class PostgresDialect(PgWireSession, Dialect):
+class PostgresDialect(PgWireSession, DeleteInsertUsersDialect):
     """A Postgres warehouse (Segment's Postgres layout: ``id`` primary key, timestamptz, text)."""
 
     name: ClassVar[str] = "postgres"
@@ -219,13 +224,6 @@ class PostgresDialect(PgWireSession, Dialect):
         with conn.transaction(), conn.cursor() as cur:
             cur.execute(self.merge_sql(schema, rows, str(staged), unique_key=unique))
             return int(cur.rowcount)
-
-    def users_sql(
-        self, schema: str, rows: TableRows, stage: str, target_columns: Mapping[str, Logical]
-    ) -> list[str]:
-        """The users upsert: merged temp table, delete-matching + insert, drop (golden-tested)."""
-        parts = build.users_upsert_parts(self, schema, rows, stage, target_columns)
-        return [*self.sql.statements("users_upsert", **parts), *self.sql.statements("users_replace", **parts)]
 
     def upsert_users_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
         target_columns = self.existing_columns(schema, rows.name) or dict(rows.columns)

@@ -1,5 +1,8 @@
 """Encryption of connection details at rest, and key derivation from the one secret key.
 
+It sits below every component that reads connection details (Houston writes them; the
+collector, delivery and the warehouse loader read them), so none of them imports another for it.
+
 Every key Houston needs is derived from ``settings.resolved_secret_key()`` with HKDF and a
 purpose label, so the JWT signing key and the encryption key are independent even though
 operators manage a single secret.

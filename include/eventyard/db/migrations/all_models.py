@@ -1,6 +1,8 @@
 """Imports every module that declares tables, so Alembic and tests see the whole schema.
 
-Each component that adds tables appends its models module here.
+Each component that adds tables appends its models module here. It lives with the migrations,
+not in ``eventyard.db``, because it imports every component: the migrations are an entry point
+above the components (like the CLI), while ``eventyard.db`` stays below all of them.
 """
 
 from eventyard.db import models  # noqa: F401
