@@ -12,20 +12,6 @@ import pytest
 from eventyard.errors import BadInputError, EventyardError, FatalError, RetriableError, TaskFailed
 from tests.test_imports import module_names
 
-# The collector's classes are re-parented by the change that owns the collector (issue 16);
-# removed from this list when it lands. Its BodyTooLarge is the only class of that name.
-KNOWN_OUTSIDE_THE_ROOT = frozenset(
-    {
-        "eventyard.collector.bundle.BundleMissing",
-        "eventyard.collector.parsing.RequestError",
-        "eventyard.collector.parsing.BodyTooLarge",
-        "eventyard.collector.plugin_files.PluginMissing",
-        "eventyard.collector.routes_debugger.DebuggerDenied",
-        "eventyard.collector.spool.SpoolUnavailable",
-        "eventyard.collector.writekeys.ControlDbUnavailable",
-    }
-)
-
 
 def exception_classes() -> list[type[BaseException]]:
     """Every exception class defined in a module of the package (Alembic's env script aside:
@@ -50,7 +36,7 @@ def classes() -> list[type[BaseException]]:
 
 def test_every_exception_has_the_one_root(classes: list[type[BaseException]]) -> None:
     outside = {f"{c.__module__}.{c.__qualname__}" for c in classes if not issubclass(c, EventyardError)}
-    assert outside == KNOWN_OUTSIDE_THE_ROOT
+    assert outside == set()
 
 
 def test_no_two_exception_classes_share_a_name(classes: list[type[BaseException]]) -> None:
@@ -71,6 +57,9 @@ def test_no_two_exception_classes_share_a_name(classes: list[type[BaseException]
         ("eventyard.destinations.base.InvalidMessage", BadInputError),
         ("eventyard.demo.provision.DemoError", FatalError),
         ("eventyard.airflow_support.AirflowSetupError", FatalError),
+        ("eventyard.collector.spool.SpoolUnavailable", RetriableError),
+        ("eventyard.collector.parsing.RequestError", BadInputError),
+        ("eventyard.collector.bundle.BundleMissing", FatalError),
     ],
 )
 def test_callers_branch_on_the_class(qualified: str, branch: type[EventyardError]) -> None:

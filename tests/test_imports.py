@@ -17,20 +17,6 @@ import pytest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "include"
 
-# The collector's spool / flusher / slots / flush-loop circle, owned by another change.
-# Removed when issue 16 lands.
-KNOWN_MODULE_CYCLES: frozenset[frozenset[str]] = frozenset(
-    {
-        frozenset(
-            {
-                "eventyard.collector.flush_loop",
-                "eventyard.collector.flusher",
-                "eventyard.collector.slots",
-                "eventyard.collector.spool",
-            }
-        )
-    }
-)
 # Entry points above every component: they may import any of them, and none imports them back.
 # Alembic's script directory registers every component's tables, so it is one of them.
 ENTRY_POINTS = ("eventyard.cli", "eventyard.demo", "eventyard.db.migrations")
@@ -152,8 +138,8 @@ def _describe(found: Iterable[frozenset[str]], graph: Graph) -> str:
 
 def test_no_import_cycle_between_modules() -> None:
     graph = import_graph()
-    unexpected = [c for c in cycles(graph) if c not in KNOWN_MODULE_CYCLES]
-    assert not unexpected, "import circles:\n" + _describe(unexpected, graph)
+    found = cycles(graph)
+    assert not found, "import circles:\n" + _describe(found, graph)
 
 
 def test_no_import_cycle_between_components() -> None:
@@ -161,12 +147,6 @@ def test_no_import_cycle_between_components() -> None:
     graph = component_graph(import_graph())
     found = cycles(graph)
     assert not found, "components importing each other:\n" + _describe(found, graph)
-
-
-def test_the_known_exception_is_still_a_cycle() -> None:
-    """Once issue 16 removes the collector's circle, this fails: delete the exception with it."""
-    found = cycles(import_graph())
-    assert all(known in found for known in KNOWN_MODULE_CYCLES)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import eventyard
+from eventyard.errors import FatalError
 from eventyard.project_files import packaged_folder
 
 PACKAGE_DIR = Path("node_modules/@segment/analytics-next/dist/umd")
@@ -34,7 +35,7 @@ _METALYTICS_PRELUDE = (
 )
 
 
-class BundleMissing(Exception):
+class BundleMissing(FatalError):
     """analytics-next is not installed (run ``make setup``, which runs ``npm ci``)."""
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from eventyard.collector.flusher import FlushCounts, Lander, SlotFlusher, flush_orphans
+from eventyard.errors import RetriableError
 from eventyard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ STOP_TIMEOUT_S = 120.0  # a flush in progress finishes before the worker closes 
 _PR_SET_PDEATHSIG = 1
 
 
-class LanderUnavailable(Exception):
+class LanderUnavailable(RetriableError):
     """The landing child died or answered nonsense; the flush loop restarts it next tick."""
 
 

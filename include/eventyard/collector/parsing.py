@@ -16,11 +16,13 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.types import Receive
 
+from eventyard.errors import BadInputError
+
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 _HEAD_BYTES = 64 * 1024
 
 
-class RequestError(Exception):
+class RequestError(BadInputError):
     """A request the collector refuses as a whole: HTTP status, stable code and message."""
 
     def __init__(self, status: int, code: str, message: str) -> None:

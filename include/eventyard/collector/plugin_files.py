@@ -24,13 +24,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import eventyard
+from eventyard.errors import FatalError
 
 OWN_DIR = Path("build/browser")
 SEGMENT_DIR = Path("node_modules/@segment/browser-destinations/dist/web")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class PluginMissing(Exception):
+class PluginMissing(FatalError):
     """The plugin bundles are not built (run ``make setup``)."""
 
 

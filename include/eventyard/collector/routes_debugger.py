@@ -22,9 +22,10 @@ from eventyard.collector.debugger import valid_source_id
 from eventyard.collector.runtime import CollectorRuntime
 from eventyard.db.engine import session_scope
 from eventyard.db.models import Source
+from eventyard.errors import BadInputError
 
 
-class DebuggerDenied(Exception):
+class DebuggerDenied(BadInputError):
     """The caller may not see this source's events."""
 
     def __init__(self, status: int, code: str, message: str) -> None:

@@ -26,12 +26,13 @@ from eventyard.collector.flusher import SlotFlusher
 from eventyard.collector.lander import LanderProcess
 from eventyard.collector.metrics import FSYNC_SECONDS
 from eventyard.collector.slots import MAX_SLOTS, SPARE_PREFIX, repair_slot, try_lock_slot
+from eventyard.errors import RetriableError
 from eventyard.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class SpoolUnavailable(Exception):
+class SpoolUnavailable(RetriableError):
     """The spool cannot write (disk full, read-only, closed) -> answer 503."""
 
 

@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy import Engine, select
 
 from eventyard.db.models import Source
+from eventyard.errors import RetriableError
 
 KeyStatus = Literal["ok", "unknown", "disabled", "deleted"]
 _MAX_KEY_CHARS = 64  # longer strings cannot be source ids; answer without asking the DB
@@ -37,7 +38,7 @@ class SourceKey:
         return self.status == "ok"
 
 
-class ControlDbUnavailable(Exception):
+class ControlDbUnavailable(RetriableError):
     """The control DB could not be asked and nothing (not even stale) is cached for the key."""
 
 
