@@ -19,7 +19,7 @@ def test_quality_once_reports_and_exits_by_outcome(loaded: Warehouse) -> None:
     assert report["passed"] and report["schema"] == loaded.schema and report["failed"] == 0
     assert {r["check"] for r in report["results"]} >= {"completeness", "id_unique", "volume"}
 
-    execute(loaded, f"DELETE FROM \"{loaded.schema}\".\"pages\" WHERE \"id\" = 'a-p1'")
+    execute(loaded, f'DELETE FROM "{loaded.schema}"."pages" WHERE "id" = \'a-p1\'')
     bad = runner.invoke(app, ["quality", "--once"])  # every enabled integration: just this one
     assert bad.exit_code == 1
     assert "failed: completeness on pages (observed 1)" in bad.output
