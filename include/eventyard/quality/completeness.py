@@ -180,13 +180,14 @@ def missing_rows(dialect: Dialect, schema: str, columns: Columns, expected: pa.T
             if table not in columns:
                 missing = count  # the whole table is gone
             else:
-                sql = dialect.sql.statement(
+                *prepare, sql = dialect.sql.statements(
                     "quality_missing",
                     stage=q(str(stage)),
                     target=dialect.qualified(schema, table),
                     table_name=q("table_name"),
                     id=q("id"),
                 )
+                dialect.run(prepare)
                 missing = int(dialect.query(sql, (table,))[0]["missing"] or 0)
             results.append(
                 CheckResult(
