@@ -1,4 +1,4 @@
--- How many of a table's expected ids (staged with the table's name) the table lacks (bind: table).
+-- How many of the ids staged for a table (distinct) the table lacks.
 SELECT count(*) AS missing
 FROM {stage} AS s
-WHERE s.{table_name} = ? AND NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.{id} = s.{id})
+WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.{id} = s.{id})

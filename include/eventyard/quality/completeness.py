@@ -45,7 +45,6 @@ PRIMARY_TABLES = {
     "group": "groups",
     "alias": "aliases",
 }
-_STAGE_COLUMNS = ("table_name", "id")
 
 
 @dataclass
@@ -120,85 +119,69 @@ def ledger_balance(batches: Iterable[LoadedBatch]) -> CheckResult:
     return CheckResult("ledger_balance", "*", unaccounted, 0, unaccounted == 0, detail)
 
 
-def expected_ids(settings: Settings, dialect: Dialect, batches: Iterable[LoadedBatch]) -> pa.Table:
-    """(table_name, id) for every row the loaded batches put in a table the ledger says is loaded."""
+def expected_ids(settings: Settings, dialect: Dialect, batches: Iterable[LoadedBatch]) -> dict[str, pa.Array]:
+    """Per table, the distinct ids the loaded batches put there (tables the ledger says are loaded)."""
     store = open_store(
         settings.resolved_landing_url, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
     )
-    parts: list[pa.Table] = []
+    parts: dict[str, list[pa.Array]] = defaultdict(list)
     for item in batches:
         # Only the columns that say which table a row goes to (not the message JSON).
-        landed = pq.read_table(
-            BytesIO(store.get(item.batch.uri)), columns=["message_id", "type", "event", "user_id"]
-        )
-        types = landed.column("type")
+        columns = ["message_id", "type", "event", "user_id"]
+        landed = pq.read_table(BytesIO(store.get(item.batch.uri)), columns=columns)
+        types, ids = landed.column("type"), landed.column("message_id")
         for kind, table in PRIMARY_TABLES.items():
             if table in item.loaded:
-                _add(parts, table, pc.filter(landed.column("message_id"), pc.equal(types, kind)))
+                parts[table].append(pc.filter(ids, pc.equal(types, kind)))
         is_track = pc.equal(types, "track")
         events = pc.fill_null(landed.column("event"), "")
         for event in pc.unique(pc.filter(events, is_track)).to_pylist():
             table = table_name_for_event(event, dialect)
             if table in item.loaded:
-                mask = pc.and_(is_track, pc.equal(events, event))
-                _add(parts, table, pc.filter(landed.column("message_id"), mask))
+                parts[table].append(pc.filter(ids, pc.and_(is_track, pc.equal(events, event))))
         if "users" in item.loaded:
             identified = pc.and_(pc.equal(types, "identify"), pc.is_valid(landed.column("user_id")))
-            _add(parts, "users", pc.filter(landed.column("user_id"), identified))
-    if not parts:
-        return pa.table({"table_name": pa.array([], pa.string()), "id": pa.array([], pa.string())})
-    return pa.concat_tables(parts)
+            parts["users"].append(pc.filter(landed.column("user_id"), identified))
+    out = {}
+    for table, arrays in parts.items():
+        chunks = [c for a in arrays for c in a.chunks]
+        if chunks:  # a re-delivered message is in two batches but one row
+            out[table] = pc.unique(pa.chunked_array(chunks, pa.string()))
+    return out
 
 
-def _add(parts: list[pa.Table], table: str, ids: pa.ChunkedArray | pa.Array) -> None:
-    if len(ids):
-        parts.append(
-            pa.table({"table_name": pa.array([table] * len(ids), pa.string()), "id": ids.cast(pa.string())})
-        )
-
-
-def missing_rows(dialect: Dialect, schema: str, columns: Columns, expected: pa.Table) -> list[CheckResult]:
-    """Per table, how many expected ids it lacks: staged once, one anti-join per table."""
-    if expected.num_rows == 0:
-        return []
-    expected = expected.group_by(["table_name", "id"], use_threads=False).aggregate([])
-    counts = expected.group_by("table_name", use_threads=False).aggregate([("id", "count")])
-    per_table = dict(
-        zip(counts.column("table_name").to_pylist(), counts.column("id_count").to_pylist(), strict=True)
-    )
+def missing_rows(
+    dialect: Dialect, schema: str, columns: Columns, expected: dict[str, pa.Array]
+) -> list[CheckResult]:
+    """Per table, how many expected ids it lacks: the ids staged, one anti-join."""
     results = []
-    rows = TableRows(
-        "quality_expected",
-        "event",
-        {c: "text" for c in _STAGE_COLUMNS},
-        expected.append_column(ROW_COLUMN, pa.array(range(expected.num_rows), pa.int64())),
-        key=("id",),
-    )
     q = dialect.quote
-    with dialect.staged(schema, rows) as stage:
-        for table, count in sorted(per_table.items()):
-            if table not in columns:
-                missing = count  # the whole table is gone
-            else:
+    for table, ids in sorted(expected.items()):
+        if table not in columns:
+            missing = len(ids)  # the whole table is gone
+        else:
+            data = pa.table({"id": ids, ROW_COLUMN: pa.array(range(len(ids)), pa.int64())})
+            with dialect.staged(
+                schema, TableRows("quality_expected", "event", {"id": "text"}, data)
+            ) as stage:
                 *prepare, sql = dialect.sql.statements(
                     "quality_missing",
                     stage=q(str(stage)),
                     target=dialect.qualified(schema, table),
-                    table_name=q("table_name"),
                     id=q("id"),
                 )
                 dialect.run(prepare)
-                missing = int(dialect.query(sql, (table,))[0]["missing"] or 0)
-            results.append(
-                CheckResult(
-                    "completeness",
-                    table,
-                    missing,
-                    0,
-                    missing == 0,
-                    f"rows missing of {count} the loaded batches put there",
-                )
+                missing = int(dialect.query(sql)[0]["missing"] or 0)
+        results.append(
+            CheckResult(
+                "completeness",
+                table,
+                missing,
+                0,
+                missing == 0,
+                f"rows missing of {len(ids)} the loaded batches put there",
             )
+        )
     return results
 
 
