@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from eventyard.db.engine import get_engine, session_scope
+from eventyard.db.models import Integration
 from eventyard.quality.results import CheckResult, QualityReport
 from eventyard.quality.run import run_round
 from tests.warehouse.conftest import Warehouse, warehouse  # noqa: F401  (the fixture)
@@ -73,9 +75,19 @@ def loaded(warehouse: Warehouse) -> Warehouse:  # noqa: F811
     return warehouse
 
 
-def check_round(wh: Warehouse, now: datetime = NOW) -> QualityReport:
-    """One quality round on the warehouse's integration."""
+def check_round(wh: Warehouse, now: datetime = NOW, *, gx: bool = False) -> QualityReport:
+    """One quality round on the warehouse's integration (by default without the GX suites, which
+    tests/quality/test_gx.py covers: each fault here is then named by exactly one check)."""
+    configure(wh, qualityGreatExpectations=gx)
     return run_round(wh.settings, wh.integration_id, now)
+
+
+def configure(wh: Warehouse, **config: Any) -> None:
+    """Change the integration's config (as Houston's updateIntegration would)."""
+    with session_scope(get_engine(wh.settings)) as session:
+        integration = session.get(Integration, wh.integration_id)
+        assert integration is not None
+        integration.config = {**integration.config, **config}
 
 
 def failed(report: QualityReport) -> dict[tuple[str, str], CheckResult]:

@@ -7,11 +7,12 @@ import json
 from typer.testing import CliRunner
 
 from eventyard.cli import app
-from tests.quality.conftest import execute
+from tests.quality.conftest import configure, execute
 from tests.warehouse.conftest import Warehouse
 
 
 def test_quality_once_reports_and_exits_by_outcome(loaded: Warehouse) -> None:
+    configure(loaded, qualityGreatExpectations=False)  # GX: tests/quality/test_gx.py
     runner = CliRunner()
     ok = runner.invoke(app, ["quality", "--once", "--integration", loaded.integration_id, "--json"])
     assert ok.exit_code == 0, ok.output

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from eventyard.quality import checks, completeness
+from eventyard.quality import checks, completeness, gx_suites
 from eventyard.quality.results import CheckResult, QualityReport
 from eventyard.quality.thresholds import Thresholds
 from eventyard.settings import Settings
@@ -50,6 +50,11 @@ def run_round(settings: Settings, integration_id: str, now: datetime | None = No
     batches = completeness.loaded_batches(settings, setup, now - limits.window)
     with setup.dialect as dialect:
         report.results = check_schema(settings, setup, dialect, limits, now, batches)
+        if report.results and limits.great_expectations and setup.code in gx_suites.GX_CODES:
+            columns = checks.schema_columns(dialect, setup.schema)
+            report.results += gx_suites.run_suites(
+                settings, integration_id, setup.details, setup.schema, columns
+            )
         if report.results:
             record(dialect, setup, report)
     for line in report.lines():
