@@ -10,6 +10,7 @@ import pytest
 
 from eventyard.quality import gx_suites
 from eventyard.quality.checks import schema_columns
+from eventyard.quality.paths import data_docs_index
 from eventyard.settings import Settings
 from tests.conftest import _fresh_pg_database
 from tests.quality.conftest import check_round, execute, healthy
@@ -54,7 +55,7 @@ def test_gx_validates_the_loaded_tables_and_writes_data_docs(pg_loaded: Warehous
     results = _run(pg_loaded)
     assert set(results) == {"tracks", "order_completed", "product_viewed", "identifies", "users", "pages"}
     assert all(r.passed for r in results.values()), [r.detail for r in results.values()]
-    index = gx_suites.data_docs_index(pg_loaded.settings)
+    index = data_docs_index(pg_loaded.settings)
     assert index.exists() and "order_completed" in Path(index).read_text()
 
     target = f'"{pg_loaded.schema}"."pages"'

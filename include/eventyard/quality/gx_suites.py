@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from eventyard.quality.checks import RESULTS_TABLE, Columns
+from eventyard.quality.paths import project_dir
 from eventyard.quality.results import CheckResult
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects.postgres import conninfo
@@ -37,16 +37,6 @@ class Expectation:
 
     name: str
     kwargs: Mapping[str, Any]
-
-
-def project_dir(settings: Settings) -> Path:
-    """The GX file project (suites, results, Data Docs) of this Eventyard home."""
-    return settings.home.resolve() / "great_expectations"
-
-
-def data_docs_index(settings: Settings) -> Path:
-    """The Data Docs site's front page."""
-    return project_dir(settings) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
 def suite_for(table: str, columns: Sequence[str]) -> list[Expectation]:
