@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from eventyard.db.engine import get_engine
 from eventyard.quality import checks, completeness, gx_suites
+from eventyard.quality.latest import remember
 from eventyard.quality.results import CheckResult, QualityReport
 from eventyard.quality.thresholds import Thresholds
 from eventyard.settings import Settings
@@ -57,6 +59,7 @@ def run_round(settings: Settings, integration_id: str, now: datetime | None = No
             )
         if report.results:
             record(dialect, setup, report)
+    remember(get_engine(settings), setup.org_id, report)
     for line in report.lines():
         log.info("%s %s", integration_id, line)
     return report
