@@ -21,12 +21,15 @@ def register_bench(bench_app: typer.Typer) -> None:
             "",
             help="Postgres server (a throw-away database is created there); default $EVENTYARD_TEST_PG_URL.",
         ),
+        great_expectations: bool = typer.Option(
+            False, "--great-expectations", help="Also time the GX suites (opt-in per integration)."
+        ),
     ) -> None:
         """Load the rows through the real path, then time whole quality rounds over them; report
         seconds per round and the ratio to the load (target < 20%)."""
         from eventyard.quality.bench import run
 
         url = pg_url or os.environ.get("EVENTYARD_TEST_PG_URL") or DEFAULT_PG
-        result = run(url, events, batch_size, rounds, say=typer.echo)
+        result = run(url, events, batch_size, rounds, say=typer.echo, great_expectations=great_expectations)
         for line in result.lines():
             typer.echo(line)

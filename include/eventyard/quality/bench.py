@@ -38,23 +38,33 @@ class QualityBench:
     round_seconds: list[float] = field(default_factory=list)
     checks: int = 0
     failed: int = 0
+    gx_seconds: float | None = None
 
     def lines(self) -> list[str]:
         """Human-readable report."""
         best, mean = min(self.round_seconds), sum(self.round_seconds) / len(self.round_seconds)
         ratio = mean / self.load_seconds
         verdict = "meets" if ratio < TARGET_RATIO else "misses"
-        return [
+        lines = [
             f"events                {self.events:,} ({self.rows:,} table rows loaded)",
             f"eventyard load        {self.load_seconds:.2f} s  (the load the rounds check)",
             f"quality round         {mean:.2f} s mean, {best:.2f} s best of {len(self.round_seconds)}"
             f"  ({self.checks} checks, {self.failed} failed)",
             f"round / load          {ratio:.1%}  ({verdict} the target < {TARGET_RATIO:.0%})",
         ]
+        if self.gx_seconds is not None:
+            share = self.gx_seconds / self.load_seconds
+            lines.append(f"GX suites (opt-in)    {self.gx_seconds:.2f} s  ({share:.1%} of the load)")
+        return lines
 
 
 def run(
-    admin_url: str, events: int, batch_size: int, rounds: int = 3, say: Callable[[str], None] = print
+    admin_url: str,
+    events: int,
+    batch_size: int,
+    rounds: int = 3,
+    say: Callable[[str], None] = print,
+    great_expectations: bool = False,
 ) -> QualityBench:
     """Run the benchmark in a throw-away state dir and Postgres database."""
     import psycopg
@@ -86,7 +96,26 @@ def run(
                 checked = run_round(settings, integration_id, as_of + timedelta(seconds=index))
                 result.round_seconds.append(time.perf_counter() - started)
                 result.checks, result.failed = len(checked.results), len(checked.failures)
+            if great_expectations:
+                say("Great Expectations suites (qualityGreatExpectations) ...")
+                result.gx_seconds = _time_gx(settings, integration_id)
             return result
     finally:
         with psycopg.connect(admin_info, autocommit=True) as admin:
             admin.execute(PostgresDialect.sql.statement("drop_database", database=quote(database)))
+
+
+def _time_gx(settings: Settings, integration_id: str) -> float:
+    """Seconds GX takes to validate the loaded tables with their generated suites (import included)."""
+    from eventyard.quality import gx_suites
+    from eventyard.quality.checks import schema_columns
+    from eventyard.warehouse.integration import table_setup
+
+    setup = table_setup(settings, integration_id)
+    started = time.perf_counter()
+    with setup.dialect as dialect:
+        columns = schema_columns(dialect, setup.schema)
+    results = gx_suites.run_suites(settings, integration_id, setup.details, setup.schema, columns)
+    if not all(r.passed for r in results):
+        raise RuntimeError(f"GX suites failed on healthy rows: {results}")
+    return time.perf_counter() - started

@@ -24,7 +24,7 @@ class Thresholds:
     """What the checks compare against (see docs/quality.md)."""
 
     enabled: bool = True
-    great_expectations: bool = True
+    great_expectations: bool = False
     window: timedelta = timedelta(hours=24)
     timestamp_skew: timedelta = timedelta(hours=720)
     freshness: timedelta = timedelta(minutes=1440)
@@ -44,7 +44,7 @@ class Thresholds:
         merged = {**defaults, **{k: v for k, v in config.items() if v not in (None, "")}}
         return cls(
             enabled=bool(merged.get("qualityChecks", True)),
-            great_expectations=bool(merged.get("qualityGreatExpectations", True)),
+            great_expectations=bool(merged.get("qualityGreatExpectations", False)),
             window=timedelta(hours=_number(merged, "qualityWindowHours", 24)),
             timestamp_skew=timedelta(hours=_number(merged, "qualityTimestampSkewHours", 720)),
             freshness=timedelta(minutes=_number(merged, "qualityFreshnessMinutes", 1440)),
