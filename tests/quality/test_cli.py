@@ -7,8 +7,10 @@ import json
 from typer.testing import CliRunner
 
 from eventyard.cli import app
+from eventyard.quality.tasks import checked_integration_ids
 from tests.quality.conftest import configure, execute
 from tests.warehouse.conftest import Warehouse
+from tests.warehouse.factories import make_integration
 
 
 def test_quality_once_reports_and_exits_by_outcome(loaded: Warehouse) -> None:
@@ -32,3 +34,12 @@ def test_quality_needs_once_and_reports_an_unknown_integration(loaded: Warehouse
     assert runner.invoke(app, ["quality"]).exit_code == 2
     unknown = runner.invoke(app, ["quality", "--once", "--integration", "nope", "--json"])
     assert unknown.exit_code == 1 and "no integration 'nope'" in json.loads(unknown.output)["error"]
+
+
+def test_a_warehouse_without_quality_templates_is_left_out_and_named(loaded: Warehouse) -> None:
+    details = {"host": "127.0.0.1", "database": "dev", "user": "u", "password": "p", "s3Bucket": "b"}
+    _, redshift = make_integration(loaded.settings, "amazon_redshift", details, source_name="Other")
+    assert checked_integration_ids(loaded.settings) == [loaded.integration_id]
+    out = CliRunner().invoke(app, ["quality", "--once", "--integration", redshift, "--json"])
+    assert out.exit_code == 1
+    assert "quality checks run on duckdb, postgres, not on amazon_redshift" in json.loads(out.output)["error"]

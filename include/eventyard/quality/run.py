@@ -20,6 +20,7 @@ from eventyard.quality.results import CheckResult, QualityReport
 from eventyard.quality.thresholds import Thresholds
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
+from eventyard.warehouse.errors import TerminalWarehouseError
 from eventyard.warehouse.integration import TableSetup, table_setup
 from eventyard.warehouse.loader import load_table
 from eventyard.warehouse.types import ARROW_TYPES, Logical, TableRows
@@ -41,10 +42,22 @@ RESULT_COLUMNS: dict[str, Logical] = {
 RESULT_KEY = ("run_id", "check_name", "table_name")
 
 
+# The warehouses with quality templates (warehouse_sql/<dialect>/quality_*.sql).
+QUALITY_CODES = frozenset({"duckdb", "postgres"})
+
+
+class QualityUnavailable(TerminalWarehouseError):
+    """The integration's warehouse has no quality checks (yet)."""
+
+
 def run_round(settings: Settings, integration_id: str, now: datetime | None = None) -> QualityReport:
     """Run every check on the integration's schema and record the results; raises on errors
-    that stop the round (no such integration, warehouse unreachable)."""
+    that stop the round (no such integration, no checks for its warehouse, warehouse unreachable)."""
     setup = table_setup(settings, integration_id)
+    if setup.code not in QUALITY_CODES:
+        raise QualityUnavailable(
+            f"quality checks run on {', '.join(sorted(QUALITY_CODES))}, not on {setup.code} (yet)"
+        )
     now = now or datetime.now(UTC)
     limits = Thresholds.for_integration(setup.code, setup.config)
     run_id = now.strftime("%Y%m%dT%H%M%S.%fZ")

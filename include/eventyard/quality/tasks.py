@@ -9,11 +9,10 @@ from typing import Any
 
 from eventyard.quality.alerts import QualityCheckFailed
 from eventyard.quality.results import QualityReport
-from eventyard.quality.run import run_round
+from eventyard.quality.run import QUALITY_CODES, run_round
 from eventyard.quality.thresholds import Thresholds
 from eventyard.settings import Settings, get_settings
 from eventyard.warehouse.cycle import enabled_warehouse_integrations
-from eventyard.warehouse.dialects import DIALECTS
 from eventyard.warehouse.integration import setup_warehouse
 
 log = logging.getLogger("eventyard.quality_checks")
@@ -25,7 +24,7 @@ def checked_integration_ids(settings: Settings | None = None) -> list[str]:
     out = []
     for integration_id in enabled_warehouse_integrations(settings):
         setup = setup_warehouse(settings, integration_id)
-        if setup.code in DIALECTS and Thresholds.for_integration(setup.code, setup.config).enabled:
+        if setup.code in QUALITY_CODES and Thresholds.for_integration(setup.code, setup.config).enabled:
             out.append(integration_id)
     return out
 
