@@ -22,10 +22,7 @@ def test_a_bad_batch_is_quarantined_and_publishes_after_a_fix(warehouse: Warehou
     configure(warehouse, qualityWriteAuditPublish=True)
     moment = LAST_HOUR + timedelta(minutes=10)
     bad = healthy("b", moment)
-    # A client whose clock is a year ahead: one order's timestamp.
-    bad[0] = at(
-        moment, "track", event="Order Completed", userId="u1", messageId="b-o1", properties={"total": 3}
-    )
+    assert bad[0]["messageId"] == "b-o1"  # a client whose clock is a year ahead: this order's timestamp
     bad[0]["timestamp"] = bad[0]["timestamp"].replace(str(moment.year), str(moment.year + 1), 1)
     warehouse.land(healthy("a"))
     quarantined_id = warehouse.land(bad)
