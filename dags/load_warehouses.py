@@ -7,6 +7,8 @@ One mapped task per enabled warehouse/storage integration (DuckDB, Postgres, Red
 S3 event logs). Each loads its source's new batches in bounded chunks; the ledger in the control
 DB makes loads incremental and idempotent, so a retry reloads only the tables that failed.
 
+Each successful load updates the `eventyard-warehouse-loads` asset, which runs `quality_checks`.
+
 What each task did is in its log (one line per table: rows loaded and discarded), in its XCom
 return value (the same figures as JSON), and in its label in the grid view.
 """
@@ -19,7 +21,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
-from eventyard.runtime.schedules import when_batches_land
+from eventyard.runtime.schedules import WAREHOUSE_LOADS, when_batches_land
 
 
 @dag(
@@ -43,7 +45,12 @@ def load_warehouses() -> None:
 
         return warehouse_integration_ids(get_settings())
 
-    @task(map_index_template="{{ eventyard_label }}", execution_timeout=timedelta(minutes=30))
+    # Each successful load updates WAREHOUSE_LOADS, which schedules the quality_checks DAG.
+    @task(
+        map_index_template="{{ eventyard_label }}",
+        execution_timeout=timedelta(minutes=30),
+        outlets=[WAREHOUSE_LOADS],
+    )
     def load(integration_id: str) -> dict[str, Any]:
         from eventyard.warehouse.tasks import run_load_task
 

@@ -54,6 +54,8 @@ def test_wheel_ships_every_file_the_package_reads(wheel: Path) -> None:
     for name in (
         "eventyard/_project/dags/load_warehouses.py",
         "eventyard/_project/dags/deliver_destinations.py",
+        "eventyard/_project/dags/quality_checks.py",
+        "eventyard/_project/warehouse_sql/duckdb/quality_scan.sql",
         "eventyard/_project/plugins/eventyard_links.py",
         "eventyard/_project/warehouse_sql/postgres/merge.sql",
         "eventyard/_project/warehouse_sql/redshift/copy_stage.sql",

@@ -1,6 +1,7 @@
 """What the Airflow UI plugin (``plugins/eventyard_links.py``) shows: links into Eventyard.
 
-- In the navigation bar, under "Eventyard": Houston's GraphQL explorer, and the live debugger.
+- In the navigation bar, under "Eventyard": Houston's GraphQL explorer, the live debugger, and
+  the quality checks' Great Expectations Data Docs (served from the home's GX project).
 - On every task instance: "Live debugger", which opens the collector's debugger for the source
   that task loaded. A mapped ``load_warehouses`` task returns its ``source_id`` in its XCom, so a
   small redirect app (mounted by the plugin under ``/eventyard``) looks it up.
@@ -33,6 +34,12 @@ def external_views(settings: Settings) -> list[dict[str, Any]]:
         {
             "name": "Live debugger",
             "href": f"{URL_PREFIX}/debugger",
+            "destination": "nav",
+            "category": "Eventyard",
+        },
+        {
+            "name": "Quality Data Docs",
+            "href": f"{URL_PREFIX}/data-docs/index.html",
             "destination": "nav",
             "category": "Eventyard",
         },
@@ -71,9 +78,25 @@ def source_id_of_task(dag_id: str, run_id: str, task_id: str, map_index: int) ->
 def redirect_app(settings: Settings) -> Any:
     """The small FastAPI app the plugin mounts under ``/eventyard`` (links need a server side)."""
     from fastapi import FastAPI, Query
-    from fastapi.responses import HTMLResponse, RedirectResponse, Response
+    from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+    from eventyard.quality.paths import data_docs_index
 
     app = FastAPI(title="Eventyard links", docs_url=None, redoc_url=None, openapi_url=None)
+    docs = data_docs_index(settings).parent
+
+    @app.get("/data-docs/{path:path}", response_model=None)
+    def data_docs(path: str) -> Response:
+        """The quality checks' Great Expectations Data Docs (each round with GX rewrites them)."""
+        wanted = (docs / (path or "index.html")).resolve()
+        if not wanted.is_relative_to(docs.resolve()) or not wanted.is_file():
+            return HTMLResponse(
+                "<!doctype html><p>No Data Docs here yet: they are written by the quality rounds that "
+                "run Great Expectations (the <code>quality_checks</code> DAG, "
+                "<code>eventyard quality --once</code>).</p>",
+                status_code=404,
+            )
+        return FileResponse(wanted)
 
     @app.get("/debugger", response_model=None)
     def debugger_form(source_id: str | None = Query(None)) -> Response:

@@ -95,6 +95,12 @@ def test_demo_figures_match_the_games_played(tmp_path: Path) -> None:
     assert {p.pop("player"): p for p in far["by_player"]} == expected["by_player"]
     assert far["fewest_moves_to_win"] == expected["fewest_moves_to_win"]
     assert result["load"]["how"].startswith("Ran the load_warehouses Airflow DAG")
+    # The quality round after the load, its summary printed. Its one finding is real: the seed's
+    # moves carry properties.anonymousId, an envelope column, which the load discards every time.
+    moves = {"up", "down", "_left", "_right", "new_game"} & set(tables)
+    assert result["quality"]["failed"] == sorted(f"discards_rate {t}" for t in moves)
+    assert result["quality"]["checks"] > 20
+    assert "7. Quality checks on the load" in proc.stdout and result["quality"]["summary"] in proc.stdout
 
     # What a data engineer sees, and the account really went through Houston's sign-up flow.
     for heading in ("Moves per direction:", "Most popular corner", "How far players get", "_left"):

@@ -93,6 +93,12 @@ OPS = [
         "{ id messageId batchId error } }",
         (lambda a, b: {"i": b.integration_id},),
     ),
+    Op(
+        "qualityResults",
+        "query($i: ID) { qualityResults(integrationId: $i) { integrationId runId schemaName "
+        "results { table detail } } }",
+        (lambda a, b: {"i": b.integration_id}, lambda a, b: {}),
+    ),
     Op("clickstreamPrototypes", '{ clickstreamPrototypes(integrationCode: "webhooks") { integrationCode } }'),
     Op(
         "createToken",

@@ -13,6 +13,7 @@ from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import ApiKey, Connection, Integration, Role, Source, utcnow
 from eventyard.destinations.models import DeliveryDeadLetter, DeliveryStats
 from eventyard.houston import security
+from eventyard.quality.models import QualityRun
 from eventyard.settings import Settings
 from tests.houston.conftest import Account, make_account, make_org
 
@@ -94,6 +95,15 @@ def build_org(settings: Settings, tag: str) -> OrgWorld:
                 ),
             ]
         )
+        # A quality round, so the quality query has something to leak.
+        session.add(
+            QualityRun(
+                integration_id=integ.id, org_id=org_id, run_id=f"run-{tag}-marker", run_at=utcnow(),
+                schema_name=f"schema_{tag}_marker", passed=False, failed=1, error=None,
+                results=[{"check": "completeness", "table": f"table_{tag}_marker", "observed": 1,
+                          "threshold": 0, "passed": False, "detail": f"Quality-{tag}-marker"}],
+            )
+        )  # fmt: skip
         ids = (source.id, conn.id, integ.id, api_key.id)
     world = OrgWorld(name, org_id, owner, user, *ids, api_key=key.plaintext, secret=secret)
     world.markers = {
@@ -112,6 +122,10 @@ def build_org(settings: Settings, tag: str) -> OrgWorld:
         f"msg-{tag}-marker",
         f"DeadError-{tag}-marker",
         f"LastError-{tag}-marker",
+        f"run-{tag}-marker",
+        f"schema_{tag}_marker",
+        f"table_{tag}_marker",
+        f"Quality-{tag}-marker",
         key.prefix,
         key.plaintext,
         secret,

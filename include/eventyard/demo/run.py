@@ -8,7 +8,9 @@
 5. stop the collector and flush its spool to the landing zone (``flush_all``);
 6. run the ``load_warehouses`` DAG once (``dag.test()`` in an Airflow subprocess; or the same
    load cycle without Airflow with ``--loader direct``);
-7. print the tables, row counts and the seed's insights, computed by SQL on the warehouse.
+7. run one round of quality checks on what was loaded (``eventyard quality --once``'s code) and
+   print its summary;
+8. print the tables, row counts and the seed's insights, computed by SQL on the warehouse.
 """
 
 from __future__ import annotations
@@ -114,6 +116,16 @@ def run_demo(
     from eventyard.demo.insights import compute
 
     figures = compute(settings, account.warehouse_path, report["schema"])
+
+    from eventyard.quality.run import run_round
+
+    quality = run_round(settings, account.integration_id)
+    step(f"7. Quality checks on the load (`eventyard quality --once`): {quality.summary()}")
+    # Findings are shown, not fatal: the seed's moves repeat anonymousId inside their properties,
+    # which Segment's layout drops into `discards`, so their tables' discard rate is flagged.
+    for line in quality.lines():
+        if line.startswith("FAIL"):
+            say(f"   {line}")
     result = {
         "home": str(home),
         "seed": seed,
@@ -123,6 +135,12 @@ def run_demo(
         "login": {"email": DEMO_EMAIL, "password": password},
         "sent": asdict(sent),
         "load": report,
+        "quality": {
+            "passed": quality.passed,
+            "checks": len(quality.results),
+            "failed": sorted({f"{r.check} {r.table}" for r in quality.failures}),
+            "summary": quality.summary(),
+        },
         "warehouse": str(account.warehouse_path),
         **figures,
         "seconds": round(time.monotonic() - started, 1),

@@ -24,6 +24,12 @@ LANDED_BATCHES = Asset(
 )
 
 
+# Updated by every successful load task of ``load_warehouses`` (its outlet): what the
+# ``quality_checks`` DAG is scheduled on (data-aware scheduling, no watcher needed).
+WAREHOUSE_LOADS_NAME = "eventyard-warehouse-loads"
+WAREHOUSE_LOADS = Asset(name=WAREHOUSE_LOADS_NAME, uri="eventyard://warehouse/loads")
+
+
 def when_batches_land() -> AssetOrTimeSchedule:
     """The schedule of the DAGs that consume landed batches (load, deliver)."""
     return AssetOrTimeSchedule(

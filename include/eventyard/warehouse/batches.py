@@ -12,7 +12,7 @@ from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch
 from eventyard.landing import open_store, read_parquet
 from eventyard.settings import Settings
-from eventyard.warehouse.models import BATCH_DONE, LOADED, WarehouseLoad
+from eventyard.warehouse.models import BATCH_DONE, LOADED, QUARANTINED, WarehouseLoad
 from eventyard.warehouse.report import LoadReport
 
 if TYPE_CHECKING:
@@ -27,7 +27,8 @@ def pending_batches(
         and_(
             WarehouseLoad.integration_id == integration_id,
             WarehouseLoad.table_name == BATCH_DONE,
-            WarehouseLoad.status == LOADED,
+            # A quarantined batch waits for `eventyard quality --republish`, not for the next load.
+            WarehouseLoad.status.in_((LOADED, QUARANTINED)),
         )
     )
     condition = and_(Batch.source_id == source_id, Batch.id.not_in(done))

@@ -156,7 +156,7 @@ def run(
             )
             say(f"landing {events:,} events in batches of {batch_size:,} (not timed) ...")
             batches = landed_batches(events, batch_size)
-            integration_id = _provision(settings, url, batches)
+            integration_id = provision(settings, url, batches)
             dialect = PostgresDialect({"url": url}, settings)
             with dialect:
                 same_rows = _map(batches, dialect)
@@ -189,7 +189,7 @@ def run(
             admin.execute(PostgresDialect.sql.statement("drop_database", database=quote_ident(database)))
 
 
-def _provision(settings: Settings, url: str, batches: list[bytes]) -> str:
+def provision(settings: Settings, url: str, batches: list[bytes]) -> str:
     """Control DB, source, Postgres integration and the landed batches' manifest; the integration id."""
     from eventyard.crypto import encrypt_details
     from eventyard.db.migrate import upgrade

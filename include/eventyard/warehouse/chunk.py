@@ -17,6 +17,7 @@ from typing import Any
 
 from eventyard.db.engine import get_engine
 from eventyard.db.models import Batch
+from eventyard.quality import wap
 from eventyard.settings import Settings
 from eventyard.warehouse.batches import read_batch, start_chunk
 from eventyard.warehouse.dialects import Dialect
@@ -50,6 +51,9 @@ def load_table_chunk(settings: Settings, setup: TableSetup, limit: int) -> LoadR
     if not batches:
         return report
     done = settled_tables(engine, setup.integration_id, [b.id for b in batches])
+    if wap.enabled(setup):
+        _load_audited(settings, setup, batches, done, report)
+        return report
     groups: dict[frozenset[str], list[Batch]] = defaultdict(list)
     for batch in batches:
         groups[frozenset(done.get(batch.id, ()))].append(batch)
@@ -67,6 +71,24 @@ def load_table_chunk(settings: Settings, setup: TableSetup, limit: int) -> LoadR
             _load_slice(settings, setup, mapped.per_batch, skip, report)
     log.info("warehouse load %s: %s", setup.integration_id, report)
     return report
+
+
+def _load_audited(
+    settings: Settings, setup: TableSetup, batches: list[Batch], done: dict[str, set[str]], report: LoadReport
+) -> None:
+    """Write-audit-publish, batch by batch: each is audited on its own (eventyard.quality.wap)."""
+    dialect = setup.dialect
+    dropped = _skipped_by_config(setup.config)
+    with dialect:
+        dialect.ensure_schema(setup.schema)
+        for batch in batches:
+            mapped = _map_slice(settings, dialect, [batch])
+            for batch_id, (error, terminal) in mapped.unreadable.items():
+                report.add_error(f"batch {batch_id}", error, terminal=terminal)
+            skip = dropped | done.get(batch.id, set())
+            for tables in mapped.per_batch.values():
+                wanted = {name: rows for name, rows in tables.items() if name not in skip}
+                wap.load_batch(settings, setup, batch, wanted, report)
 
 
 def _slices(batches: list[Batch], rows: int = SLICE_ROWS) -> list[list[Batch]]:

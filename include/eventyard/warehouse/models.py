@@ -21,6 +21,8 @@ BATCH_DONE = "*"
 LOADED = "loaded"
 FAILED = "failed"
 PARKED = "parked"
+# A batch whose write-audit-publish audit failed: held back, not published (eventyard.quality.wap).
+QUARANTINED = "quarantined"
 
 
 class WarehouseLoad(Base):

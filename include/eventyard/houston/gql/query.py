@@ -14,9 +14,19 @@ from eventyard.houston.gql.integration import Integration
 from eventyard.houston.gql.organization import Organization
 from eventyard.houston.gql.permissions import Guard, IsAuthenticated, IsMember, IsOwner
 from eventyard.houston.gql.prototype import ClickstreamPrototype
+from eventyard.houston.gql.quality import QualityRound
 from eventyard.houston.gql.resolve import query
 from eventyard.houston.gql.user import User
-from eventyard.houston.services import accounts, api_keys, connections, delivery, integrations, orgs, sources
+from eventyard.houston.services import (
+    accounts,
+    api_keys,
+    connections,
+    delivery,
+    integrations,
+    orgs,
+    quality,
+    sources,
+)
 
 
 @strawberry.type
@@ -68,6 +78,15 @@ class Query:
     ) -> list[DeadLetter]:
         views = await query(info, delivery.list_dead_letters, str(integration_id), limit, include_replayed)
         return [DeadLetter.from_view(v) for v in views]
+
+    @strawberry.field(
+        extensions=[Guard(IsMember())], description="The latest quality round per warehouse integration."
+    )
+    async def quality_results(
+        self, info: Info, integration_id: strawberry.ID | None = None
+    ) -> list[QualityRound]:
+        rows = await query(info, quality.list_quality_results, integration_id)
+        return [QualityRound.from_model(r) for r in rows]
 
     @strawberry.field(extensions=[Guard(IsOwner())], description="The organization's API keys (Owners).")
     async def api_keys(self, info: Info) -> list[ApiKey]:

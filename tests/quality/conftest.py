@@ -1,0 +1,106 @@
+"""Fixtures: the warehouse fixture of tests/warehouse (a DuckDB file or a fresh Postgres database)
+with a healthy, small data set landed and loaded, and a way to run one quality round on it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from eventyard.db.engine import get_engine, session_scope
+from eventyard.db.models import Integration
+from eventyard.quality.results import CheckResult, QualityReport
+from eventyard.quality.run import run_round
+from tests.warehouse.conftest import Warehouse, warehouse  # noqa: F401  (the fixture)
+from tests.warehouse.factories import iso, message
+
+# The checks run "now"; the data is placed in the last full hour before it, so the volume
+# check's observed hour holds it.
+NOW = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
+LAST_HOUR = NOW.replace(minute=0) - timedelta(hours=1)
+
+
+def at(moment: datetime, kind: str, **fields: Any) -> dict[str, Any]:
+    """A message received at ``moment`` (its timestamp 100 ms earlier)."""
+    return message(
+        kind,
+        receivedAt=iso(moment),
+        timestamp=iso(moment - timedelta(milliseconds=100)),
+        sentAt=iso(moment),
+        originalTimestamp=iso(moment - timedelta(milliseconds=100)),
+        **fields,
+    )
+
+
+def healthy(tag: str, moment: datetime = LAST_HOUR + timedelta(minutes=10)) -> list[dict[str, Any]]:
+    """One batch of every kind: 2 orders, 1 product view, 1 identify, 1 page."""
+    return [
+        at(
+            moment,
+            "track",
+            event="Order Completed",
+            userId="u1",
+            messageId=f"{tag}-o1",
+            properties={"total": 3},
+        ),
+        at(
+            moment,
+            "track",
+            event="Order Completed",
+            userId="u2",
+            messageId=f"{tag}-o2",
+            properties={"total": 5},
+        ),
+        at(
+            moment,
+            "track",
+            event="Product Viewed",
+            userId="u1",
+            messageId=f"{tag}-v1",
+            properties={"sku": "a"},
+        ),
+        at(moment, "identify", userId=f"{tag}-user", messageId=f"{tag}-i1", traits={"plan": "pro"}),
+        at(moment, "page", anonymousId="anon", messageId=f"{tag}-p1", name="Home", properties={"path": "/"}),
+    ]
+
+
+@pytest.fixture
+def loaded(warehouse: Warehouse) -> Warehouse:  # noqa: F811
+    """The warehouse with two healthy batches landed and loaded."""
+    warehouse.land(healthy("a"))
+    warehouse.land(healthy("b"))
+    report = warehouse.load()
+    assert not report.errors and report.remaining == 0
+    return warehouse
+
+
+def check_round(wh: Warehouse, now: datetime = NOW, *, gx: bool = False) -> QualityReport:
+    """One quality round on the warehouse's integration (by default without the GX suites, which
+    tests/quality/test_gx.py covers: each fault here is then named by exactly one check)."""
+    configure(wh, qualityGreatExpectations=gx)
+    return run_round(wh.settings, wh.integration_id, now)
+
+
+def configure(wh: Warehouse, **config: Any) -> None:
+    """Change the integration's config (as Houston's updateIntegration would)."""
+    with session_scope(get_engine(wh.settings)) as session:
+        integration = session.get(Integration, wh.integration_id)
+        assert integration is not None
+        integration.config = {**integration.config, **config}
+
+
+def failed(report: QualityReport) -> dict[tuple[str, str], CheckResult]:
+    """The failed results by (check, table)."""
+    return {(r.check, r.table): r for r in report.failures}
+
+
+def sql_type(wh: Warehouse, postgres: str, duckdb: str) -> str:
+    """The dialect's spelling of a type."""
+    return postgres if wh.code == "postgres" else duckdb
+
+
+def execute(wh: Warehouse, sql: str) -> None:
+    """Run a statement that returns no rows (the faults)."""
+    with wh.dialect() as d:
+        d.run([sql])
