@@ -22,7 +22,7 @@ from eventyard.runtime.schedules import WAREHOUSE_LOADS
 
 def _alert(context: Any) -> None:
     """Failure callback: mail and post the failed round (imported here: only a failure needs it)."""
-    from eventyard.quality.alerts import on_task_failure
+    from eventyard.warehouse.quality.alerts import on_task_failure
 
     on_task_failure(context)
 
@@ -42,14 +42,14 @@ def quality_checks() -> None:
 
     @task
     def checked_integrations() -> list[str]:
-        from eventyard.quality.tasks import checked_integration_ids
+        from eventyard.warehouse.quality.tasks import checked_integration_ids
 
         return checked_integration_ids()
 
     # No retries: a failed check is a finding, not a glitch; the callback alerts once.
     @task(map_index_template="{{ eventyard_label }}", retries=0, on_failure_callback=_alert)
     def check(integration_id: str) -> dict[str, Any]:
-        from eventyard.quality.tasks import run_quality_task
+        from eventyard.warehouse.quality.tasks import run_quality_task
 
         return run_quality_task(integration_id, get_current_context())
 

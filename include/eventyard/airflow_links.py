@@ -80,7 +80,7 @@ def redirect_app(settings: Settings) -> Any:
     from fastapi import FastAPI, Query
     from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-    from eventyard.quality.paths import data_docs_index
+    from eventyard.warehouse.quality.paths import data_docs_index
 
     app = FastAPI(title="Eventyard links", docs_url=None, redoc_url=None, openapi_url=None)
     docs = data_docs_index(settings).parent

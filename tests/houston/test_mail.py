@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from eventyard.houston.mail import Mail, send_mail
+from eventyard.mail import Mail, send_mail
 from eventyard.settings import Settings
 
 

@@ -13,8 +13,8 @@ from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import ApiKey, Connection, Integration, Role, Source, utcnow
 from eventyard.destinations.models import DeliveryDeadLetter, DeliveryStats
 from eventyard.houston import security
-from eventyard.quality.models import QualityRun
 from eventyard.settings import Settings
+from eventyard.warehouse.quality.models import QualityRun
 from tests.houston.conftest import Account, make_account, make_org
 
 

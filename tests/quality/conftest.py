@@ -10,8 +10,8 @@ import pytest
 
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Integration
-from eventyard.quality.results import CheckResult, QualityReport
-from eventyard.quality.run import run_round
+from eventyard.warehouse.quality.results import CheckResult, QualityReport
+from eventyard.warehouse.quality.run import run_round
 from tests.warehouse.conftest import Warehouse, warehouse  # noqa: F401  (the fixture)
 from tests.warehouse.factories import iso, message
 

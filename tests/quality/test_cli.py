@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from eventyard.cli import app
-from eventyard.quality.tasks import checked_integration_ids
+from eventyard.warehouse.quality.tasks import checked_integration_ids
 from tests.quality.conftest import configure, execute
 from tests.warehouse.conftest import Warehouse
 from tests.warehouse.factories import make_integration

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from eventyard.airflow_links import URL_PREFIX, external_views, redirect_app
-from eventyard.quality.paths import data_docs_index
 from eventyard.settings import Settings
+from eventyard.warehouse.quality.paths import data_docs_index
 
 
 def test_the_plugin_links_and_serves_the_data_docs(sqlite_settings: Settings) -> None:

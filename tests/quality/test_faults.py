@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from eventyard.quality.checks import RESULTS_TABLE
+from eventyard.warehouse.quality.checks import RESULTS_TABLE
 from tests.quality.conftest import LAST_HOUR, NOW, at, check_round, execute, failed, healthy, sql_type
 from tests.warehouse.conftest import Warehouse
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from eventyard.quality import gx_suites
-from eventyard.quality.checks import schema_columns
-from eventyard.quality.paths import data_docs_index
 from eventyard.settings import Settings
+from eventyard.warehouse.quality import gx_suites
+from eventyard.warehouse.quality.checks import schema_columns
+from eventyard.warehouse.quality.paths import data_docs_index
 from tests.conftest import _fresh_pg_database
 from tests.quality.conftest import check_round, execute, healthy
 from tests.warehouse.conftest import Warehouse

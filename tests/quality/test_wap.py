@@ -9,7 +9,7 @@ from datetime import timedelta
 from typer.testing import CliRunner
 
 from eventyard.cli import app
-from eventyard.quality import wap
+from eventyard.warehouse.quality import wap
 from tests.quality.conftest import LAST_HOUR, check_round, configure, execute, healthy
 from tests.warehouse.conftest import Warehouse
 

@@ -27,7 +27,7 @@ def register_bench(bench_app: typer.Typer) -> None:
     ) -> None:
         """Load the rows through the real path, then time whole quality rounds over them; report
         seconds per round and the ratio to the load (target < 20%)."""
-        from eventyard.quality.bench import run
+        from eventyard.warehouse.quality.bench import run
 
         url = pg_url or os.environ.get("EVENTYARD_TEST_PG_URL") or DEFAULT_PG
         result = run(url, events, batch_size, rounds, say=typer.echo, great_expectations=great_expectations)

@@ -27,8 +27,8 @@ def quality(
     ),
 ) -> None:
     """Check every enabled table warehouse (or one); exit 1 when a check fails or a round cannot run."""
-    from eventyard.quality.tasks import checked_integration_ids, run_safely
     from eventyard.settings import get_settings
+    from eventyard.warehouse.quality.tasks import checked_integration_ids, run_safely
 
     if quarantined or republish:
         _quarantine(integration, republish, as_json)
@@ -52,12 +52,12 @@ def quality(
 
 
 def _quarantine(integration: str, batch_id: str, as_json: bool) -> None:
-    """``--quarantined`` / ``--republish BATCH`` (write-audit-publish, eventyard.quality.wap)."""
+    """``--quarantined`` / ``--republish BATCH`` (write-audit-publish, eventyard.warehouse.quality.wap)."""
     from dataclasses import asdict
 
-    from eventyard.quality import wap
-    from eventyard.quality.tasks import checked_integration_ids
     from eventyard.settings import get_settings
+    from eventyard.warehouse.quality import wap
+    from eventyard.warehouse.quality.tasks import checked_integration_ids
 
     settings = get_settings()
     if batch_id:

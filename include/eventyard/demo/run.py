@@ -117,7 +117,7 @@ def run_demo(
 
     figures = compute(settings, account.warehouse_path, report["schema"])
 
-    from eventyard.quality.run import run_round
+    from eventyard.warehouse.quality.run import run_round
 
     quality = run_round(settings, account.integration_id)
     step(f"7. Quality checks on the load (`eventyard quality --once`): {quality.summary()}")

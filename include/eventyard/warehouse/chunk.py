@@ -17,7 +17,6 @@ from typing import Any
 
 from eventyard.db.engine import get_engine
 from eventyard.db.models import Batch
-from eventyard.quality import wap
 from eventyard.settings import Settings
 from eventyard.warehouse.batches import read_batch, start_chunk
 from eventyard.warehouse.dialects import Dialect
@@ -27,6 +26,7 @@ from eventyard.warehouse.fastmap import map_landed
 from eventyard.warehouse.integration import TableSetup
 from eventyard.warehouse.ledger import Outcome, record, settled_tables
 from eventyard.warehouse.loader import load_tables
+from eventyard.warehouse.quality import wap
 from eventyard.warehouse.report import LoadReport
 from eventyard.warehouse.types import TableRows
 
@@ -76,7 +76,7 @@ def load_table_chunk(settings: Settings, setup: TableSetup, limit: int) -> LoadR
 def _load_audited(
     settings: Settings, setup: TableSetup, batches: list[Batch], done: dict[str, set[str]], report: LoadReport
 ) -> None:
-    """Write-audit-publish, batch by batch: each is audited on its own (eventyard.quality.wap)."""
+    """Write-audit-publish, batch by batch: each is audited on its own (eventyard.warehouse.quality.wap)."""
     dialect = setup.dialect
     dropped = _skipped_by_config(setup.config)
     with dialect:

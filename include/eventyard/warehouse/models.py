@@ -21,7 +21,7 @@ BATCH_DONE = "*"
 LOADED = "loaded"
 FAILED = "failed"
 PARKED = "parked"
-# A batch whose write-audit-publish audit failed: held back, not published (eventyard.quality.wap).
+# A batch whose write-audit-publish audit failed: held back, not published (eventyard.warehouse.quality.wap).
 QUARANTINED = "quarantined"
 
 

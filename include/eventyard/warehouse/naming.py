@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # Tables Eventyard itself creates in every source schema; an event with one of these names
 # would otherwise land in (and corrupt) the built-in table, so its table gets a "_" prefix.
 RESERVED_TABLES = frozenset(
-    # quality_results: the quality checks' table (eventyard.quality), beside the loaded ones.
+    # quality_results: the quality checks' table (eventyard.warehouse.quality), beside the loaded ones.
     {
         "tracks",
         "identifies",

@@ -7,5 +7,5 @@ above the components (like the CLI), while ``eventyard.db`` stays below all of t
 
 from eventyard.db import models  # noqa: F401
 from eventyard.destinations import models as destinations_models  # noqa: F401
-from eventyard.quality import models as quality_models  # noqa: F401
 from eventyard.warehouse import models as warehouse_models  # noqa: F401
+from eventyard.warehouse.quality import models as quality_models  # noqa: F401

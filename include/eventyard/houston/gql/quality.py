@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from eventyard.quality.models import QualityRun
+from eventyard.warehouse.quality.models import QualityRun
 
 
 @strawberry.type(description="One check on one table in a quality round.")

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from eventyard.db.models import EmailToken, TokenPurpose, User, utcnow
 from eventyard.houston import security, validation
 from eventyard.houston.codes import Code, HoustonError
-from eventyard.houston.mail import Mail
 from eventyard.houston.services import throttle
 from eventyard.houston.services.unit import Unit
+from eventyard.mail import Mail
 
 LINK_LIFETIME = {
     TokenPurpose.CONFIRM_EMAIL: timedelta(days=3),

@@ -9,9 +9,9 @@ from sqlalchemy import delete, func, select
 from eventyard.db.models import Integration, Membership, Organization, Role, TokenPurpose, User
 from eventyard.houston import validation
 from eventyard.houston.codes import Code, HoustonError, invalid
-from eventyard.houston.mail import Mail
 from eventyard.houston.services.accounts import queue_link, user_by_email
 from eventyard.houston.services.unit import Unit
+from eventyard.mail import Mail
 
 MAX_CHANGES = 100
 

@@ -1,6 +1,6 @@
 """The latest quality round of each of the header organization's integrations (read-only).
 
-Rounds are recorded by the quality checks (``eventyard.quality.latest``); Houston reads them from
+Rounds are recorded by the quality checks (``eventyard.warehouse.quality.latest``); Houston reads them from
 the control DB, never from the customer's warehouse.
 """
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from eventyard.houston import validation
 from eventyard.houston.services.unit import Unit
-from eventyard.quality.models import QualityRun
+from eventyard.warehouse.quality.models import QualityRun
 
 
 def list_quality_results(unit: Unit, integration_id: str | None) -> list[QualityRun]:

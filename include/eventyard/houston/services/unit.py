@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from eventyard.db.engine import session_factory
 from eventyard.db.models import Role
 from eventyard.houston.codes import Code, HoustonError
-from eventyard.houston.mail import Mail, send_mail
+from eventyard.mail import Mail, send_mail
 from eventyard.settings import Settings
 
 T = TypeVar("T")

@@ -23,9 +23,7 @@ from sqlalchemy import delete, select
 
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch
-from eventyard.quality import checks
-from eventyard.quality.results import CheckResult
-from eventyard.quality.thresholds import Thresholds
+from eventyard.errors import BadInputError
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.integration import TableSetup, table_setup
@@ -33,6 +31,9 @@ from eventyard.warehouse.ledger import Outcome, record
 from eventyard.warehouse.loader import load_tables
 from eventyard.warehouse.models import BATCH_DONE, QUARANTINED, WarehouseLoad
 from eventyard.warehouse.naming import fit_identifier, short_hash
+from eventyard.warehouse.quality import checks
+from eventyard.warehouse.quality.results import CheckResult
+from eventyard.warehouse.quality.thresholds import Thresholds
 from eventyard.warehouse.report import LoadReport
 from eventyard.warehouse.types import ARROW_TYPES, DISCARD_KEY, DISCARDS_TABLE, TableKind, TableRows
 
@@ -45,7 +46,7 @@ _KINDS: dict[str, TableKind] = {
 _LOAD_COLUMNS = ("uuid_ts", "loaded_at")  # added again by the loader when published
 
 
-class NotQuarantined(LookupError):
+class NotQuarantined(BadInputError, LookupError):
     """The batch is not in the integration's quarantine."""
 
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from eventyard.quality.run import run_round
 from eventyard.settings import Settings
 from eventyard.warehouse.bench import START, landed_batches, provision
 from eventyard.warehouse.cycle import load_integration
 from eventyard.warehouse.dialects.postgres import PostgresDialect, conninfo
+from eventyard.warehouse.quality.run import run_round
 
 TARGET_RATIO = 0.20
 
@@ -107,9 +107,9 @@ def run(
 
 def _time_gx(settings: Settings, integration_id: str) -> float:
     """Seconds GX takes to validate the loaded tables with their generated suites (import included)."""
-    from eventyard.quality import gx_suites
-    from eventyard.quality.checks import schema_columns
     from eventyard.warehouse.integration import table_setup
+    from eventyard.warehouse.quality import gx_suites
+    from eventyard.warehouse.quality.checks import schema_columns
 
     setup = table_setup(settings, integration_id)
     started = time.perf_counter()

@@ -7,15 +7,15 @@ from collections.abc import MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
-from eventyard.quality.alerts import QualityCheckFailed
-from eventyard.quality.results import QualityReport
-from eventyard.quality.run import QUALITY_CODES, run_round
-from eventyard.quality.thresholds import Thresholds
 from eventyard.settings import Settings, get_settings
 from eventyard.warehouse.cycle import enabled_warehouse_integrations
 from eventyard.warehouse.integration import setup_warehouse
+from eventyard.warehouse.quality.alerts import QualityCheckFailed
+from eventyard.warehouse.quality.results import QualityReport
+from eventyard.warehouse.quality.run import QUALITY_CODES, run_round
+from eventyard.warehouse.quality.thresholds import Thresholds
 
-log = logging.getLogger("eventyard.quality_checks")
+log = logging.getLogger("eventyard.warehouse.quality_checks")
 
 
 def checked_integration_ids(settings: Settings | None = None) -> list[str]:
@@ -48,6 +48,6 @@ def run_quality_task(integration_id: str, context: MutableMapping[str, Any] | No
         log.info("%s", line)
     if context is not None:
         context["eventyard_label"] = report.label()
-    if not report.passed:  # the DAG's failure callback sends the alerts (eventyard.quality.alerts)
+    if not report.passed:  # the DAG's failure callback sends the alerts (eventyard.warehouse.quality.alerts)
         raise QualityCheckFailed(report)
     return report.to_dict()

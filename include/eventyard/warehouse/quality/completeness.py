@@ -28,13 +28,13 @@ from sqlalchemy import select
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch
 from eventyard.landing import open_store
-from eventyard.quality.checks import Columns
-from eventyard.quality.results import CheckResult
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.integration import TableSetup
 from eventyard.warehouse.models import BATCH_DONE, LOADED, PARKED, WarehouseLoad
 from eventyard.warehouse.naming import table_name_for_event
+from eventyard.warehouse.quality.checks import Columns
+from eventyard.warehouse.quality.results import CheckResult
 from eventyard.warehouse.types import ROW_COLUMN, TableRows
 
 PRIMARY_TABLES = {

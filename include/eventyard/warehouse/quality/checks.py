@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any
 
-from eventyard.quality.results import CheckResult
-from eventyard.quality.thresholds import Thresholds
 from eventyard.warehouse.dialects import Dialect
+from eventyard.warehouse.quality.results import CheckResult
+from eventyard.warehouse.quality.thresholds import Thresholds
 from eventyard.warehouse.types import DISCARDS_TABLE
 
 RESULTS_TABLE = "quality_results"

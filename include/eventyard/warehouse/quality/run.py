@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from eventyard.db.engine import get_engine
-from eventyard.quality import checks, completeness, gx_suites
-from eventyard.quality.latest import remember
-from eventyard.quality.results import CheckResult, QualityReport
-from eventyard.quality.thresholds import Thresholds
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.errors import TerminalWarehouseError
 from eventyard.warehouse.integration import TableSetup, table_setup
 from eventyard.warehouse.loader import load_table
+from eventyard.warehouse.quality import checks, completeness, gx_suites
+from eventyard.warehouse.quality.latest import remember
+from eventyard.warehouse.quality.results import CheckResult, QualityReport
+from eventyard.warehouse.quality.thresholds import Thresholds
 from eventyard.warehouse.types import ARROW_TYPES, Logical, TableRows
 
 log = logging.getLogger(__name__)

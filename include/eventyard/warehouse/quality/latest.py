@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from eventyard.db.engine import session_scope
-from eventyard.quality.models import QualityRun
-from eventyard.quality.results import QualityReport
+from eventyard.warehouse.quality.models import QualityRun
+from eventyard.warehouse.quality.results import QualityReport
 
 
 def remember(engine: Engine, org_id: str, report: QualityReport) -> None:

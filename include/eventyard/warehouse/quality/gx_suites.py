@@ -16,11 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventyard.quality.checks import RESULTS_TABLE, Columns
-from eventyard.quality.paths import project_dir
-from eventyard.quality.results import CheckResult
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects.postgres import conninfo
+from eventyard.warehouse.quality.checks import RESULTS_TABLE, Columns
+from eventyard.warehouse.quality.paths import project_dir
+from eventyard.warehouse.quality.results import CheckResult
 from eventyard.warehouse.types import DISCARDS_TABLE
 
 log = logging.getLogger(__name__)

@@ -14,16 +14,17 @@ from typing import Any
 
 import httpx
 
-from eventyard.houston.mail import Mail, send_mail
-from eventyard.quality.results import QualityReport
-from eventyard.quality.thresholds import Thresholds
+from eventyard.errors import FatalError
+from eventyard.mail import Mail, send_mail
 from eventyard.settings import Settings, get_settings
+from eventyard.warehouse.quality.results import QualityReport
+from eventyard.warehouse.quality.thresholds import Thresholds
 
 log = logging.getLogger(__name__)
 WEBHOOK_TIMEOUT_S = 10.0
 
 
-class QualityCheckFailed(RuntimeError):
+class QualityCheckFailed(FatalError, RuntimeError):
     """A quality round failed: the task fails, and the failure callback alerts with the report."""
 
     def __init__(self, report: QualityReport) -> None:

@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import Any
 
 from eventyard.catalog import load_catalog
+from eventyard.errors import BadInputError
 
 
-class BadThreshold(ValueError):
+class BadThreshold(BadInputError, ValueError):
     """A quality setting that cannot be used (negative, not a number)."""
 
 
