@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eventyard.migration.ops import MergeOps
+from eventyard.migration.ops import Chunk, MergeOps
 from eventyard.migration.plan import _FAR, LEDGER_TABLE, MergePlan, TablePlan
 from eventyard.migration.rules import ColumnDecision
 from eventyard.warehouse.errors import TerminalWarehouseError
@@ -156,15 +156,17 @@ def run_table(
     names = build.column_list(d.quote, [c.name for c in columns])
     exprs = ", ".join(expression(ops, c) for c in columns)
     template = ops.insert_template(schema, table.table) if table.kind == "events" else ""
+    ours = d.existing_columns(schema, table.table) or {}
+    types = {c.name: d.type_for(ours[c.name]) for c in columns}
     for is_null, lo, hi, rows in chunks:
-        bounds = (is_null, lo, hi)
+        bounds: tuple[bool, datetime, datetime] = (is_null, lo, hi)
         with ops.transaction(schema, table.table):
             discarded = _discard(ops, plan, table, source, target, bounds)
             if table.kind == "users":
                 merged = _users_chunk(ops, plan, table, source, target, exprs, bounds)
             else:
                 parts = {"target": target, "source": source, "columns": names, "expressions": exprs}
-                merged = ops.insert_chunk(template, parts, bounds, rows)
+                merged = ops.insert_chunk(Chunk(template, parts, bounds, rows, types))
             params = (*keys, None if is_null else hi, rows, merged, discarded)
             ops.execute(d.sql.statement("segment_ledger_insert", ledger=ledger), params)
         done += rows

@@ -8,8 +8,11 @@ branches on the warehouse. The SQL itself is in ``warehouse_sql/<dialect>/segmen
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventyard.warehouse.dialects import Dialect
@@ -21,6 +24,17 @@ Widening = frozenset[tuple[Logical, Logical]]
 _TO_TEXT: Widening = frozenset(
     {("bigint", "text"), ("double", "text"), ("boolean", "text"), ("timestamp", "text")}
 )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk's insert: its template and quoted parts, bounds, size and our column types."""
+
+    template: str
+    parts: dict[str, str]
+    bounds: tuple[bool, datetime, datetime]  # (the rows without received_at?, after, up to)
+    rows: int
+    types: dict[str, str]  # our physical type of each merged column, in our order
 
 
 class MergeOps:
@@ -68,9 +82,9 @@ class MergeOps:
         """Which insert template fits our table (an ``ON CONFLICT`` one needs a unique key)."""
         return "segment_insert"
 
-    def insert_chunk(self, template: str, parts: dict[str, str], bounds: Sequence[Any], rows: int) -> int:
-        """Insert one chunk's new rows (``rows`` of Segment's are in it); returns the rows inserted."""
-        return self.execute(self.dialect.sql.statement(template, **parts), bounds)
+    def insert_chunk(self, chunk: Chunk) -> int:
+        """Insert one chunk's new rows; returns the rows inserted."""
+        return self.execute(self.dialect.sql.statement(chunk.template, **chunk.parts), chunk.bounds)
 
     def users_statements(
         self, schema: str, stage: str, columns: dict[str, Logical], target: dict[str, Logical]
@@ -92,9 +106,58 @@ class PostgresOps(MergeOps):
 
 
 class RedshiftOps(MergeOps):
-    """Redshift: VARCHAR widens in place, other types do not (ALTER COLUMN TYPE is VARCHAR-only)."""
+    """Redshift: VARCHAR widens in place, other types do not (ALTER COLUMN TYPE is VARCHAR-only).
+
+    A chunk of at least ``mergeUnloadRows`` rows (connection detail, default 1,000,000) travels
+    through S3 when the connection has a staging bucket: ``UNLOAD`` of the converted chunk as
+    Parquet, ``COPY`` into a stage created in that column order (COPY matches Parquet columns by
+    position), then the insert-if-absent with explicit column lists. Smaller chunks are one
+    ``INSERT ... SELECT``.
+    """
 
     widenable: ClassVar[Widening] = frozenset()
+    DEFAULT_UNLOAD_ROWS: ClassVar[int] = 1_000_000
+
+    @property
+    def unload_rows(self) -> int | None:
+        """The chunk size from which chunks go through S3 (None: no staging bucket)."""
+        details = self.dialect.details
+        if not details.get("bucketName"):
+            return None
+        return int(details.get("mergeUnloadRows") or self.DEFAULT_UNLOAD_ROWS)
+
+    def insert_chunk(self, chunk: Chunk) -> int:
+        threshold = self.unload_rows
+        if threshold is None or chunk.rows < threshold:
+            return super().insert_chunk(chunk)
+        return self.unload_and_copy(chunk)
+
+    def unload_and_copy(self, chunk: Chunk) -> int:
+        """UNLOAD the chunk to S3, COPY it into a stage, insert the new ids; clean up S3."""
+        from eventyard.warehouse.dialects.redshift_s3 import string_literal
+        from eventyard.warehouse.sql import build
+
+        d: Any = self.dialect
+        is_null, lo, hi = chunk.bounds
+        query = d.sql.statement(
+            "segment_unload_query", expressions=chunk.parts["expressions"], source=chunk.parts["source"],
+            is_null="TRUE" if is_null else "FALSE", lo=_timestamp_literal(lo), hi=_timestamp_literal(hi),
+        )  # fmt: skip
+        name = f"eventyard_segment_{uuid.uuid4().hex[:16]}"
+        bucket = str(d.details["bucketName"])
+        prefix = f"{d._staging_key(name).removesuffix('.parquet')}/"
+        s3_prefix = f"s3://{bucket}/{prefix}"
+        d.run([build.temp_table(d, name, chunk.types)])
+        try:
+            d.run([d.sql.statement("segment_unload", query=string_literal(query),
+                                   s3_prefix=string_literal(s3_prefix), credentials=d.credentials_sql())])  # fmt: skip
+            d.run(d.copy_sql(name, s3_prefix))
+            staged = d.sql.statement("segment_insert_staged", target=chunk.parts["target"],
+                                     columns=chunk.parts["columns"], stage=d.quote(name))  # fmt: skip
+            return self.execute(staged)
+        finally:
+            d.run([build.drop_table(d, name)])
+            _delete_prefix(d._s3_client(), bucket, prefix)
 
     def text_type(self, length: int | None) -> str:
         return f"VARCHAR({length or 65535})"
@@ -146,3 +209,21 @@ def ops_for(dialect: Dialect) -> MergeOps:
         return OPS[dialect.name](dialect)
     except KeyError:
         raise TerminalWarehouseError(f"no Segment merge for {dialect.name} yet") from None
+
+
+def _timestamp_literal(moment: datetime) -> str:
+    """A UTC timestamp literal (for UNLOAD's query, which takes no parameters); built from a
+    datetime, never from user text."""
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return f"TIMESTAMP '{utc.isoformat(sep=' ', timespec='microseconds')}'"
+
+
+def _delete_prefix(s3: Any, bucket: str, prefix: str) -> None:
+    """Remove the chunk's Parquet files (a leftover is harmless; lifecycle rules expire it)."""
+    try:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
+        keys = [{"Key": o["Key"]} for o in listed.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+    except Exception:  # botocore's many error types; cleanup must not fail a committed chunk
+        pass

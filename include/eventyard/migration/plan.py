@@ -4,7 +4,7 @@ decision for each difference, the cutover and how many rows it leaves out."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from eventyard.migration.catalog import ColumnInfo, Tables, read_tables
@@ -127,8 +127,9 @@ def first_received(ops: MergeOps, schema: str, ours: Tables) -> datetime | None:
     for table in EVENT_TABLES:
         if table in ours:
             row = d.query(d.sql.statement("segment_first_received", table=d.qualified(schema, table)))
-            if row and row[0]["first_received"] is not None:
-                firsts.append(row[0]["first_received"])
+            first = row[0]["first_received"] if row else None
+            if isinstance(first, datetime):  # Redshift's have no zone: they hold UTC
+                firsts.append(first if first.tzinfo else first.replace(tzinfo=UTC))
     return min(firsts) if firsts else None
 
 

@@ -123,13 +123,22 @@ def run_merge(
         raise ValueError("chunk rows must be at least 1")
     with connected(settings, integration_id) as (setup, ops):
         plan = plan_in(settings, setup, ops, segment_schema, schema, cutover)
-        outcome = MergeOutcome(plan)
-        for table in plan.tables:
-            if table.kind not in ("events", "users") or (tables is not None and table.table not in tables):
-                continue
-            outcome.results.append(run_table(ops, plan, table, chunk_rows=chunk_rows, progress=progress))
-        if tables is not None:
-            unknown = set(tables) - {r.table for r in outcome.results}
-            if unknown:
-                raise LookupError(f"not mergeable tables: {', '.join(sorted(unknown))}")
-        return outcome
+        return merge_planned(ops, plan, tables=tables, chunk_rows=chunk_rows, progress=progress)
+
+
+def merge_planned(
+    ops: MergeOps, plan: MergePlan, *, tables: list[str] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Progress | None = None,
+) -> MergeOutcome:  # fmt: skip
+    """Merge every mergeable table of a plan (or just ``tables``) on an open connection."""
+    if tables is not None:
+        mergeable = {t.table for t in plan.tables if t.kind in ("events", "users")}
+        unknown = set(tables) - mergeable
+        if unknown:
+            raise LookupError(f"not mergeable tables: {', '.join(sorted(unknown))}")
+    outcome = MergeOutcome(plan)
+    for table in plan.tables:
+        if table.kind not in ("events", "users") or (tables is not None and table.table not in tables):
+            continue
+        outcome.results.append(run_table(ops, plan, table, chunk_rows=chunk_rows, progress=progress))
+    return outcome
