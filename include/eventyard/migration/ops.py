@@ -98,11 +98,24 @@ class MergeOps:
 
 
 class PostgresOps(MergeOps):
-    """Postgres: ``ON CONFLICT ("id") DO NOTHING`` when our table has its primary key."""
+    """Postgres: when our table has its primary key, a chunk is first tried as a plain
+    ``INSERT ... SELECT`` (the ceiling itself); only if the key refuses it (an id we already have,
+    or repeated in the chunk) does it roll back to a savepoint and insert ``ON CONFLICT DO NOTHING``."""
 
     def insert_template(self, schema: str, table: str) -> str:
         unique = self.dialect.query(self.dialect.sql.statement("unique_key"), (schema, table, ["id"]))
         return "segment_insert_on_conflict" if unique else "segment_insert"
+
+    def insert_chunk(self, chunk: Chunk) -> int:
+        if chunk.template != "segment_insert_on_conflict":
+            return super().insert_chunk(chunk)
+        import psycopg
+
+        try:
+            with self.conn.transaction():  # a savepoint inside the chunk's transaction
+                return self.execute(self.dialect.sql.statement("segment_insert_plain", **chunk.parts), chunk.bounds)
+        except psycopg.errors.UniqueViolation:
+            return super().insert_chunk(chunk)
 
 
 class RedshiftOps(MergeOps):
