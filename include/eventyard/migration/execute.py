@@ -16,6 +16,7 @@ its ledger row, then the reconciliation.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,7 +140,7 @@ def run_table(
     source, target = d.qualified(plan.segment_schema, table.table), d.qualified(schema, table.table)
     ledger = d.qualified(schema, LEDGER_TABLE)
     keys = (plan.segment_schema, table.table, plan.cutover_key)
-    before = d.query(d.sql.statement("segment_ledger_progress", ledger=ledger), keys)[0]
+    before = ops.query(d.sql.statement("segment_ledger_progress", ledger=ledger), keys)[0]
     done = int(before["row_count"])
     if progress:
         progress(table.table, done, table.to_merge)
@@ -148,7 +149,7 @@ def run_table(
     if table.null_received and not int(before["null_chunks"]):
         chunks.append((True, _BEGIN, _BEGIN, table.null_received))
     after = _aware(before["hi"]) or _BEGIN
-    for row in d.query(d.sql.statement("segment_chunks", source=source), (chunk_rows, after, cutover)):
+    for row in ops.query(d.sql.statement("segment_chunks", source=source), (chunk_rows, after, cutover)):
         chunks.append((False, after, _aware(row["hi"]) or _BEGIN, int(row["row_count"])))
         after = _aware(row["hi"]) or _BEGIN
 
@@ -201,16 +202,18 @@ def _users_chunk(
 ) -> int:  # fmt: skip
     """Stage a chunk of Segment's users in our types, then the loader's users upsert."""
     d = ops.dialect
-    stage = f"eventyard_segment_users_{next(_stages)}"
-    ops.execute(d.sql.statement("segment_users_stage", stage=d.quote(stage), source=source, expressions=exprs), bounds)
+    stage = f"eventyard_segment_users_{os.getpid()}_{next(_stages)}"
+    named = ops.stage_name(plan.schema, stage)
+    create = d.sql.statement("segment_users_stage", stage=named, source=source, expressions=exprs)
+    ops.execute(create, bounds)
     try:
-        new = d.query(d.sql.statement("segment_new_ids", stage=d.quote(stage), target=target))[0]["new_rows"]
+        new = ops.query(d.sql.statement("segment_new_ids", stage=named, target=target))[0]["new_rows"]
         ours = d.existing_columns(plan.schema, table.table) or {}
         staged = {c.name: ours[c.name] for c in table.merged_columns}
         for statement in ops.users_statements(plan.schema, stage, staged, ours):
             ops.execute(statement)
     finally:
-        ops.execute(build.drop_table(d, stage))
+        ops.execute(f"DROP TABLE IF EXISTS {named}")
     return int(new)
 
 
@@ -221,12 +224,12 @@ def reconcile(
     d = ops.dialect
     source, target = d.qualified(plan.segment_schema, table.table), d.qualified(plan.schema, table.table)
     cutover = _FAR if table.kind == "users" or plan.cutover is None else plan.cutover
-    counts = d.query(d.sql.statement("segment_counts", source=source), (cutover,))[0]
-    sums = d.query(
+    counts = ops.query(d.sql.statement("segment_counts", source=source), (cutover,))[0]
+    sums = ops.query(
         d.sql.statement("segment_ledger_progress", ledger=d.qualified(plan.schema, LEDGER_TABLE)),
         (plan.segment_schema, table.table, plan.cutover_key),
     )[0]
-    missing = d.query(d.sql.statement("segment_missing", source=source, target=target), (cutover,))[0]
+    missing = ops.query(d.sql.statement("segment_missing", source=source, target=target), (cutover,))[0]
     rows, merged = int(sums["row_count"]), int(sums["merged"])
     return TableResult(
         table=table.table,

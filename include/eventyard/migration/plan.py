@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from eventyard.migration.catalog import ColumnInfo, Tables, read_tables
+from eventyard.migration.catalog import ColumnInfo, Tables
 from eventyard.migration.ops import MergeOps
 from eventyard.migration.rules import ColumnDecision, decide
 from eventyard.warehouse.types import DISCARDS_TABLE
@@ -120,13 +120,18 @@ class MergePlan:
         return out
 
 
+def internal(table: str) -> bool:
+    """A table of our loader or of this merge (ledger, discards, a left-over stage)."""
+    return table in INTERNAL_TABLES or table.startswith(("_eventyard_", "eventyard_segment_"))
+
+
 def first_received(ops: MergeOps, schema: str, ours: Tables) -> datetime | None:
     """When Eventyard received its first event for this source (its event tables' minimum)."""
     d = ops.dialect
     firsts = []
     for table in EVENT_TABLES:
         if table in ours:
-            row = d.query(d.sql.statement("segment_first_received", table=d.qualified(schema, table)))
+            row = ops.query(d.sql.statement("segment_first_received", table=d.qualified(schema, table)))
             first = row[0]["first_received"] if row else None
             if isinstance(first, datetime):  # Redshift's have no zone: they hold UTC
                 firsts.append(first if first.tzinfo else first.replace(tzinfo=UTC))
@@ -149,10 +154,10 @@ def column_decisions(ops: MergeOps, theirs: list[ColumnInfo], ours: list[ColumnI
 def build_plan(ops: MergeOps, segment_schema: str, schema: str, cutover: datetime | None) -> MergePlan:
     """Read both schemas, decide per column, count rows per table against the cutover."""
     d = ops.dialect
-    theirs_tables = read_tables(d, segment_schema)
+    theirs_tables = ops.read_tables(segment_schema)
     if not theirs_tables:
         raise LookupError(f"no tables in the Segment schema {segment_schema!r}")
-    ours_tables = {t: c for t, c in read_tables(d, schema).items() if t not in INTERNAL_TABLES}
+    ours_tables = {t: c for t, c in ops.read_tables(schema).items() if not internal(t)}
     source = "--cutover"
     if cutover is None:
         cutover = first_received(ops, schema, ours_tables)
@@ -175,7 +180,7 @@ def build_plan(ops: MergeOps, segment_schema: str, schema: str, cutover: datetim
             decisions=column_decisions(ops, theirs, ours or []),
             create=ours is None,
         )
-        counts = d.query(
+        counts = ops.query(
             d.sql.statement("segment_counts", source=d.qualified(segment_schema, name)), (cutover or _FAR,)
         )[0]
         plan.segment_rows, plan.null_received = int(counts["total"]), int(counts["null_received"])

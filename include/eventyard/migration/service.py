@@ -78,7 +78,7 @@ def default_cutover(
     d = ops.dialect
     if d.existing_columns(schema, LEDGER_TABLE) is not None:
         sql = d.sql.statement("segment_ledger_cutover", ledger=d.qualified(schema, LEDGER_TABLE))
-        earlier = d.query(sql, (segment_schema,))[0]["cutover"]
+        earlier = ops.query(sql, (segment_schema,))[0]["cutover"]
         if earlier and earlier != "none":
             return parse_cutover(str(earlier)), "the cutover of the earlier run"
     with session_scope(get_engine(settings)) as session:
