@@ -90,7 +90,9 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     running = Airflow(home)
     try:
         running.wait("the API server", lambda: running.get("/monitor/health") or None, START_TIMEOUT)
-        running.wait("the parsed segment_merge DAG", lambda: running.get("/dags/segment_merge"), START_TIMEOUT)
+        running.wait(
+            "the parsed segment_merge DAG", lambda: running.get("/dags/segment_merge"), START_TIMEOUT
+        )
         yield running
     finally:
         running.stop()
@@ -118,7 +120,9 @@ def test_segment_merge_runs_under_the_real_scheduler_one_mapped_task_per_table(
     monkeypatch.setenv("EVENTYARD_HOME", str(airflow.home))
     monkeypatch.setenv("EVENTYARD_SECRET_KEY", SECRET)
     settings = Settings(home=airflow.home, secret_key=SECRET)
-    wh = Warehouse("postgres", {"url": _fresh_pg_database(pg_server_url)}, settings).setup(source_name="Merge Shop")
+    wh = Warehouse("postgres", {"url": _fresh_pg_database(pg_server_url)}, settings).setup(
+        source_name="Merge Shop"
+    )
     wh.schema = "merge_shop"
 
     def run(statements: list[str]) -> None:

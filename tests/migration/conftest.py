@@ -23,12 +23,14 @@ def our_events() -> list[dict[str, Any]]:
     """What Eventyard received from the cutover (2024-01-01T00:00Z) on."""
     return [
         message("track", offset_s=0, messageId="shared-1", userId="u1", event="Order Completed",
-                properties={"revenue": 9.99, "quantity": 1, "coupon": "SAVE", "gift": True, "promo_code": "P"}),
+                properties={"revenue": 9.99, "quantity": 1, "coupon": "SAVE", "gift": True,
+                            "promo_code": "P"}),
         message("track", offset_s=3600, messageId="e-2", userId="u1", event="Order Completed",
                 properties={"revenue": 5, "quantity": 1, "coupon": "X", "gift": False}),
         message("identify", offset_s=60, messageId="e-3", userId="u1",
                 traits={"email": "new@example.com", "name": "Ann"}),
-        message("page", offset_s=120, messageId="e-4", name="Home", properties={"title": "Home", "path": "/"}),
+        message("page", offset_s=120, messageId="e-4", name="Home",
+                properties={"title": "Home", "path": "/"}),
     ]  # fmt: skip
 
 

@@ -39,10 +39,12 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "tracks": [*ENVELOPE, *EVENT_COLUMNS, ("context_page_path", "text")],
     "order_completed": [
         *ENVELOPE, *EVENT_COLUMNS,
-        ("revenue", "text"), ("quantity", "float"), ("coupon", "int"), ("gift", "int"), ("legacy_sku", "text"),
+        ("revenue", "text"), ("quantity", "float"), ("coupon", "int"), ("gift", "int"),
+        ("legacy_sku", "text"),
     ],
     "legacy_event": [*ENVELOPE, *EVENT_COLUMNS, ("level", "int")],
-    "identifies": [*ENVELOPE, ("anonymous_id", "text"), ("user_id", "text"), ("email", "text"), ("timestamp", "ts")],
+    "identifies": [*ENVELOPE, ("anonymous_id", "text"), ("user_id", "text"), ("email", "text"),
+                   ("timestamp", "ts")],
     "users": [*ENVELOPE, ("email", "text"), ("plan", "text"), ("name", "text")],
     "pages": [*ENVELOPE, ("anonymous_id", "text"), ("name", "text"), ("path", "text"), ("title", "text"),
               ("timestamp", "ts")],
@@ -58,14 +60,21 @@ def _t(day: int, hour: int = 10) -> str:
 def _track(id_: str, day: int, event: str, user: str | None, **extra: Any) -> dict[str, Any]:
     ts = _t(day)
     return {"id": id_, "received_at": ts, "uuid_ts": ts, "anonymous_id": f"anon-{id_}",
-            "context_library_name": "analytics.js", "event": event, "event_text": event.replace("_", " ").title(),
+            "context_library_name": "analytics.js", "event": event,
+            "event_text": event.replace("_", " ").title(),
             "original_timestamp": ts, "sent_at": ts, "timestamp": ts, "user_id": user, **extra}  # fmt: skip
 
 
 ORDERS = [
-    _track("s1", 1, "order_completed", "u1", revenue="12.50", quantity=2.0, coupon=10, gift=1, legacy_sku="A-1"),
-    _track("s2", 2, "order_completed", "u2", revenue="n/a", quantity=1.5, coupon=None, gift=0, legacy_sku="B-2"),
-    _track("s3", 3, "order_completed", None, revenue=None, quantity=None, coupon=7, gift=None, legacy_sku=None),
+    _track(
+        "s1", 1, "order_completed", "u1", revenue="12.50", quantity=2.0, coupon=10, gift=1, legacy_sku="A-1"
+    ),
+    _track(
+        "s2", 2, "order_completed", "u2", revenue="n/a", quantity=1.5, coupon=None, gift=0, legacy_sku="B-2"
+    ),
+    _track(
+        "s3", 3, "order_completed", None, revenue=None, quantity=None, coupon=7, gift=None, legacy_sku=None
+    ),
     _track("shared-1", 4, "order_completed", "u1", revenue="9.99", quantity=1.0, coupon=None, gift=None),
     # A/A period: Eventyard saw the same purchase under another message id.
     _track("s6", 32, "order_completed", "u1", revenue="5", quantity=1.0, coupon=None, gift=1),
@@ -82,7 +91,8 @@ def rows() -> dict[str, list[dict[str, Any]]]:
         "order_completed": ORDERS,
         "legacy_event": LEGACY,
         "identifies": [
-            {"id": "i1", "received_at": _t(10), "uuid_ts": _t(10), "user_id": "u1", "email": "old@example.com",
+            {"id": "i1", "received_at": _t(10), "uuid_ts": _t(10), "user_id": "u1",
+             "email": "old@example.com",
              "timestamp": _t(10)},
             {"id": "i2", "received_at": _t(32), "uuid_ts": _t(32), "user_id": "u2", "email": "u2@example.com",
              "timestamp": _t(32)},
@@ -123,7 +133,7 @@ class SegmentSide:
             if self.shape == "bigquery":
                 cols.append(("loaded_at", "ts"))
             ddl = ",\n  ".join(f"{self.quote(c)} {types[k]}" for c, k in cols)
-            pk = ",\n  PRIMARY KEY (\"id\")" if self.shape == "postgres" else ""
+            pk = ',\n  PRIMARY KEY ("id")' if self.shape == "postgres" else ""
             out.append(f"CREATE TABLE {self.qualified(schema, table)} (\n  {ddl}{pk}\n)")
             for n, row in enumerate(data[table]):
                 values = {**row, "uuid": 1000 + n, "loaded_at": row["received_at"]}

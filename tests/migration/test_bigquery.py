@@ -38,7 +38,9 @@ def bigquery(endpoint: str, tmp_path: Path) -> Iterator[BigQueryDialect]:
 
     dialect = BigQueryDialect({"project": PROJECT, "apiEndpoint": endpoint}, Settings(home=tmp_path))
     with dialect:
-        results = load_tables(dialect, OURS, map_batch(our_events(), dialect), datetime(2024, 6, 1, tzinfo=UTC))
+        results = load_tables(
+            dialect, OURS, map_batch(our_events(), dialect), datetime(2024, 6, 1, tzinfo=UTC)
+        )
         assert not any(r.error for r in results.values())
         dialect.ensure_schema(SEGMENT_SCHEMA)
         dialect.run(SegmentSide("bigquery", dialect.quote, dialect.qualified).statements(SEGMENT_SCHEMA))
@@ -84,6 +86,8 @@ def test_a_killed_bigquery_merge_resumes(bigquery: BigQueryDialect) -> None:
 
     with pytest.raises(KeyboardInterrupt):
         merge_planned(ops, plan, tables=["tracks"], chunk_rows=2, progress=kill)
-    resumed = merge_planned(ops, build_plan(ops, SEGMENT_SCHEMA, OURS, CUTOVER), tables=["tracks"], chunk_rows=2)
+    resumed = merge_planned(
+        ops, build_plan(ops, SEGMENT_SCHEMA, OURS, CUTOVER), tables=["tracks"], chunk_rows=2
+    )
     tracks = resumed.results[0]
     assert tracks.ok and tracks.chunks_before == 1 and (tracks.merged, tracks.present) == (4, 1)

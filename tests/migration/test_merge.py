@@ -30,7 +30,10 @@ def test_the_plan_sets_columns_side_by_side_and_decides_each_difference(switch: 
     assert actions["promo_code"] == "ours_only"
     assert actions["id"] == "keep"
     # Positions differ (Segment: id, received_at, uuid_ts first) and both are shown.
-    positions = {d.name: (d.segment.position if d.segment else None, d.ours.position if d.ours else None) for d in orders.decisions}
+    positions = {
+        d.name: (d.segment.position if d.segment else None, d.ours.position if d.ours else None)
+        for d in orders.decisions
+    }
     print(positions)
     assert positions["uuid_ts"][0] == 3 and positions["uuid_ts"][1] != 3
     assert any(seg != ours for seg, ours in positions.values() if seg and ours)
@@ -54,7 +57,13 @@ def test_the_merge_reconciles_and_a_rerun_adds_nothing(switch: Switch) -> None:
     assert switch.ids("order_completed") == ["e-2", "s1", "s2", "s3", "shared-1"]
     # Converted values: revenue text now, quantity a float, coupon text; gift discarded with a reason.
     s1 = switch.query(f'SELECT * FROM "{ours}"."order_completed" WHERE "id" = \'s1\'')[0]
-    assert (s1["revenue"], s1["quantity"], s1["coupon"], s1["gift"], s1["legacy_sku"]) == ("12.50", 2.0, "10", None, "A-1")
+    assert (s1["revenue"], s1["quantity"], s1["coupon"], s1["gift"], s1["legacy_sku"]) == (
+        "12.50",
+        2.0,
+        "10",
+        None,
+        "A-1",
+    )
     assert orders.discarded == 2  # s1 and s2 had a gift value (s3's was NULL)
     discards = switch.query(
         f'SELECT "row_id", "column_value", "reason" FROM "{ours}"."discards" ORDER BY "row_id"'
@@ -106,8 +115,6 @@ def test_a_merge_killed_mid_table_resumes_from_its_last_committed_chunk(switch: 
 
 
 def test_an_explicit_cutover_moves_rows_in_or_out(switch: Switch) -> None:
-    plan = plan_merge(
-        switch.settings, switch.integration_id, SEGMENT_SCHEMA, cutover="2023-12-03T00:00:00Z"
-    )
+    plan = plan_merge(switch.settings, switch.integration_id, SEGMENT_SCHEMA, cutover="2023-12-03T00:00:00Z")
     assert plan.cutover_source == "--cutover"
     assert plan.table("order_completed").after_cutover == 3  # s3, shared-1, s6

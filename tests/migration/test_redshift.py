@@ -25,7 +25,6 @@ from eventyard.settings import Settings
 from tests.conftest import _fresh_pg_database
 from tests.migration.conftest import SEGMENT_SCHEMA, our_events
 from tests.migration.segment_tables import SegmentSide
-from tests.warehouse.ext.harness import Warehouse
 from tests.warehouse.ext.redshift_pg import PostgresStagedRedshift, pg_details
 
 pytestmark = pytest.mark.postgres
@@ -52,7 +51,9 @@ class UnloadOnPostgres(PostgresStagedRedshift):
                 rows = self.query(query)
                 sink = io.BytesIO()
                 pq.write_table(pa.Table.from_pylist(rows), sink)
-                self._s3_client().put_object(Bucket=bucket, Key=f"{key}0000_part_00.parquet", Body=sink.getvalue())
+                self._s3_client().put_object(
+                    Bucket=bucket, Key=f"{key}0000_part_00.parquet", Body=sink.getvalue()
+                )
             elif stmt.startswith("COPY "):
                 self.copies.append(stmt)
                 prefix = stmt.split("FROM '", 1)[1].split("'", 1)[0]

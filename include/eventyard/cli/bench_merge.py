@@ -14,10 +14,13 @@ def register_bench(bench_app: typer.Typer) -> None:
 
     @bench_app.command("merge")
     def bench_merge(
-        rows: int = typer.Option(1_000_000, min=1, help="Segment tracks rows (and as many event-table rows)."),
+        rows: int = typer.Option(
+            1_000_000, min=1, help="Segment tracks rows (and as many event-table rows)."
+        ),
         chunk_rows: int = typer.Option(250_000, min=1, help="Rows per committed chunk."),
         pg_url: str = typer.Option(
-            "", help="Postgres server (a throw-away database is created there); default $EVENTYARD_TEST_PG_URL."
+            "",
+            help="Postgres server (a throw-away database is created there); default $EVENTYARD_TEST_PG_URL.",
         ),
     ) -> None:
         """Merge generated Segment tables into Postgres the way `eventyard merge --run` does; report

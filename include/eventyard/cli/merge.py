@@ -16,12 +16,18 @@ def register(app: typer.Typer) -> None:
 
 def merge(
     integration: str = typer.Option(..., "--integration", help="The warehouse integration (its id)."),
-    segment_schema: str = typer.Option(..., "--segment-schema", help="Segment's schema (dataset) in that warehouse."),
+    segment_schema: str = typer.Option(
+        ..., "--segment-schema", help="Segment's schema (dataset) in that warehouse."
+    ),
     schema: str = typer.Option("", "--schema", help="Eventyard's schema; default: the integration's."),
     plan: bool = typer.Option(False, "--plan", help="Print the audit and plan; change nothing."),
-    run: bool = typer.Option(False, "--run", help="Execute the plan, then print and check the reconciliation."),
+    run: bool = typer.Option(
+        False, "--run", help="Execute the plan, then print and check the reconciliation."
+    ),
     cutover: str = typer.Option(
-        "", "--cutover", help="Merge Segment rows received before this time (ISO 8601); default: "
+        "",
+        "--cutover",
+        help="Merge Segment rows received before this time (ISO 8601); default: "
         "an earlier run's, else the first event Eventyard received for the source.",
     ),
     table: list[str] = typer.Option([], "--table", help="Merge only this table (repeatable)."),
@@ -90,7 +96,9 @@ class _Bars:
         if table != self.table:
             self._close()
             self.table, self.done = table, 0
-            self.bar = typer.progressbar(length=max(total, 1), label=f"{table:<24}", file=_stderr(), show_pos=True)
+            self.bar = typer.progressbar(
+                length=max(total, 1), label=f"{table:<24}", file=_stderr(), show_pos=True
+            )
             self.bar.__enter__()
         self.bar.update(max(done - self.done, 0))
         self.done = done

@@ -69,7 +69,8 @@ class MergeBench:
             f"eventyard merge       {self.merge_seconds:.2f} s  (plan, DDL, {self.chunks} chunks + ledger,"
             " dedupe on id, reconciliation)",
             f"  rows/s              {rate:,.0f}",
-            f"plain INSERT..SELECT  {self.ceiling_seconds:.2f} s mean ({self.rows / self.ceiling_seconds:,.0f}"
+            f"plain INSERT..SELECT  {self.ceiling_seconds:.2f} s mean"
+            f" ({self.rows / self.ceiling_seconds:,.0f}"
             " rows/s; same DDL as ours, primary key on id)",
             f"ratio vs the ceiling  {self.ceiling_seconds / self.merge_seconds:.2f}x (target >= 0.70x)",
             f"  for information: INSERT..SELECT into tables without a key {self.no_key_seconds:.2f} s"
@@ -78,7 +79,9 @@ class MergeBench:
         ]
 
 
-def run(admin_url: str, rows: int, chunk_rows: int = DEFAULT_CHUNK_ROWS, say: Callable[[str], None] = print) -> MergeBench:
+def run(
+    admin_url: str, rows: int, chunk_rows: int = DEFAULT_CHUNK_ROWS, say: Callable[[str], None] = print
+) -> MergeBench:
     """Run the benchmark in a throw-away database on ``admin_url``'s server."""
     import psycopg
 
@@ -106,7 +109,10 @@ def run(admin_url: str, rows: int, chunk_rows: int = DEFAULT_CHUNK_ROWS, say: Ca
                 if not outcome.ok or sum(r.merged for r in outcome.results) != 2 * rows:
                     raise RuntimeError(f"merge did not reconcile: {[r.line() for r in outcome.results]}")
                 after = _ceiling(d, "ceiling_after", key=("id",))
-                say(f"ceiling before {before:.2f} s, after {after:.2f} s; load average at start {load_avg:.1f}")
+                say(
+                    f"ceiling before {before:.2f} s, after {after:.2f} s;"
+                    f" load average at start {load_avg:.1f}"
+                )
                 again = merge_planned(ops, build_plan(ops, SEGMENT, OURS, CUTOVER), chunk_rows=chunk_rows)
                 rerun = sum(r.merged for r in again.results) - sum(r.merged for r in outcome.results)
                 chunks = sum(r.chunks_run for r in outcome.results)
@@ -121,7 +127,8 @@ def _segment_ddl(d: PostgresDialect, table: str, columns: dict[str, Logical]) ->
     types = {"text": "text", "timestamp": "timestamp with time zone", "bigint": "bigint",
              "double": "double precision", "boolean": "boolean"}  # fmt: skip
     body = ", ".join(
-        f"{d.quote(c)} {'varchar(1024) NOT NULL PRIMARY KEY' if c == 'id' else types[t]}" for c, t in columns.items()
+        f"{d.quote(c)} {'varchar(1024) NOT NULL PRIMARY KEY' if c == 'id' else types[t]}"
+        for c, t in columns.items()
     )
     return f"CREATE TABLE {d.qualified(SEGMENT, table)} ({body})"
 
@@ -131,24 +138,35 @@ def _generate(d: PostgresDialect, rows: int) -> None:
     event_columns: dict[str, Logical] = {**ENVELOPE, **PROPERTIES, SEGMENT_ONLY: "text"}
     values = {
         "id": "'seg-' || g", "received_at": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'",
-        "uuid_ts": "TIMESTAMPTZ '2023-01-02' + g * INTERVAL '1 second'", "anonymous_id": "'anon-' || (g % 50000)",
-        "context_ip": "'203.0.113.9'", "context_library_name": "'analytics.js'", "context_library_version": "'4.1.0'",
+        "uuid_ts": "TIMESTAMPTZ '2023-01-02' + g * INTERVAL '1 second'",
+        "anonymous_id": "'anon-' || (g % 50000)",
+        "context_ip": "'203.0.113.9'", "context_library_name": "'analytics.js'",
+        "context_library_version": "'4.1.0'",
         "context_page_path": "'/play'", "event": f"'{EVENT}'", "event_text": "'Game Move'",
         "original_timestamp": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'",
         "sent_at": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'",
-        "timestamp": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'", "user_id": "'user-' || (g % 20000)",
+        "timestamp": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'",
+        "user_id": "'user-' || (g % 20000)",
         **{f"text_{k}": f"'value-' || (g % 977) || '-{k}'" for k in range(4)},
         **{f"count_{k}": f"g * 31 + {k}" for k in range(3)},
         **{f"score_{k}": f"(g % 1000) / 7.0 + {k}" for k in range(3)},
         **{f"flag_{k}": f"(g + {k}) % 2 = 0" for k in range(2)},
         SEGMENT_ONLY: "'spring-' || (g % 7)",
     }  # fmt: skip
-    d.run([build.create_schema(d, SEGMENT), _segment_ddl(d, "tracks", ENVELOPE), _segment_ddl(d, EVENT, event_columns)])
+    d.run(
+        [
+            build.create_schema(d, SEGMENT),
+            _segment_ddl(d, "tracks", ENVELOPE),
+            _segment_ddl(d, EVENT, event_columns),
+        ]
+    )
     for table, columns in (("tracks", ENVELOPE), (EVENT, event_columns)):
-        names = ", ".join(d.quote(c) for c in columns)
-        select = ", ".join(values[c] for c in columns)
-        d.run([f"INSERT INTO {d.qualified(SEGMENT, table)} ({names}) SELECT {select} FROM generate_series(1, {rows}) AS g",
-               f"ANALYZE {d.qualified(SEGMENT, table)}"])  # fmt: skip
+        generate, analyze = d.sql.statements(
+            "bench_merge_generate", target=d.qualified(SEGMENT, table),
+            columns=build.column_list(d.quote, columns), values=", ".join(values[c] for c in columns),
+        )  # fmt: skip
+        _execute(d, generate, rows)
+        d.run([analyze])
     d.ensure_schema(OURS)
     d.create_table(OURS, "tracks", ENVELOPE, ("id",))
     d.create_table(OURS, EVENT, {**ENVELOPE, **PROPERTIES}, ("id",))
@@ -162,7 +180,13 @@ def _ceiling(d: PostgresDialect, schema: str, key: tuple[str, ...]) -> float:
         d.create_table(schema, table, columns, key)
         names = build.column_list(d.quote, columns)
         started = time.perf_counter()
-        d.run([f"INSERT INTO {d.qualified(schema, table)} ({names}) SELECT {names} FROM {d.qualified(SEGMENT, table)}"])
+        target, source = d.qualified(schema, table), d.qualified(SEGMENT, table)
+        d.run([d.sql.statement("bench_merge_ceiling", target=target, columns=names, source=source)])
         elapsed += time.perf_counter() - started
-    d.run([f"DROP SCHEMA {d.quote(schema)} CASCADE"])
+    d.run([d.sql.statement("drop_schema", schema=d.quote(schema))])
     return elapsed
+
+
+def _execute(d: PostgresDialect, sql: str, rows: int) -> None:
+    with d._require().cursor() as cur:
+        cur.execute(sql, (rows,))

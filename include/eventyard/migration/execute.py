@@ -123,7 +123,9 @@ def expression(ops: MergeOps, c: ColumnDecision) -> str:
     q = d.quote(c.name)
     if c.action == "keep" or (c.action == "widen" and c.segment and c.segment.logical == "text"):
         return f"s.{q} AS {q}"
-    logical = c.ours.logical if c.action == "cast" and c.ours else (c.segment.logical if c.segment else "text")
+    logical = (
+        c.ours.logical if c.action == "cast" and c.ours else (c.segment.logical if c.segment else "text")
+    )
     return f"CAST(s.{q} AS {d.type_for(logical)}) AS {q}"
 
 

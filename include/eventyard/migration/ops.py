@@ -126,7 +126,9 @@ class PostgresOps(MergeOps):
 
         try:
             with self.conn.transaction():  # a savepoint inside the chunk's transaction
-                return self.execute(self.dialect.sql.statement("segment_insert_plain", **chunk.parts), chunk.bounds)
+                return self.execute(
+                    self.dialect.sql.statement("segment_insert_plain", **chunk.parts), chunk.bounds
+                )
         except psycopg.errors.UniqueViolation:
             return super().insert_chunk(chunk)
 
@@ -175,8 +177,11 @@ class RedshiftOps(MergeOps):
         s3_prefix = f"s3://{bucket}/{prefix}"
         d.run([build.temp_table(d, name, chunk.types)])
         try:
-            d.run([d.sql.statement("segment_unload", query=string_literal(query),
-                                   s3_prefix=string_literal(s3_prefix), credentials=d.credentials_sql())])  # fmt: skip
+            unload = d.sql.statement(
+                "segment_unload", query=string_literal(query), s3_prefix=string_literal(s3_prefix),
+                credentials=d.credentials_sql(),
+            )  # fmt: skip
+            d.run([unload])
             d.run(d.copy_sql(name, s3_prefix))
             staged = d.sql.statement("segment_insert_staged", target=chunk.parts["target"],
                                      columns=chunk.parts["columns"], stage=d.quote(name))  # fmt: skip

@@ -144,11 +144,8 @@ def column_decisions(ops: MergeOps, theirs: list[ColumnInfo], ours: list[ColumnI
     ours_names = {c.name for c in ours}
     pairs = [(by_name.get(c.name), c) for c in ours] + [(c, None) for c in theirs if c.name not in ours_names]
     d = ops.dialect
-    return [
-        decide(t, o, widenable=ops.widenable, text_lengths=ops.text_lengths,
-               text_type=ops.text_type, type_for=d.type_for)  # fmt: skip
-        for t, o in pairs
-    ]
+    rules = {"widenable": ops.widenable, "text_lengths": ops.text_lengths, "text_type": ops.text_type}
+    return [decide(t, o, type_for=d.type_for, **rules) for t, o in pairs]
 
 
 def build_plan(ops: MergeOps, segment_schema: str, schema: str, cutover: datetime | None) -> MergePlan:

@@ -69,7 +69,11 @@ def decide(
         )
     name, t, o = theirs.name, theirs.logical, ours.logical
     if t == o == "text":
-        if text_lengths and ours.length is not None and (theirs.length is None or theirs.length > ours.length):
+        if (
+            text_lengths
+            and ours.length is not None
+            and (theirs.length is None or theirs.length > ours.length)
+        ):
             new_type = text_type(theirs.length)
             return ColumnDecision(
                 name, theirs, ours, "widen", f"{ours.physical} is shorter than {theirs.physical}", new_type
@@ -87,7 +91,12 @@ def decide(
     if (o, t) in widenable:
         new_type = text_type(None) if t == "text" else type_for(t)
         return ColumnDecision(
-            name, theirs, ours, "widen", f"ours {o} cannot hold Segment's {t}; {new_type} holds both", new_type
+            name,
+            theirs,
+            ours,
+            "widen",
+            f"ours {o} cannot hold Segment's {t}; {new_type} holds both",
+            new_type,
         )
     return ColumnDecision(
         name, theirs, ours, "discard", f"no safe rule from Segment's {t} to our {o}: value kept in discards"
