@@ -139,19 +139,19 @@ def _generate(d: PostgresDialect, rows: int) -> None:
     values = {
         "id": "'seg-' || g", "received_at": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'",
         "uuid_ts": "TIMESTAMPTZ '2023-01-02' + g * INTERVAL '1 second'",
-        "anonymous_id": "'anon-' || (g % 50000)",
+        "anonymous_id": "'anon-' || mod(g, 50000)",
         "context_ip": "'203.0.113.9'", "context_library_name": "'analytics.js'",
         "context_library_version": "'4.1.0'",
         "context_page_path": "'/play'", "event": f"'{EVENT}'", "event_text": "'Game Move'",
         "original_timestamp": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'",
         "sent_at": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'",
         "timestamp": "TIMESTAMPTZ '2023-01-01' + g * INTERVAL '1 second'",
-        "user_id": "'user-' || (g % 20000)",
-        **{f"text_{k}": f"'value-' || (g % 977) || '-{k}'" for k in range(4)},
+        "user_id": "'user-' || mod(g, 20000)",
+        **{f"text_{k}": f"'value-' || mod(g, 977) || '-{k}'" for k in range(4)},
         **{f"count_{k}": f"g * 31 + {k}" for k in range(3)},
-        **{f"score_{k}": f"(g % 1000) / 7.0 + {k}" for k in range(3)},
-        **{f"flag_{k}": f"(g + {k}) % 2 = 0" for k in range(2)},
-        SEGMENT_ONLY: "'spring-' || (g % 7)",
+        **{f"score_{k}": f"mod(g, 1000) / 7.0 + {k}" for k in range(3)},
+        **{f"flag_{k}": f"mod(g + {k}, 2) = 0" for k in range(2)},
+        SEGMENT_ONLY: "'spring-' || mod(g, 7)",
     }  # fmt: skip
     d.run(
         [
