@@ -126,11 +126,13 @@ def _segment_ddl(d: PostgresDialect, table: str, columns: dict[str, Logical]) ->
     """Segment's Postgres DDL: ``id varchar(1024)`` primary key, text, timestamptz."""
     types = {"text": "text", "timestamp": "timestamp with time zone", "bigint": "bigint",
              "double": "double precision", "boolean": "boolean"}  # fmt: skip
-    body = ", ".join(
+    definitions = ", ".join(
         f"{d.quote(c)} {'varchar(1024) NOT NULL PRIMARY KEY' if c == 'id' else types[t]}"
         for c, t in columns.items()
     )
-    return f"CREATE TABLE {d.qualified(SEGMENT, table)} ({body})"
+    return d.sql.statement(
+        "bench_merge_segment_table", table=d.qualified(SEGMENT, table), definitions=definitions
+    )
 
 
 def _generate(d: PostgresDialect, rows: int) -> None:

@@ -215,7 +215,7 @@ def _users_chunk(
         for statement in ops.users_statements(plan.schema, stage, staged, ours):
             ops.execute(statement)
     finally:
-        ops.execute(f"DROP TABLE IF EXISTS {named}")
+        ops.execute(d.sql.statement("segment_drop_stage", stage=named))
     return int(new)
 
 
