@@ -118,3 +118,39 @@ def test_an_explicit_cutover_moves_rows_in_or_out(switch: Switch) -> None:
     plan = plan_merge(switch.settings, switch.integration_id, SEGMENT_SCHEMA, cutover="2023-12-03T00:00:00Z")
     assert plan.cutover_source == "--cutover"
     assert plan.table("order_completed").after_cutover == 3  # s3, shared-1, s6
+
+
+def test_a_chunk_killed_before_its_commit_leaves_nothing_behind(
+    switch: Switch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventyard.migration import ops as ops_module
+
+    class Killed(Exception):
+        pass
+
+    ledger_rows = []
+    real = {cls: cls.execute for cls in (ops_module.MergeOps, ops_module.DuckDBOps)}
+
+    def dying(self: ops_module.MergeOps, sql: str, params: tuple[object, ...] = ()) -> int:
+        if "_eventyard_segment_merge" in sql and sql.lstrip().startswith("INSERT"):
+            ledger_rows.append(params)
+            if len(ledger_rows) == 2:  # the second chunk's rows are in, its ledger row is not
+                raise Killed
+        return real[type(self) if type(self) in real else ops_module.MergeOps](self, sql, params)
+
+    for cls in real:
+        monkeypatch.setattr(cls, "execute", dying)
+    with pytest.raises(Killed):
+        run_merge(
+            switch.settings, switch.integration_id, SEGMENT_SCHEMA, tables=["order_completed"], chunk_rows=1
+        )
+    # The first chunk (s1) committed; the second (s2, with its discard) rolled back whole.
+    assert switch.ids("order_completed") == ["e-2", "s1", "shared-1"]
+    assert switch.count(switch.wh.schema, "discards") == 1
+    monkeypatch.undo()
+    resumed = run_merge(
+        switch.settings, switch.integration_id, SEGMENT_SCHEMA, tables=["order_completed"], chunk_rows=1
+    ).results[0]
+    assert resumed.ok and resumed.chunks_before == 1
+    assert (resumed.merged, resumed.present, resumed.discarded) == (3, 1, 2)
+    assert switch.ids("order_completed") == ["e-2", "s1", "s2", "s3", "shared-1"]

@@ -157,3 +157,23 @@ def test_big_chunks_travel_by_unload_and_copy_through_s3(
     assert "SELECT *" not in first and 'CAST(s.""coupon""' not in first
     assert all("FORMAT AS PARQUET" in c for c in dialect.copies)
     assert s3.list_objects_v2(Bucket="merge-bucket").get("KeyCount", 0) == 0  # chunk files removed
+
+
+def test_a_killed_redshift_merge_resumes_from_its_last_committed_chunk(
+    redshift: PostgresStagedRedshift,
+) -> None:
+    ops = ops_for(redshift)
+    ops.start()
+
+    def kill(table: str, done: int, total: int) -> None:
+        if done:
+            raise KeyboardInterrupt
+
+    plan = build_plan(ops, SEGMENT_SCHEMA, OURS, None)
+    with pytest.raises(KeyboardInterrupt):
+        merge_planned(ops, plan, tables=["order_completed"], chunk_rows=1, progress=kill)
+    assert _ids(redshift, "order_completed") == ["e-2", "s1", "shared-1"]
+    resumed = merge_planned(ops, build_plan(ops, SEGMENT_SCHEMA, OURS, CUTOVER), tables=["order_completed"])
+    result = resumed.results[0]
+    assert result.ok and result.chunks_before == 1 and (result.merged, result.present) == (3, 1)
+    assert _ids(redshift, "order_completed") == ["e-2", "s1", "s2", "s3", "shared-1"]
