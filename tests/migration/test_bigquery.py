@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from eventyard.migration.ops import BigQueryOps, ops_for
+from eventyard.migration.ops import ops_for
+from eventyard.migration.ops_bigquery import BigQueryOps
 from eventyard.migration.plan import build_plan
 from eventyard.migration.service import merge_planned
 from eventyard.settings import Settings

@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from eventyard.migration.ops import RedshiftOps, ops_for
+from eventyard.migration.ops import ops_for
+from eventyard.migration.ops_redshift import RedshiftOps
 from eventyard.migration.plan import build_plan
 from eventyard.migration.service import merge_planned
 from eventyard.settings import Settings

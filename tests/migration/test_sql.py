@@ -7,7 +7,8 @@ import ast
 from datetime import UTC, datetime
 from pathlib import Path
 
-from eventyard.migration.ops import Chunk, RedshiftOps, _timestamp_literal
+from eventyard.migration.ops import Chunk
+from eventyard.migration.ops_redshift import RedshiftOps, _timestamp_literal
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects.redshift import RedshiftDialect
 from eventyard.warehouse.sql import Templates

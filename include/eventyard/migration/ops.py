@@ -8,14 +8,13 @@ branches on the warehouse. The SQL itself is in ``warehouse_sql/<dialect>/segmen
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
-from eventyard.migration.catalog import ColumnInfo, Tables, read_tables
+from eventyard.migration.catalog import Tables, read_tables
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.errors import TerminalWarehouseError
 from eventyard.warehouse.types import Logical
@@ -133,74 +132,6 @@ class PostgresOps(MergeOps):
             return super().insert_chunk(chunk)
 
 
-class RedshiftOps(MergeOps):
-    """Redshift: VARCHAR widens in place, other types do not (ALTER COLUMN TYPE is VARCHAR-only).
-
-    A chunk of at least ``mergeUnloadRows`` rows (connection detail, default 1,000,000) travels
-    through S3 when the connection has a staging bucket: ``UNLOAD`` of the converted chunk as
-    Parquet, ``COPY`` into a stage created in that column order (COPY matches Parquet columns by
-    position), then the insert-if-absent with explicit column lists. Smaller chunks are one
-    ``INSERT ... SELECT``.
-    """
-
-    widenable: ClassVar[Widening] = frozenset()
-    DEFAULT_UNLOAD_ROWS: ClassVar[int] = 1_000_000
-
-    @property
-    def unload_rows(self) -> int | None:
-        """The chunk size from which chunks go through S3 (None: no staging bucket)."""
-        details = self.dialect.details
-        if not details.get("bucketName"):
-            return None
-        return int(details.get("mergeUnloadRows") or self.DEFAULT_UNLOAD_ROWS)
-
-    def insert_chunk(self, chunk: Chunk) -> int:
-        threshold = self.unload_rows
-        if threshold is None or chunk.rows < threshold:
-            return super().insert_chunk(chunk)
-        return self.unload_and_copy(chunk)
-
-    def unload_and_copy(self, chunk: Chunk) -> int:
-        """UNLOAD the chunk to S3, COPY it into a stage, insert the new ids; clean up S3."""
-        from eventyard.warehouse.dialects.redshift_s3 import string_literal
-        from eventyard.warehouse.sql import build
-
-        d: Any = self.dialect
-        is_null, lo, hi = chunk.bounds
-        query = d.sql.statement(
-            "segment_unload_query", expressions=chunk.parts["expressions"], source=chunk.parts["source"],
-            is_null="TRUE" if is_null else "FALSE", lo=_timestamp_literal(lo), hi=_timestamp_literal(hi),
-        )  # fmt: skip
-        name = f"eventyard_segment_{uuid.uuid4().hex[:16]}"
-        bucket = str(d.details["bucketName"])
-        prefix = f"{d._staging_key(name).removesuffix('.parquet')}/"
-        s3_prefix = f"s3://{bucket}/{prefix}"
-        d.run([build.temp_table(d, name, chunk.types)])
-        try:
-            unload = d.sql.statement(
-                "segment_unload", query=string_literal(query), s3_prefix=string_literal(s3_prefix),
-                credentials=d.credentials_sql(),
-            )  # fmt: skip
-            d.run([unload])
-            d.run(d.copy_sql(name, s3_prefix))
-            staged = d.sql.statement("segment_insert_staged", target=chunk.parts["target"],
-                                     columns=chunk.parts["columns"], stage=d.quote(name))  # fmt: skip
-            return self.execute(staged)
-        finally:
-            d.run([build.drop_table(d, name)])
-            _delete_prefix(d._s3_client(), bucket, prefix)
-
-    def text_type(self, length: int | None) -> str:
-        return f"VARCHAR({length or 65535})"
-
-    @contextmanager
-    def transaction(self, schema: str, table: str) -> Iterator[None]:
-        # The dialect's table lock is one transaction holding LOCK on the target: Redshift has no
-        # savepoints, so the users upsert inside it must not open its own.
-        with self.dialect.table_lock(schema, table):
-            yield
-
-
 class DuckDBOps(MergeOps):
     """DuckDB: VARCHAR has no length; ALTER changes any type."""
 
@@ -227,114 +158,22 @@ class DuckDBOps(MergeOps):
         return "VARCHAR"
 
 
-class BigQueryOps(MergeOps):
-    """BigQuery through its client: typed query parameters, DML row counts from the job, columns
-    from the tables' schemas (the API, which the emulator answers too). No multi-statement
-    transaction: a chunk's ledger row follows it, and a chunk redone after a crash inserts
-    nothing (dedupe on id). ``INT64`` widens to ``FLOAT64`` in place; nothing widens to STRING."""
-
-    widenable: ClassVar[Widening] = frozenset({("bigint", "double")})
-    text_lengths: ClassVar[bool] = False
-    transactional: ClassVar[bool] = False
-
-    @property
-    def client(self) -> Any:
-        """The dialect's BigQuery client."""
-        client = getattr(self.dialect, "client", None)
-        if client is None:
-            raise TerminalWarehouseError("BigQuery: not connected")
-        return client
-
-    def start(self) -> None:
-        """Nothing to set: BigQuery's TIMESTAMP is UTC."""
-
-    def _config(self, params: Sequence[Any]) -> Any:
-        from google.cloud import bigquery
-
-        return bigquery.QueryJobConfig(
-            query_parameters=[bigquery.ScalarQueryParameter(None, _bq_type(v), v) for v in params]
-        )
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        return [dict(row.items()) for row in self.client.query(sql, job_config=self._config(params)).result()]
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        job = self.client.query(sql, job_config=self._config(params))
-        job.result()
-        return int(job.num_dml_affected_rows or 0)
-
-    @contextmanager
-    def transaction(self, schema: str, table: str) -> Iterator[None]:
-        yield
-
-    def text_type(self, length: int | None) -> str:
-        return "STRING"
-
-    def stage_name(self, schema: str, name: str) -> str:
-        return self.dialect.qualified(schema, name)
-
-    def read_tables(self, schema: str) -> Tables:
-        from google.api_core.exceptions import NotFound
-
-        d = self.dialect
-        try:
-            listed = list(self.client.list_tables(f"{d.details['project']}.{schema}"))
-        except NotFound:
-            return {}
-        tables: Tables = {}
-        for item in listed:
-            if getattr(item, "table_type", "TABLE") != "TABLE":
-                continue  # Segment's deduplicating <table>_view views
-            table = self.client.get_table(item.reference)
-            tables[item.table_id] = [
-                ColumnInfo(f.name, f.field_type, d.logical_for(f.field_type), position)
-                for position, f in enumerate(table.schema, start=1)
-            ]
-        return tables
-
-
-def _bq_type(value: Any) -> str:
-    """A query parameter's GoogleSQL type (NULL as a STRING: the templates cast it)."""
-    if isinstance(value, bool):
-        return "BOOL"
-    if isinstance(value, int):
-        return "INT64"
-    if isinstance(value, float):
-        return "FLOAT64"
-    if isinstance(value, datetime):
-        return "TIMESTAMP"
-    return "STRING"
-
-
-OPS: dict[str, type[MergeOps]] = {
-    "postgres": PostgresOps,
-    "amazon_redshift": RedshiftOps,
-    "duckdb": DuckDBOps,
-    "google_bigquery": BigQueryOps,
+# catalog code -> "module:Class" (imported on demand: boto3 and BigQuery's client only matter there).
+OPS: dict[str, str] = {
+    "postgres": "eventyard.migration.ops:PostgresOps",
+    "duckdb": "eventyard.migration.ops:DuckDBOps",
+    "amazon_redshift": "eventyard.migration.ops_redshift:RedshiftOps",
+    "google_bigquery": "eventyard.migration.ops_bigquery:BigQueryOps",
 }
 
 
 def ops_for(dialect: Dialect) -> MergeOps:
     """The merge operations of a connected dialect."""
-    try:
-        return OPS[dialect.name](dialect)
-    except KeyError:
-        raise TerminalWarehouseError(f"no Segment merge for {dialect.name} yet") from None
+    from eventyard.warehouse.target import registered_class
+
+    cls = registered_class(OPS, dialect.name, MergeOps, NoMergeForDialect)
+    return cls(dialect)
 
 
-def _timestamp_literal(moment: datetime) -> str:
-    """A UTC timestamp literal (for UNLOAD's query, which takes no parameters); built from a
-    datetime, never from user text."""
-    utc = moment.astimezone(UTC).replace(tzinfo=None)
-    return f"TIMESTAMP '{utc.isoformat(sep=' ', timespec='microseconds')}'"
-
-
-def _delete_prefix(s3: Any, bucket: str, prefix: str) -> None:
-    """Remove the chunk's Parquet files (a leftover is harmless; lifecycle rules expire it)."""
-    try:
-        listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
-        keys = [{"Key": o["Key"]} for o in listed.get("Contents", [])]
-        if keys:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
-    except Exception:  # botocore's many error types; cleanup must not fail a committed chunk
-        pass
+class NoMergeForDialect(TerminalWarehouseError):
+    """No Segment merge is registered for this warehouse."""
