@@ -15,5 +15,5 @@ def test_bench_merge_small(pg_server_url: str, state_home: object) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Segment rows          6,000 (tracks + game_move)" in result.output
-    assert "ratio vs the ceiling" in result.output
+    assert "ratio vs the ceiling" in result.output and "rounds (ceiling/merge s)" in result.output
     assert "re-run merged         0 rows" in result.output

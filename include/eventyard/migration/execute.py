@@ -151,7 +151,14 @@ def run_table(
     if table.null_received and not int(before["null_chunks"]):
         chunks.append((True, _BEGIN, _BEGIN, table.null_received))
     after = _aware(before["hi"]) or _BEGIN
-    for row in ops.query(d.sql.statement("segment_chunks", source=source), (chunk_rows, after, cutover)):
+    null_left = table.null_received if chunks else 0
+    ranged_left = table.to_merge - int(before["row_count"]) - null_left
+    # What fits in one chunk needs no ranking sort: its bounds are one aggregate.
+    template = "segment_range" if ranged_left <= chunk_rows else "segment_chunks"
+    params = (after, cutover) if template == "segment_range" else (chunk_rows, after, cutover)
+    for row in ops.query(d.sql.statement(template, source=source), params):
+        if int(row["row_count"]) == 0:
+            continue
         chunks.append((False, after, _aware(row["hi"]) or _BEGIN, int(row["row_count"])))
         after = _aware(row["hi"]) or _BEGIN
 
