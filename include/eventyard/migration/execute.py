@@ -154,9 +154,11 @@ def run_table(
     null_left = table.null_received if chunks else 0
     ranged_left = table.to_merge - int(before["row_count"]) - null_left
     # What fits in one chunk needs no ranking sort: its bounds are one aggregate.
-    template = "segment_range" if ranged_left <= chunk_rows else "segment_chunks"
-    params = (after, cutover) if template == "segment_range" else (chunk_rows, after, cutover)
-    for row in ops.query(d.sql.statement(template, source=source), params):
+    cut = "segment_range" if ranged_left <= chunk_rows else "segment_chunks"
+    bounds_params: tuple[Any, ...] = (
+        (after, cutover) if cut == "segment_range" else (chunk_rows, after, cutover)
+    )
+    for row in ops.query(d.sql.statement(cut, source=source), bounds_params):
         if int(row["row_count"]) == 0:
             continue
         chunks.append((False, after, _aware(row["hi"]) or _BEGIN, int(row["row_count"])))
@@ -177,8 +179,8 @@ def run_table(
             else:
                 parts = {"target": target, "source": source, "columns": names, "expressions": exprs}
                 merged = ops.insert_chunk(Chunk(template, parts, bounds, rows, types))
-            params = (*keys, None if is_null else hi, rows, merged, discarded)
-            ops.execute(d.sql.statement("segment_ledger_insert", ledger=ledger), params)
+            ledger_row = (*keys, None if is_null else hi, rows, merged, discarded)
+            ops.execute(d.sql.statement("segment_ledger_insert", ledger=ledger), ledger_row)
         done += rows
         if progress:
             progress(table.table, done, table.to_merge)
