@@ -54,7 +54,7 @@ class Airflow:
         return "\n".join(text.splitlines()[-lines:])
 
     def get(self, path: str) -> Any:
-        reply = httpx.get(self.api + path, timeout=30)
+        reply = httpx.get(self.api + path, timeout=120)
         reply.raise_for_status()
         return reply.json()
 
@@ -98,11 +98,18 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
         running.stop()
 
 
-def _trigger(airflow: Airflow, conf: dict[str, Any]) -> str:
-    reply = httpx.post(f"{airflow.api}/dags/segment_merge/dagRuns", json={"logical_date": None, "conf": conf},
-                       timeout=30)  # fmt: skip
-    assert reply.status_code in (200, 201), reply.text
-    return str(reply.json()["dag_run_id"])
+def _trigger(airflow: Airflow, run_id: str, conf: dict[str, Any]) -> str:
+    """POST a run with our own id, so that a POST retried after a timeout (a busy machine's API
+    server) cannot start a second run: Airflow answers 409 for an id it already has."""
+
+    def post() -> str | None:
+        body = {"dag_run_id": run_id, "logical_date": None, "conf": conf}
+        reply = httpx.post(f"{airflow.api}/dags/segment_merge/dagRuns", json=body, timeout=120)
+        if reply.status_code in (200, 201, 409):
+            return run_id
+        raise AssertionError(reply.text)
+
+    return str(airflow.wait(f"the trigger of {run_id}", post, RUN_TIMEOUT))
 
 
 def _finished(airflow: Airflow, run_id: str) -> str:
@@ -132,28 +139,30 @@ def test_segment_merge_runs_under_the_real_scheduler_one_mapped_task_per_table(
     switch = build_switch(wh, "postgres", run)
     conf = {"integration": wh.integration_id, "segment_schema": SEGMENT_SCHEMA, "chunk_rows": 2}
 
-    run_id = _trigger(airflow, conf)
+    run_id = _trigger(airflow, "merge-first", conf)
     assert _finished(airflow, run_id) == "success", airflow.log_tail()
     assert switch.ids("order_completed") == ["e-2", "s1", "s2", "s3", "shared-1"]
     assert switch.ids("legacy_event") == ["s4"]
 
-    tasks = airflow.get(f"/dags/segment_merge/dagRuns/{run_id}/taskInstances?task_id=merge_table&limit=100")
+    path = f"/dags/segment_merge/dagRuns/{run_id}/taskInstances?task_id=merge_table&limit=100"
+    tasks = airflow.wait("the task instances", lambda: airflow.get(path), RUN_TIMEOUT)
     mapped = {t["rendered_map_index"]: t for t in tasks["task_instances"] if t["task_id"] == "merge_table"}
     tables = {label.split(":")[0] for label in mapped}
     assert tables == {"identifies", "legacy_event", "order_completed", "pages", "tracks", "users"}
     assert "order_completed: 3 merged, 1 present, 1 after cutover" in mapped
     orders = mapped["order_completed: 3 merged, 1 present, 1 after cutover"]
     assert all(t["state"] == "success" for t in mapped.values())
-    logs = airflow.get(
+    log_path = (
         f"/dags/segment_merge/dagRuns/{run_id}/taskInstances/merge_table/logs/{orders['try_number']}"
         f"?map_index={orders['map_index']}&full_content=true"
     )
+    logs = airflow.wait("the task's log", lambda: airflow.get(log_path), RUN_TIMEOUT)
     text = str(logs)
     assert "order_completed: 0 / 4 rows" in text and "order_completed: 4 / 4 rows" in text
     assert "-> OK" in text
 
     # A second run (same params) adds nothing.
-    again = _trigger(airflow, conf)
+    again = _trigger(airflow, "merge-again", conf)
     assert _finished(airflow, again) == "success", airflow.log_tail()
     assert switch.ids("order_completed") == ["e-2", "s1", "s2", "s3", "shared-1"]
     assert switch.count(wh.schema, "tracks") == 6
