@@ -1,2 +1,3 @@
--- Drop a write-audit-publish staging schema and its tables once its batch is published.
+-- Drop a schema and its tables: a write-audit-publish staging schema once its batch is published,
+-- or a benchmark's throw-away schema.
 DROP SCHEMA IF EXISTS {schema} CASCADE

@@ -68,23 +68,25 @@ class S3Staging:
     def _sse(self) -> dict[str, str]:
         return {"ServerSideEncryption": "AES256"} if self.details.get("enableSSE") else {}
 
-    def copy_sql(self, stage: str, s3_uri: str) -> list[str]:
-        """The COPY statement: IAM role if configured, else the access keys (exposed for golden tests)."""
+    def credentials_sql(self) -> str:
+        """How COPY and UNLOAD authenticate to S3: the IAM role if configured, else the access keys."""
         d = self.details
         if d.get("iamRoleARN"):
-            credentials = f"IAM_ROLE {string_literal(str(d['iamRoleARN']))}"
-        elif d.get("accessKeyID") and d.get("accessKey"):
-            credentials = (
+            return f"IAM_ROLE {string_literal(str(d['iamRoleARN']))}"
+        if d.get("accessKeyID") and d.get("accessKey"):
+            return (
                 f"ACCESS_KEY_ID {string_literal(str(d['accessKeyID']))} "
                 f"SECRET_ACCESS_KEY {string_literal(str(d['accessKey']))}"
             )
-        else:
-            raise TerminalWarehouseError("Redshift COPY needs iamRoleARN or accessKeyID + accessKey")
+        raise TerminalWarehouseError("Redshift COPY needs iamRoleARN or accessKeyID + accessKey")
+
+    def copy_sql(self, stage: str, s3_uri: str) -> list[str]:
+        """The COPY statement (exposed for golden tests)."""
         return self.sql.statements(
             "copy_stage",
             stage=self.quote(stage),
             s3_uri=string_literal(s3_uri),
-            credentials=credentials,
+            credentials=self.credentials_sql(),
         )
 
     def _s3_client(self) -> Any:
