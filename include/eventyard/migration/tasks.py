@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from eventyard.errors import BadInputError
 from eventyard.migration.execute import DEFAULT_CHUNK_ROWS
 from eventyard.migration.service import plan_merge, run_merge
 from eventyard.settings import get_settings
@@ -18,7 +19,7 @@ from eventyard.settings import get_settings
 log = logging.getLogger("eventyard.segment_merge")
 
 
-class MergeParamsError(ValueError):
+class MergeParamsError(BadInputError, ValueError):
     """The run's params are missing something the merge needs."""
 
 
