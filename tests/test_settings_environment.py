@@ -104,6 +104,10 @@ def test_airflow_login_is_on_outside_development(tmp_path: Path) -> None:
         airflow_env(settings, {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"})
     with pytest.raises(AirflowAuthError, match="EVENTYARD_AIRFLOW_ADMIN_PASSWORD"):
         write_admin_password(prod(home=tmp_path), env)
+    # Another auth manager keeps its own users: only the shared keys are filled in.
+    fab = airflow_env(settings, {"AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.FabAuthManager"})
+    assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS" not in fab and fab["AIRFLOW__API_AUTH__JWT_SECRET"]
+    assert write_admin_password(settings, fab) is None
 
 
 def test_a_laptop_keeps_admin_for_all_on_loopback(tmp_path: Path) -> None:

@@ -50,11 +50,12 @@ def apply_auth_defaults(settings: Settings, env: MutableMapping[str, str]) -> No
             f" EVENTYARD_ENVIRONMENT={settings.environment}"
         )
     env[ALL_ADMINS] = "False"
-    env.setdefault(AUTH_MANAGER, SIMPLE_AUTH_MANAGER)
-    env.setdefault(USERS, f"{settings.airflow_admin_username}:admin")
-    env.setdefault(PASSWORDS_FILE, str(Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json"))
     env.setdefault(JWT_SECRET, _derived(settings, JWT_PURPOSE))
     env.setdefault(API_SECRET_KEY, _derived(settings, API_KEY_PURPOSE))
+    if env.setdefault(AUTH_MANAGER, SIMPLE_AUTH_MANAGER) != SIMPLE_AUTH_MANAGER:
+        return  # the operator's auth manager (FAB, Keycloak) has its own users
+    env.setdefault(USERS, f"{settings.airflow_admin_username}:admin")
+    env.setdefault(PASSWORDS_FILE, str(Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json"))
 
 
 def _derived(settings: Settings, purpose: bytes) -> str:
@@ -71,8 +72,8 @@ def write_admin_password(settings: Settings, env: MutableMapping[str, str]) -> P
     auth manager would otherwise generate and print to its log; other users in the file are
     kept, so an operator may add more.
     """
-    if settings.environment == "development":
-        return None
+    if settings.environment == "development" or PASSWORDS_FILE not in env:
+        return None  # a laptop (admin-for-all), or another auth manager with its own users
     if settings.airflow_admin_password is None:
         raise AirflowAuthError(
             f"EVENTYARD_ENVIRONMENT={settings.environment}: set EVENTYARD_AIRFLOW_ADMIN_PASSWORD,"
