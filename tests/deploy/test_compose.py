@@ -210,6 +210,9 @@ def test_ports_and_urls_agree() -> None:
     # Internal URLs name services of this file on their ports.
     assert urlsplit(env["EVENTYARD_S3_ENDPOINT_URL"]).hostname == "minio"
     assert urlsplit(env["AIRFLOW__CELERY__BROKER_URL"]).hostname == "redis"
+    # Bare `celery`/`airflow` commands (the worker's healthcheck) get no airflow-exec defaults:
+    # the async URL must use psycopg too, or Airflow reaches for asyncpg, which the image lacks.
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] == env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     for key in (
         "EVENTYARD_DATABASE_URL",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
