@@ -137,7 +137,7 @@ def yard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Yard]:
     env = {
         **os.environ,
         "EVENTYARD_HOME": str(home),
-        "EVENTYARD_SECRET_KEY": settings.secret_key or "",
+        "EVENTYARD_SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else "",
         "EVENTYARD_FLUSH_INTERVAL_SECONDS": "600",
         "EVENTYARD_WRITEKEY_CACHE_SECONDS": "0.2",
     }

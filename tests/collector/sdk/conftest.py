@@ -71,7 +71,7 @@ def live_collector(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[L
     env = {
         **os.environ,
         "EVENTYARD_HOME": str(home),
-        "EVENTYARD_SECRET_KEY": settings.secret_key or "",
+        "EVENTYARD_SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else "",
         "EVENTYARD_FLUSH_INTERVAL_SECONDS": "600",
     }
     env.pop("EVENTYARD_DATABASE_URL", None)
