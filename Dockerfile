@@ -1,23 +1,50 @@
-# One image for every Eventyard process (collector, houston, airflow); docker-compose.yaml picks the command.
-FROM python:3.11-slim-bookworm
+# syntax=docker/dockerfile:1
+# One image for every Eventyard process (collectors, Houston, each Airflow component); the compose
+# file and the Helm chart pick the command. Built once: `docker compose build` builds the
+# `eventyard` service and every other service runs the same tag (docs/deploy.md).
+#
+# Stage 1 installs the pinned JavaScript packages and builds our device-mode plugins; stage 2
+# builds a virtualenv from the runtime pins (requirements.txt: no test tools, no linters) plus
+# Eventyard's wheel; the final stage is slim Python with that venv and the built browser files,
+# running as an unprivileged user. Nothing is downloaded when a container starts.
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 EVENTYARD_HOME=/var/lib/eventyard
-RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm \
- && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
-COPY requirements.txt pyproject.toml README.md ./
-RUN pip install --no-cache-dir -r requirements.txt
-COPY package*.json ./
-RUN if [ -f package.json ]; then npm ci --omit=dev --no-audit --no-fund; fi
+FROM node:22.12-bookworm-slim AS browser
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
 COPY browser ./browser
 RUN npm run build
+
+FROM python:3.11.11-slim-bookworm AS wheel
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/eventyard
+COPY requirements.txt /tmp/requirements.txt
+RUN /opt/eventyard/bin/pip install -r /tmp/requirements.txt
+WORKDIR /src
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY include ./include
-COPY api ./api
 COPY dags ./dags
 COPY plugins ./plugins
 COPY warehouse_sql ./warehouse_sql
-RUN pip install --no-cache-dir --no-deps -e .
+# setup.py packages the analytics.js bundle into the wheel when it is there.
+COPY --from=browser /src/node_modules/@segment/analytics-next/dist/umd ./node_modules/@segment/analytics-next/dist/umd
+RUN /opt/eventyard/bin/pip install --no-deps --no-build-isolation .
+
+FROM python:3.11.11-slim-bookworm
+ARG UID=50000
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    PATH=/opt/eventyard/bin:$PATH \
+    EVENTYARD_HOME=/var/lib/eventyard
+RUN useradd --uid "${UID}" --gid 0 --home-dir /var/lib/eventyard --no-create-home eventyard \
+ && mkdir -p /var/lib/eventyard/spool /var/lib/eventyard/airflow/logs \
+ && chown -R eventyard:0 /var/lib/eventyard && chmod -R g+rwX /var/lib/eventyard
+COPY --from=wheel /opt/eventyard /opt/eventyard
+# The collector serves our plugins and Segment's browser destinations, Houston its offline
+# explorer, from node_modules/ and build/browser/ under the working directory.
+WORKDIR /app
+COPY --from=browser /src/build/browser ./build/browser
+COPY --from=browser /src/node_modules ./node_modules
+USER eventyard
 VOLUME ["/var/lib/eventyard"]
 EXPOSE 8000 8080
 CMD ["eventyard", "--help"]

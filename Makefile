@@ -11,10 +11,11 @@ PLUGINS := build/browser/.built
 
 setup: $(STAMP) $(PLUGINS) chromium
 
-$(STAMP): requirements.txt requirements-bqemulator.txt pyproject.toml $(wildcard package.json package-lock.json)
+$(STAMP): requirements.txt requirements-dev.txt requirements-bqemulator.txt pyproject.toml $(wildcard package.json package-lock.json)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	# Runtime pins (what the image installs) plus the tools and test-only packages.
+	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	# The BigQuery emulator for the BigQuery dialect's tests, in its own venv (see requirements-bqemulator.txt).
 	test -x $(VENV)/bqemulator/bin/python || $(PYTHON) -m venv $(VENV)/bqemulator

@@ -26,7 +26,7 @@ def home_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {
         **os.environ,
         "EVENTYARD_HOME": str(settings.home),
-        "EVENTYARD_SECRET_KEY": settings.secret_key or "",
+        "EVENTYARD_SECRET_KEY": settings.secret_key.get_secret_value() if settings.secret_key else "",
         "EVENTYARD_FLUSH_INTERVAL_SECONDS": "600",
         **extra,
     }

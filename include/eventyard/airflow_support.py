@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from eventyard.errors import FatalError
+from eventyard.runtime.airflow_auth import apply_auth_defaults
 from eventyard.settings import Settings
 
 AIRFLOW_VERSION_STAMP = ".eventyard-migrated"
@@ -114,12 +115,15 @@ def airflow_env(
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__API__HOST": api_host or "127.0.0.1",
         "AIRFLOW__API__PORT": str(api_port or DEFAULT_API_PORT),
-        # A laptop install: no login page in front of the UI (the API server binds to loopback).
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-        **LAPTOP_DEFAULTS,
+        # A loaded 2-core machine can keep the API server busy for more than Airflow's 5 s.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
     }
+    if settings.environment == "development":
+        # Production is sized by its operator (Celery workers, parallelism), not for a laptop.
+        defaults.update(LAPTOP_DEFAULTS)
     for key, value in defaults.items():
         env.setdefault(key, value)
+    apply_auth_defaults(settings, env)
     env.setdefault(
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
         execution_api_url(env["AIRFLOW__API__HOST"], env["AIRFLOW__API__PORT"]),

@@ -50,7 +50,10 @@ def send_mail(settings: Settings, mail: Mail) -> Path | None:
             if settings.smtp_starttls:
                 smtp.starttls()
             if settings.smtp_username:
-                smtp.login(settings.smtp_username, settings.smtp_password or "")
+                smtp.login(
+                    settings.smtp_username,
+                    settings.smtp_password.get_secret_value() if settings.smtp_password else "",
+                )
             smtp.send_message(msg)
         log.info("mail %s sent to %s via %s", mail.kind, mail.to, settings.smtp_host)
         return None

@@ -4,18 +4,37 @@ Every setting has an embedded default so that a fresh clone runs with no configu
 state lives under ``EVENTYARD_HOME`` (default ``./.eventyard``), the control DB is SQLite
 there, the landing zone is a local directory there, and the secret key is generated there
 by ``eventyard init``.  Real services are one environment variable away.
+
+``EVENTYARD_ENVIRONMENT`` is ``development`` (the default: a laptop, anything goes) or
+``production``. Outside development, secrets must be set and must not be the placeholders the
+examples ship (``change-me...``), and Houston's GraphQL explorer and introspection are off unless
+turned on explicitly; a bad value stops the process at start-up with the variable's name.
 """
 
 from __future__ import annotations
 
 import secrets
+import warnings
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 SECRET_KEY_FILE = "secret.key"
+# What the shipped examples (.env.example, docker-compose.yaml) put where a secret goes.
+PLACEHOLDER_PREFIXES = ("change-me", "changeme", "changethis")
+
+
+class PlaceholderSecretError(ValueError):
+    """A secret still holds an example's placeholder (or is missing) outside development."""
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether ``value`` is one of the examples' placeholders rather than a real secret."""
+    return value.strip().lower().startswith(PLACEHOLDER_PREFIXES)
 
 
 class Settings(BaseSettings):
@@ -23,6 +42,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="EVENTYARD_", extra="ignore")
 
+    environment: Literal["development", "production"] = Field(
+        default="development", description="production refuses placeholder secrets and hides the explorer."
+    )
     home: Path = Field(default=Path(".eventyard"), description="State directory.")
     database_url: str | None = Field(
         default=None, description="Control DB URL; SQLite under home when unset."
@@ -34,7 +56,7 @@ class Settings(BaseSettings):
         default=None, description="Endpoint of an S3-compatible server (MinIO, moto)."
     )
     s3_region: str = "us-east-1"
-    secret_key: str | None = Field(
+    secret_key: SecretStr | None = Field(
         default=None, description="Key for JWTs and for encrypting connection details."
     )
     public_url: str = Field(
@@ -56,9 +78,15 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     mail_from: str = "Eventyard <no-reply@eventyard.local>"
+
+    # Airflow's login (``eventyard airflow-init`` writes the auth manager's users from these)
+    airflow_admin_username: str = Field(default="admin", pattern=r"^[A-Za-z0-9_.@-]+$")
+    airflow_admin_password: SecretStr | None = Field(
+        default=None, description="The Airflow UI admin's password; required outside development."
+    )
 
     # Collector
     spool_dir: Path | None = Field(default=None, description="Spool directory; under home when unset.")
@@ -84,6 +112,42 @@ class Settings(BaseSettings):
         default=30.0, ge=0, description="Waiting for short retries allowed inside one delivery cycle."
     )
     delivery_max_batches_per_cycle: int = Field(default=200, ge=1)
+
+    @model_validator(mode="after")
+    def _production_defaults(self) -> Self:
+        """Outside development: real secrets only, and no GraphQL explorer unless asked for."""
+        if self.environment == "development":
+            for name in self._placeholder_secrets():
+                warnings.warn(
+                    f"EVENTYARD_{name.upper()} is a placeholder: fine on a laptop only", stacklevel=2
+                )
+            return self
+        bad = self._placeholder_secrets()
+        if self.secret_key is None:
+            bad.insert(0, "secret_key")
+        if bad:
+            names = ", ".join(f"EVENTYARD_{name.upper()}" for name in bad)
+            raise PlaceholderSecretError(
+                f"EVENTYARD_ENVIRONMENT={self.environment} needs real secrets: set {names} to a long"
+                " random value (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        for name in ("graphql_explorer", "graphql_introspection"):
+            if name not in self.model_fields_set:
+                setattr(self, name, False)
+        return self
+
+    def _placeholder_secrets(self) -> list[str]:
+        """Names of the settings whose secret is an example's placeholder."""
+        found = [
+            name
+            for name in ("secret_key", "smtp_password", "airflow_admin_password")
+            if (value := getattr(self, name)) is not None and is_placeholder(value.get_secret_value())
+        ]
+        if self.database_url:
+            password = make_url(self.database_url).password
+            if password is not None and is_placeholder(str(password)):
+                found.append("database_url")
+        return found
 
     @property
     def resolved_database_url(self) -> str:
@@ -116,8 +180,8 @@ class Settings(BaseSettings):
         generating a key here would make tokens and encrypted connections unreadable to the
         next process.
         """
-        if self.secret_key:
-            return self.secret_key
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
         key_file = self.home / SECRET_KEY_FILE
         if key_file.exists():
             return key_file.read_text().strip()

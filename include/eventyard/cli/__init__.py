@@ -36,5 +36,14 @@ _register_all()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point; a setting that fails validation is one clear line, exit 2."""
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        typer.echo(f"eventyard: invalid configuration: {problems}", err=True)
+        raise SystemExit(2) from None

@@ -39,6 +39,11 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
+def airflow_binary() -> str:
+    """Airflow's command line in this virtual environment."""
+    return _bin("airflow")
+
+
 def reachable_host(host: str) -> str:
     """The address a local client uses for a server bound to ``host`` (wildcards -> loopback)."""
     return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)

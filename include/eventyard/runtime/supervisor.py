@@ -154,6 +154,10 @@ class Supervisor:
             running.reader.join(timeout=2)
             self.emit(running.service.name, f"stopped (code {running.process.returncode})")
 
+    def exited(self) -> dict[str, int]:
+        """The services whose process has ended, with its exit code."""
+        return {r.service.name: code for r in self._running if (code := r.process.poll()) is not None}
+
     def pids(self) -> dict[str, int]:
         """Each service's process id (the leader of its process group)."""
         return {r.service.name: r.process.pid for r in self._running}
