@@ -220,7 +220,9 @@ async def test_a_running_flusher_lands_orphaned_slots(spool_settings: Settings) 
     await blocker.close()
     assert survivor.slot != blocker.slot
     await survivor.start_flusher()
-    for _ in range(200):  # bounded wait for the orphan scan
+    # Bounded wait for the orphan scan, which runs in the landing child: starting it (imports of
+    # DuckDB and pyarrow) takes seconds on a loaded CI machine.
+    for _ in range(1200):
         if landed_ids(spool_settings):
             break
         await asyncio.sleep(0.05)
