@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from eventyard.airflow_auth import AirflowAuthError, write_admin_password
 from eventyard.airflow_support import airflow_env
-from eventyard.runtime.airflow_auth import AirflowAuthError, write_admin_password
 from eventyard.settings import Settings
 
 REAL = "k" * 48

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from eventyard.airflow_auth import apply_auth_defaults
 from eventyard.errors import FatalError
-from eventyard.runtime.airflow_auth import apply_auth_defaults
 from eventyard.settings import Settings
 
 AIRFLOW_VERSION_STAMP = ".eventyard-migrated"

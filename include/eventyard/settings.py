@@ -23,12 +23,14 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from eventyard.errors import BadInputError
+
 SECRET_KEY_FILE = "secret.key"
 # What the shipped examples (.env.example, docker-compose.yaml) put where a secret goes.
 PLACEHOLDER_PREFIXES = ("change-me", "changeme", "changethis")
 
 
-class PlaceholderSecretError(ValueError):
+class PlaceholderSecretError(BadInputError, ValueError):
     """A secret still holds an example's placeholder (or is missing) outside development."""
 
 

@@ -27,8 +27,8 @@ def register(app: typer.Typer) -> None:
 
 def airflow_init() -> None:
     """One-shot: create/upgrade Airflow's metadata DB and set the admin's password from the environment."""
+    from eventyard.airflow_auth import write_admin_password
     from eventyard.airflow_support import airflow_env, migrate_metadata_db
-    from eventyard.runtime.airflow_auth import write_admin_password
 
     settings = get_settings()
     env = airflow_env(settings)
@@ -50,8 +50,8 @@ def airflow_exec(ctx: typer.Context) -> None:
     The API server's container writes the admin's password first, so the login works even when
     the init service ran elsewhere.
     """
+    from eventyard.airflow_auth import write_admin_password
     from eventyard.airflow_support import airflow_env
-    from eventyard.runtime.airflow_auth import write_admin_password
     from eventyard.runtime.stack import airflow_binary
 
     args = list(ctx.args)

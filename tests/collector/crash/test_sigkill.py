@@ -100,6 +100,10 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
         sender = Sender(server.url, write_key, counter)
         sender.wait_for(3000)
         time.sleep(random.uniform(0.5, 1.5))  # let several flushes run, so the kill can hit one
+        for _ in range(600):  # bounded: on a loaded machine the child may still be starting
+            if _landers_of(server.proc.pid):
+                break
+            time.sleep(0.05)
         assert _landers_of(server.proc.pid), "the worker lands through its own child process"
         server.kill()  # mid-stream: the senders are still posting
         for _ in range(200):  # bounded: the kernel kills the landing child with its worker

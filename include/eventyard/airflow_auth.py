@@ -21,6 +21,7 @@ import os
 from collections.abc import MutableMapping
 from pathlib import Path
 
+from eventyard.errors import FatalError
 from eventyard.settings import Settings
 
 ALL_ADMINS = "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"
@@ -34,7 +35,7 @@ JWT_PURPOSE = b"eventyard/airflow-jwt/v1"
 API_KEY_PURPOSE = b"eventyard/airflow-api-session/v1"
 
 
-class AirflowAuthError(RuntimeError):
+class AirflowAuthError(FatalError, RuntimeError):
     """Airflow's login is misconfigured (admin-for-all outside development, no admin password)."""
 
 
@@ -59,7 +60,7 @@ def apply_auth_defaults(settings: Settings, env: MutableMapping[str, str]) -> No
 
 
 def _derived(settings: Settings, purpose: bytes) -> str:
-    from eventyard.houston.crypto import derive_key
+    from eventyard.crypto import derive_key
 
     return base64.urlsafe_b64encode(derive_key(settings.resolved_secret_key(), purpose)).decode()
 
