@@ -17,10 +17,10 @@ from urllib.parse import quote, quote_plus
 
 import orjson
 
-from eventyard.destinations.base import Integration, InvalidMessage, SkipMessage
+from eventyard.destinations import base
 
 
-def setting(integration: Integration, name: str, default: Any = None) -> Any:
+def setting(integration: base.Integration, name: str, default: Any = None) -> Any:
     """A setting from the connection (credentials) or else the config (options); empty → default."""
     for source in (integration.connection, integration.config):
         value = source.get(name)
@@ -29,11 +29,11 @@ def setting(integration: Integration, name: str, default: Any = None) -> Any:
     return default
 
 
-def required_setting(integration: Integration, name: str) -> str:
+def required_setting(integration: base.Integration, name: str) -> str:
     """A required string setting; a missing one makes every message undeliverable (dead letter)."""
     value = setting(integration, name)
     if not isinstance(value, str | int) or str(value).strip() == "":
-        raise InvalidMessage(f"{integration.code}: setting {name!r} is required but missing")
+        raise base.InvalidMessage(f"{integration.code}: setting {name!r} is required but missing")
     return str(value).strip()
 
 
@@ -42,7 +42,7 @@ def require_call_type(message: Mapping[str, Any], skip_reasons: Mapping[str, str
     call types it does not take."""
     call_type = str(message.get("type") or "")
     if call_type in skip_reasons:
-        raise SkipMessage(skip_reasons[call_type])
+        raise base.SkipMessage(skip_reasons[call_type])
     return call_type
 
 
@@ -65,7 +65,7 @@ def event_time(message: Mapping[str, Any]) -> datetime:
         parsed = parse_time(message.get(key))
         if parsed is not None:
             return parsed.astimezone(UTC)
-    raise InvalidMessage("message has no parseable timestamp")
+    raise base.InvalidMessage("message has no parseable timestamp")
 
 
 def unix_seconds(moment: datetime) -> int:
@@ -87,7 +87,7 @@ def message_id(message: Mapping[str, Any]) -> str:
     """The message id (the idempotency key every vendor with one receives)."""
     value = message.get("messageId")
     if not isinstance(value, str) or not value:
-        raise InvalidMessage("message has no messageId")
+        raise base.InvalidMessage("message has no messageId")
     return value
 
 
@@ -225,7 +225,7 @@ def body_json(body: bytes) -> Any:
         return None
 
 
-def redact_encoded(integration: Integration, text: str, basic_user_setting: str | None = None) -> str:
+def redact_encoded(integration: base.Integration, text: str, basic_user_setting: str | None = None) -> str:
     """Hide secret settings in their encoded forms too: the base ``redact`` catches only the raw
     value, but form bodies and query strings carry ``quote``/``quote_plus`` versions, and a Basic
     ``Authorization`` header carries base64 of ``user:secret`` (user from ``basic_user_setting``,
