@@ -11,7 +11,7 @@ import base64
 import hashlib
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -155,6 +155,24 @@ def page_name(message: Mapping[str, Any], kind: str = "Page") -> str:
     if not parts:
         return f"Loaded a {kind}"
     return f"Viewed {' '.join(parts)} {kind}"
+
+
+def event_name(message: Mapping[str, Any]) -> str:
+    """The event a track, page or screen call stands for: the track's ``event`` (empty when
+    missing), else Segment's page/screen naming (``page_name``)."""
+    call_type = message.get("type")
+    if call_type == "track":
+        return str(message.get("event") or "")
+    return page_name(message, "Page" if call_type == "page" else "Screen")
+
+
+def recent_event_time(message: Mapping[str, Any], max_age: timedelta, refusal: str) -> datetime:
+    """``event_time``, refused as invalid with ``refusal`` when older than the vendor takes
+    (``max_age``): a vendor that drops old events silently would otherwise look delivered."""
+    when = event_time(message)
+    if datetime.now(UTC) - when > max_age:
+        raise base.InvalidMessage(refusal)
+    return when
 
 
 def flatten(obj: Mapping[str, Any], separator: str = "_", arrays_as_json: bool = True) -> dict[str, Any]:

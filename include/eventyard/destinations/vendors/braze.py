@@ -93,10 +93,7 @@ class Braze(base.Integration):
             # Segment's convention, kept so segments built on it keep working after a migration.
             records.append(_object(key, "attributes", {**who, f"ab_segment_group_{group_id}": True}))
         else:
-            if call_type == "track":
-                name = str(message.get("event") or "")
-            else:
-                name = m.page_name(message, "Page" if call_type == "page" else "Screen")
+            name = m.event_name(message)
             if not name:
                 raise base.InvalidMessage("Braze events need a name")
             event = {**who, "name": name, "time": when, "properties": m.properties(message)}

@@ -47,9 +47,7 @@ class CampaignManager(OAuthIntegration):
     def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One conversion of the mapped Floodlight activity."""
         m.require_call_type(message, SKIP_REASONS)
-        activity = conv.mapped_event(self, message, "floodlightActivityIds")
-        if not activity.isdigit():
-            raise base.InvalidMessage(f"Floodlight activity id must be numeric, got {activity!r}")
+        activity = conv.mapped_numeric_id(self, message, "floodlightActivityIds", "Floodlight activity id")
         items = conv.products(message)
         row: dict[str, Any] = {
             "kind": "dfareporting#conversion",

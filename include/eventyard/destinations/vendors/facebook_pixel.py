@@ -8,7 +8,7 @@ the URL, so it cannot end up in access logs. See docs/destinations/facebook_pixe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from eventyard.destinations import base
@@ -52,9 +52,7 @@ class FacebookPixel(base.Integration):
     def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """track → standard or custom event with custom_data; page → PageView."""
         call_type = m.require_call_type(message, SKIP_REASONS)
-        when = m.event_time(message)
-        if datetime.now(UTC) - when > MAX_AGE:
-            raise base.InvalidMessage("Meta rejects events older than 7 days")
+        when = m.recent_event_time(message, MAX_AGE, "Meta rejects events older than 7 days")
         ctx = m.context(message)
         page = ctx.get("page") if isinstance(ctx.get("page"), dict) else {}
         props = m.properties(message)

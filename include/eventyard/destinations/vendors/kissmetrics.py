@@ -40,10 +40,7 @@ class Kissmetrics(base.Integration):
             group = {"id": message.get("groupId"), **m.traits(message)}
             prefixed = {f"Group - {k}": v for k, v in m.flatten(group).items()}
             return [self._record(message, "/s", {"_p": person, **prefixed})]
-        if call_type == "track":
-            name = str(message.get("event") or "")
-        else:
-            name = m.page_name(message, "Page" if call_type == "page" else "Screen")
+        name = m.event_name(message)
         if not name:
             raise base.InvalidMessage("KISSmetrics needs an event name (_n)")
         raw = m.properties(message)

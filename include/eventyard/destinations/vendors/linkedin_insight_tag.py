@@ -13,7 +13,7 @@ LinkedIn's token endpoint (``oauth.py``). See docs/destinations/linkedin_insight
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from eventyard.destinations import base, hashing
@@ -52,9 +52,7 @@ class LinkedInConversions(OAuthIntegration):
         ]
         if not all(rule.isdigit() for rule in rules):
             raise base.InvalidMessage(f"conversion rule ids must be numeric, got {rules}")
-        when = m.event_time(message)
-        if datetime.now(UTC) - when > MAX_AGE:
-            raise base.InvalidMessage("LinkedIn rejects conversions older than 90 days")
+        when = m.recent_event_time(message, MAX_AGE, "LinkedIn rejects conversions older than 90 days")
         user_ids = []
         email = hashing.hashed_email(message, prehashed=not m.setting(self, "hashData", True))
         if email:

@@ -12,7 +12,7 @@ See docs/destinations/microsoft_ads.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from eventyard.destinations import base, hashing
@@ -42,9 +42,7 @@ class MicrosoftAds(base.Integration):
     def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One UET event per message."""
         kind = m.require_call_type(message, SKIP_REASONS)
-        when = m.event_time(message)
-        if datetime.now(UTC) - when > MAX_AGE:
-            raise base.InvalidMessage("Microsoft rejects events older than 7 days")
+        when = m.recent_event_time(message, MAX_AGE, "Microsoft rejects events older than 7 days")
         ctx = m.context(message)
         page = conv.obj(ctx.get("page"))
         props = m.properties(message)

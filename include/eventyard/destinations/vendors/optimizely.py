@@ -41,9 +41,7 @@ class Optimizely(base.Integration):
     def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One visitor with one snapshot event."""
         m.require_call_type(message, SKIP_REASONS)
-        entity = conv.mapped_event(self, message, "eventsMapping")
-        if not entity.isdigit():
-            raise base.InvalidMessage(f"Optimizely event entity id must be numeric, got {entity!r}")
+        entity = conv.mapped_numeric_id(self, message, "eventsMapping", "Optimizely event entity id")
         event: dict[str, Any] = {
             "entity_id": entity,
             "key": str(message.get("event")),
