@@ -44,6 +44,22 @@ class Intake:
         return {"success": True, "accepted": self.accepted, "rejected": self.rejected}
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """Where a request came from and when, as both entry points need it: the Basic-auth key (if
+    any), the write-key cache to resolve keys with, the receive time, channel and client IP."""
+
+    basic_key: str | None
+    keys: WriteKeyCache
+    received_at: Received | datetime
+    channel: str
+    client_ip: str | None
+
+    def info(self, source_id: str, **batch: Any) -> RequestInfo:
+        """The enrichment input for a message of ``source_id`` (``batch``: a batch's defaults)."""
+        return RequestInfo(self.received_at, source_id, self.channel, self.client_ip, **batch)
+
+
 def key_error(source: SourceKey) -> RequestError:
     """The 401 for a key that does not resolve to an enabled source."""
     code, message = _KEY_ERRORS.get(source.status, _KEY_ERRORS["unknown"])
@@ -136,22 +152,18 @@ async def single_records(
     payload: Any,
     *,
     event_type: str,
-    basic_key: str | None,
-    keys: WriteKeyCache,
-    received_at: Received | datetime,
-    channel: str,
-    client_ip: str | None,
+    arrival: Arrival,
 ) -> Intake:
     """Records for a single-message request (``/v1/track``, ``/v1/t``, pixel, ...)."""
     if type(payload) is not dict:
         raise RequestError(400, "invalid_request", "the body must be a JSON object")
-    key = basic_key or body_write_key(payload)
+    key = arrival.basic_key or body_write_key(payload)
     if key is None:
         raise missing_key()
-    source = await _resolve(keys, key)
+    source = await _resolve(arrival.keys, key)
     if not source.ok:
         raise key_error(source)
-    info = RequestInfo(received_at, source.key, channel, client_ip)
+    info = arrival.info(source.key)
     intake = Intake()
     _process_one(intake, 0, payload, info, forced_type=event_type, check_size=False)
     return intake
@@ -161,11 +173,7 @@ async def batch_records(
     payload: Any,
     *,
     body_size: int,
-    basic_key: str | None,
-    keys: WriteKeyCache,
-    received_at: Received | datetime,
-    channel: str,
-    client_ip: str | None,
+    arrival: Arrival,
 ) -> Intake:
     """Records for ``/v1/batch``, ``/v1/import`` and ``/v1/b``: every item accepted or rejected."""
     if type(payload) is not dict or type(payload.get("batch")) is not list:
@@ -175,11 +183,8 @@ async def batch_records(
     integrations = payload.get("integrations")
 
     def info_for(source_id: str) -> RequestInfo:
-        return RequestInfo(
-            received_at,
+        return arrival.info(
             source_id,
-            channel,
-            client_ip,
             batch_sent_at=payload.get("sentAt"),
             batch_context=context if type(context) is dict else None,
             batch_integrations=integrations if type(integrations) is dict else None,
@@ -188,9 +193,9 @@ async def batch_records(
     intake = Intake()
     # An item can only exceed the event limit if the whole body does.
     check_size = body_size > validate.MAX_EVENT_BYTES
-    request_key = basic_key or body_write_key(payload)
+    request_key = arrival.basic_key or body_write_key(payload)
     if request_key is not None:
-        source = await _resolve(keys, request_key)
+        source = await _resolve(arrival.keys, request_key)
         if not source.ok:
             raise key_error(source)
         info = info_for(source.key)
@@ -200,7 +205,7 @@ async def batch_records(
                 intake, index, item, info, forced_type=None, check_size=check_size, forced_code=extra
             )
         return intake
-    return await _key_per_event(intake, items, keys, info_for, check_size)
+    return await _key_per_event(intake, items, arrival.keys, info_for, check_size)
 
 
 async def _key_per_event(

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from eventyard.collector import metrics, validate
 from eventyard.collector.auth import basic_username
 from eventyard.collector.enrich import received_now
-from eventyard.collector.intake import Intake, batch_records, single_records
+from eventyard.collector.intake import Arrival, Intake, batch_records, single_records
 from eventyard.collector.parsing import (
     BodyTooLarge,
     RequestError,
@@ -194,22 +194,14 @@ async def _intake(
     scope: Scope,
     receive: Receive,
 ) -> Intake:
-    received_at = received_now()
-    client_ip = _client_ip(scope)
-    basic_key = basic_username(headers.authorization)
+    arrival = Arrival(
+        basic_username(headers.authorization), runtime.keys, received_now(), route.channel, _client_ip(scope)
+    )
     if route.event_type is None:
         if method not in ("POST", "PUT"):
             raise RequestError(405, "method_not_allowed", f"{method} is not allowed here")
         body = await read_body(receive, limit=validate.MAX_BATCH_BYTES, gzipped=headers.gzip)
-        return await batch_records(
-            parse_json(body),
-            body_size=len(body),
-            basic_key=basic_key,
-            keys=runtime.keys,
-            received_at=received_at,
-            channel=route.channel,
-            client_ip=client_ip,
-        )
+        return await batch_records(parse_json(body), body_size=len(body), arrival=arrival)
     if method == "GET" and route.client:
         payload: Any = message_from_query(params, limit=validate.MAX_EVENT_BYTES)
     elif method == "POST" or (method == "PUT" and route.client):
@@ -217,15 +209,7 @@ async def _intake(
         payload = parse_json(body)
     else:
         raise RequestError(405, "method_not_allowed", f"{method} is not allowed here")
-    return await single_records(
-        payload,
-        event_type=route.event_type,
-        basic_key=basic_key,
-        keys=runtime.keys,
-        received_at=received_at,
-        channel=route.channel,
-        client_ip=client_ip,
-    )
+    return await single_records(payload, event_type=route.event_type, arrival=arrival)
 
 
 async def _commit(runtime: CollectorRuntime, intake: Intake) -> None:
@@ -252,15 +236,8 @@ async def _pixel(runtime: CollectorRuntime, kind: str, scope: Scope, send: Send,
         raise RequestError(405, "method_not_allowed", "pixels are fetched with GET")
     params = parse_query(scope["query_string"])
     payload = message_from_query(params, limit=validate.MAX_EVENT_BYTES)
-    intake = await single_records(
-        payload,
-        event_type=kind,
-        basic_key=None,
-        keys=runtime.keys,
-        received_at=received_now(),
-        channel="client",
-        client_ip=_client_ip(scope),
-    )
+    arrival = Arrival(None, runtime.keys, received_now(), "client", _client_ip(scope))
+    intake = await single_records(payload, event_type=kind, arrival=arrival)
     await _commit(runtime, intake)
     await _send(send, 200, GIF, b"image/gif", [*cors, (b"cache-control", b"no-cache, no-store")])
 

@@ -136,11 +136,7 @@ async def analytics_bundle(request: Request) -> Response:
         script = bundle.analytics_js(write_key, f"{scheme}://{host}", metalytics=filename.startswith("meta"))
     except bundle.BundleMissing as exc:
         return _error(503, "bundle_missing", str(exc))
-    return Response(
-        script,
-        media_type="application/javascript",
-        headers={"cache-control": "public, max-age=300", "access-control-allow-origin": "*"},
-    )
+    return _javascript(script, max_age=300)
 
 
 async def bundle_chunk(request: Request) -> Response:
@@ -151,10 +147,15 @@ async def bundle_chunk(request: Request) -> Response:
         return _error(404, "not_found", "no such bundle chunk")
     except bundle.BundleMissing as exc:
         return _error(503, "bundle_missing", str(exc))
+    return _javascript(data, max_age=86400)
+
+
+def _javascript(body: bytes, max_age: int) -> Response:
+    """Script any site may load (CORS ``*``), cached ``max_age`` seconds by browsers and CDNs."""
     return Response(
-        data,
+        body,
         media_type="application/javascript",
-        headers={"cache-control": "public, max-age=86400", "access-control-allow-origin": "*"},
+        headers={"cache-control": f"public, max-age={max_age}", "access-control-allow-origin": "*"},
     )
 
 

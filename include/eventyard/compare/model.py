@@ -62,8 +62,20 @@ class Counts:
     user_ids: int = 0
 
 
+class BothSides:
+    """Counts of Segment's side and ours; their ratio is what the verdicts and flags judge."""
+
+    segment: Counts
+    eventyard: Counts
+
+    @property
+    def ratio(self) -> float | None:
+        """Our rows / Segment's rows."""
+        return ratio(self.segment.rows, self.eventyard.rows)
+
+
 @dataclass(frozen=True)
-class HourRow:
+class HourRow(BothSides):
     """One hour of one table (``event`` set: one event's rows in ``tracks``), both sides."""
 
     hour: datetime
@@ -71,11 +83,6 @@ class HourRow:
     eventyard: Counts
     event: str | None = None
     flagged: bool = False
-
-    @property
-    def ratio(self) -> float | None:
-        """Our rows / Segment's rows in this hour."""
-        return ratio(self.segment.rows, self.eventyard.rows)
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,7 @@ class Flag:
 
 
 @dataclass(frozen=True)
-class TableComparison:
+class TableComparison(BothSides):
     """One table on both sides: its verdict and every figure behind it."""
 
     table: str
@@ -141,11 +148,6 @@ class TableComparison:
     top_column: str | None = None
     top: tuple[TopRow, ...] = ()
     flags: tuple[Flag, ...] = ()
-
-    @property
-    def ratio(self) -> float | None:
-        """Our rows / Segment's rows over the window."""
-        return ratio(self.segment.rows, self.eventyard.rows)
 
 
 @dataclass(frozen=True)

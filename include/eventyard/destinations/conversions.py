@@ -46,6 +46,15 @@ def mapped_event(integration: Integration, message: Mapping[str, Any], setting: 
     return value
 
 
+def mapped_numeric_id(integration: Integration, message: Mapping[str, Any], setting: str, what: str) -> str:
+    """``mapped_event`` for platforms whose conversion ids are numbers (Floodlight activities,
+    Optimizely event entities): anything else is refused here rather than by the vendor."""
+    value = mapped_event(integration, message, setting)
+    if not value.isdigit():
+        raise InvalidMessage(f"{what} must be numeric, got {value!r}")
+    return value
+
+
 def conversion_value(message: Mapping[str, Any]) -> float | None:
     """The conversion's value: ``properties.revenue``, else ``value``, else ``total``."""
     props = m.properties(message)

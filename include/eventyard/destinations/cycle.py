@@ -181,15 +181,8 @@ async def _deliver(
             fates, stats = await _send(setup, prepared, client, settings, policy, inline_deadline)
             with session_scope(engine) as session:
                 rows = [session.merge(row) for row in rows]
-                tally = ledger.record_retries(
-                    session,
-                    org_id=setup.org_id,
-                    integration_id=setup.integration_id,
-                    rows=rows,
-                    fates=fates,
-                    now=clock(),
-                    window_seconds=window,
-                )
+                write = ledger.LedgerWrite(session, setup.org_id, setup.integration_id, clock(), window)
+                tally = ledger.record_retries(write, rows, fates)
                 ledger.count_inline_retries(session, setup.integration_id, stats.retried_records)
             _add(report, tally, stats.requests, stats.retried_records)
         with session_scope(engine) as session:
@@ -211,15 +204,8 @@ async def _deliver(
                 upcoming = asyncio.ensure_future(asyncio.to_thread(load, batches[index + 1].uri))
             fates, stats = await _send(setup, prepared, client, settings, policy, inline_deadline)
             with session_scope(engine) as session:
-                tally = ledger.record_batch(
-                    session,
-                    org_id=setup.org_id,
-                    integration_id=setup.integration_id,
-                    batch=batch,
-                    fates=fates,
-                    now=clock(),
-                    window_seconds=window,
-                )
+                write = ledger.LedgerWrite(session, setup.org_id, setup.integration_id, clock(), window)
+                tally = ledger.record_batch(write, batch, fates)
                 ledger.count_inline_retries(session, setup.integration_id, stats.retried_records)
             report.batches += 1
             _add(report, tally, stats.requests, stats.retried_records)

@@ -51,6 +51,34 @@ class Tally:
     vendor_errors: int = 0  # of the dead letters: a vendor module raised instead of answering
     last_error: str = ""
 
+    def absorb(self, step: Tally) -> None:
+        """Add the counts of ``step`` (its error, if any, becomes the last one)."""
+        self.delivered += step.delivered
+        self.skipped += step.skipped
+        self.dead_lettered += step.dead_lettered
+        self.vendor_errors += step.vendor_errors
+        self.last_error = step.last_error or self.last_error
+
+
+@dataclass(frozen=True)
+class LedgerWrite:
+    """One write of fates to the ledger: the transaction, whose events, when, and how long a
+    failing event may keep being retried (``window_seconds`` after its first failure)."""
+
+    session: Session
+    org_id: str
+    integration_id: str
+    now: datetime
+    window_seconds: float
+
+    def within_window(self, first_failed_at: datetime) -> bool:
+        """Whether an event that first failed then may still be retried."""
+        return self.now < first_failed_at + timedelta(seconds=self.window_seconds)
+
+    def next_attempt(self, first_failed_at: datetime, retry_in: float) -> datetime:
+        """When to try again: after the vendor's delay, but never past the retry window."""
+        return _next_attempt(self.now, first_failed_at, retry_in, self.window_seconds)
+
 
 def acquire_lease(engine: Engine, integration_id: str, owner: str, now: datetime, ttl: float) -> bool:
     """Take the integration's delivery lease unless another live worker holds it."""
@@ -105,24 +133,16 @@ def due_pending(session: Session, integration_id: str, now: datetime, limit: int
     return list(session.scalars(query))
 
 
-def record_batch(
-    session: Session,
-    *,
-    org_id: str,
-    integration_id: str,
-    batch: Batch,
-    fates: Sequence[Fate],
-    now: datetime,
-    window_seconds: float,
-) -> Tally:
+def record_batch(write: LedgerWrite, batch: Batch, fates: Sequence[Fate]) -> Tally:
     """Write a freshly read batch's ledger row with the fate of each of its events."""
     tally = Tally()
+    now = write.now
     for fate in fates:
-        _apply(session, org_id, integration_id, batch.id, fate, now, now, 1, window_seconds, tally)
+        _apply(write, batch.id, fate, now, 1, tally)
     pending = tally.retried
-    session.add(
+    write.session.add(
         DeliveryLedger(
-            integration_id=integration_id,
+            integration_id=write.integration_id,
             batch_id=batch.id,
             batch_seq=batch.seq,
             total=len(fates),
@@ -135,84 +155,55 @@ def record_batch(
             done_at=now if pending == 0 else None,
         )
     )
-    _count(session, integration_id, tally, now)
+    _count(write.session, write.integration_id, tally, now)
     return tally
 
 
-def record_retries(
-    session: Session,
-    *,
-    org_id: str,
-    integration_id: str,
-    rows: Sequence[DeliveryPending],
-    fates: Sequence[Fate],
-    now: datetime,
-    window_seconds: float,
-) -> Tally:
+def record_retries(write: LedgerWrite, rows: Sequence[DeliveryPending], fates: Sequence[Fate]) -> Tally:
     """Write the outcome of retried pending events; close ledger rows whose last event resolved."""
     tally = Tally()
     for row, fate in zip(rows, fates, strict=True):
-        if fate.status == "retry" and now < row.first_failed_at + timedelta(seconds=window_seconds):
+        if fate.status == "retry" and write.within_window(row.first_failed_at):
             row.attempts += 1
             row.last_error = fate.error[:MAX_ERROR_CHARS]
-            row.next_attempt_at = _next_attempt(now, row.first_failed_at, fate.retry_in, window_seconds)
+            row.next_attempt_at = write.next_attempt(row.first_failed_at, fate.retry_in)
             tally.retried += 1
             tally.last_error = fate.error
             continue
         step = Tally()
-        attempts = row.attempts + 1
-        _apply(
-            session,
-            org_id,
-            integration_id,
-            row.batch_id,
-            fate,
-            now,
-            row.first_failed_at,
-            attempts,
-            window_seconds,
-            step,
-        )
-        session.delete(row)
-        tally.delivered += step.delivered
-        tally.skipped += step.skipped
-        tally.dead_lettered += step.dead_lettered
-        tally.vendor_errors += step.vendor_errors
-        tally.last_error = step.last_error or tally.last_error
+        _apply(write, row.batch_id, fate, row.first_failed_at, row.attempts + 1, step)
+        write.session.delete(row)
+        tally.absorb(step)
         if row.batch_id is not None:
-            _resolve_in_ledger(session, integration_id, row.batch_id, step, now)
-    _count(session, integration_id, tally, now)
+            _resolve_in_ledger(write.session, write.integration_id, row.batch_id, step, write.now)
+    _count(write.session, write.integration_id, tally, write.now)
     return tally
 
 
 def _apply(
-    session: Session,
-    org_id: str,
-    integration_id: str,
+    write: LedgerWrite,
     batch_id: str | None,
     fate: Fate,
-    now: datetime,
     first_failed_at: datetime,
     attempts: int,
-    window_seconds: float,
     tally: Tally,
 ) -> None:
     if fate.status == "delivered":
         tally.delivered += 1
     elif fate.status == "skipped":
         tally.skipped += 1
-    elif fate.status == "retry" and now < first_failed_at + timedelta(seconds=window_seconds):
+    elif fate.status == "retry" and write.within_window(first_failed_at):
         tally.retried += 1
         tally.last_error = fate.error
-        session.add(
+        write.session.add(
             DeliveryPending(
-                integration_id=integration_id,
+                integration_id=write.integration_id,
                 batch_id=batch_id,
                 message_id=fate.message_id,
                 message=fate.message,
                 attempts=attempts,
                 first_failed_at=first_failed_at,
-                next_attempt_at=_next_attempt(now, first_failed_at, fate.retry_in, window_seconds),
+                next_attempt_at=write.next_attempt(first_failed_at, fate.retry_in),
                 last_error=fate.error[:MAX_ERROR_CHARS],
             )
         )
@@ -222,10 +213,10 @@ def _apply(
         tally.dead_lettered += 1
         tally.vendor_errors += fate.reason == "vendor_error" and not expired
         tally.last_error = error
-        session.add(
+        write.session.add(
             DeliveryDeadLetter(
-                org_id=org_id,
-                integration_id=integration_id,
+                org_id=write.org_id,
+                integration_id=write.integration_id,
                 batch_id=batch_id,
                 message_id=fate.message_id,
                 message=fate.message,
@@ -233,7 +224,7 @@ def _apply(
                 error=error[:MAX_ERROR_CHARS],
                 attempts=attempts,
                 first_failed_at=first_failed_at,
-                created_at=now,
+                created_at=write.now,
             )
         )
 

@@ -16,7 +16,7 @@ from eventyard.destinations.vendors.doubleclick import CampaignManager
 from tests.destinations.conversions.helpers import HEX64, RAW_EMAIL, TokenEndpoint, conversion, token_server
 from tests.destinations.drive import run_engine
 from tests.destinations.receivers import Received, Reply, VendorReceiver, check, running
-from tests.destinations.vendors.harness import assert_batch_limit
+from tests.destinations.vendors import harness
 
 
 class Cm360:
@@ -252,4 +252,6 @@ def test_bloomreach() -> None:
         assert (
             project.commands[-1]["data"]["properties"]["email"] == RAW_EMAIL
         )  # the customer's own CDP, opted in
-        assert_batch_limit(integration, receiver, [conversion(number=n) for n in range(51)], "default")
+        harness.assert_batch_limit(
+            integration, receiver, [conversion(number=n) for n in range(51)], "default"
+        )

@@ -16,7 +16,7 @@ from eventyard.destinations.vendors.optimizely import Optimizely
 from tests.destinations.conversions.helpers import HEX64, NORMALIZED_EMAIL, conversion, sha
 from tests.destinations.drive import run_engine
 from tests.destinations.receivers import Received, Reply, VendorReceiver, check, running
-from tests.destinations.vendors.harness import assert_batch_limit
+from tests.destinations.vendors import harness
 
 
 def ttd_contract(request: Received) -> Reply:
@@ -86,7 +86,7 @@ def test_the_trade_desk(ttd: VendorReceiver) -> None:
     unknown.base_url = ttd.url
     dead = run_engine(unknown, [conversion(number=9)])
     assert dead.statuses() == {"m-track-9": "dead"} and "402" in dead.results["m-track-9"].error
-    assert_batch_limit(integration, ttd, [conversion("page", n) for n in range(501)], "default")
+    harness.assert_batch_limit(integration, ttd, [conversion("page", n) for n in range(501)], "default")
 
 
 class OptimizelyEvents:

@@ -21,7 +21,7 @@ from tests.destinations.conversions.helpers import (
 )
 from tests.destinations.drive import run_engine
 from tests.destinations.receivers import Received, Reply, VendorReceiver, check, running
-from tests.destinations.vendors.harness import assert_batch_limit
+from tests.destinations.vendors import harness
 
 RULES = {"104", "105"}
 FAT = "df8b7b4e-5e2a-4d3a-9f7c-1b2c3d4e5f60"
@@ -164,6 +164,6 @@ def test_revoked_token_is_refreshed_once_and_429_waits(linkedin) -> None:
     )
     run = run_engine(vendor(receiver, tokens), [conversion(number=2)])
     assert run.statuses() == {"m-track-2": "delivered"} and len(endpoint.issued) == 2
-    assert_batch_limit(
+    harness.assert_batch_limit(
         vendor(receiver, None), receiver, [conversion(number=n) for n in range(2501)], "default"
     )

@@ -14,8 +14,8 @@ from eventyard.destinations.vendors.microsoft_ads import MicrosoftAds
 from tests.destinations.conversions.helpers import E164_PHONE, HEX64, NORMALIZED_EMAIL, conversion, sha
 from tests.destinations.drive import run_engine
 from tests.destinations.receivers import Received, Reply, VendorReceiver, check, running
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import NOW
-from tests.destinations.vendors.harness import assert_batch_limit
 
 TAG, TOKEN = "187012345", "uet-capi-token-7f"
 MSCLKID = "cdd4afcccb1c9a4cad9544dd7e5006d5"
@@ -135,7 +135,9 @@ def test_throttling_waits_and_the_batch_limit_is_microsofts(uet) -> None:
     )
     run = run_engine(vendor(receiver), [conversion(number=n) for n in range(3)])
     assert set(run.statuses().values()) == {"delivered"} and run.stats.retried_records == 3
-    assert_batch_limit(vendor(receiver), receiver, [conversion("page", n) for n in range(1001)], "default")
+    harness.assert_batch_limit(
+        vendor(receiver), receiver, [conversion("page", n) for n in range(1001)], "default"
+    )
     wrong = MicrosoftAds({"uetTag": TAG, "apiToken": "wrong-token-99"}, {})
     wrong.base_url = receiver.url
     denied = run_engine(wrong, [conversion()])

@@ -22,7 +22,7 @@ from tests.destinations.conversions.helpers import (
 )
 from tests.destinations.drive import run_engine
 from tests.destinations.receivers import Received, Reply, VendorReceiver, running
-from tests.destinations.vendors.harness import assert_declared_call_types
+from tests.destinations.vendors import harness
 
 OAUTH = {"oauthClientId": "cid", "oauthClientSecret": "csecret", "refreshToken": "rtoken"}
 SETTINGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -117,7 +117,7 @@ def receiver() -> Iterator[VendorReceiver]:
 
 @pytest.mark.parametrize("code", sorted(SETTINGS))
 def test_declared_call_types_are_exactly_the_accepted_ones(code: str, receiver: VendorReceiver) -> None:
-    assert_declared_call_types(vendor(code, receiver.url), leaky)
+    harness.assert_declared_call_types(vendor(code, receiver.url), leaky)
 
 
 @pytest.mark.parametrize("code", sorted(SETTINGS))

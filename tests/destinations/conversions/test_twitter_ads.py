@@ -17,7 +17,7 @@ from eventyard.destinations.vendors.twitter_ads import TwitterAds
 from tests.destinations.conversions.helpers import E164_PHONE, HEX64, NORMALIZED_EMAIL, conversion, sha
 from tests.destinations.drive import run_engine
 from tests.destinations.receivers import Received, Reply, VendorReceiver, check, running
-from tests.destinations.vendors.harness import assert_batch_limit
+from tests.destinations.vendors import harness
 
 KEYS = {
     "consumerKey": "ck-x1",
@@ -180,4 +180,6 @@ def test_rate_limit_waits_for_the_reset_and_the_batch_limit_is_xs(x_api) -> None
     )
     run = run_engine(vendor(receiver), [conversion(number=n) for n in range(2)])
     assert set(run.statuses().values()) == {"delivered"} and run.stats.retried_records == 2
-    assert_batch_limit(vendor(receiver), receiver, [conversion(number=n) for n in range(501)], "default")
+    harness.assert_batch_limit(
+        vendor(receiver), receiver, [conversion(number=n) for n in range(501)], "default"
+    )

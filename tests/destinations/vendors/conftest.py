@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from eventyard.destinations.base import Integration
-from tests.destinations.vendors.harness import Receiver, VendorSpec, running
+from tests.destinations.vendors import harness
 
 # Recent, so vendors with an age limit (Meta: 7 days) accept it.
 NOW = datetime.now(UTC).replace(microsecond=250_000)
@@ -110,9 +110,11 @@ def messages() -> dict[str, dict[str, Any]]:
     return {kind: make(kind) for kind in ("track", "identify", "page", "screen", "group", "alias")}
 
 
-def _spec(request: pytest.FixtureRequest) -> VendorSpec:
+def _spec(request: pytest.FixtureRequest) -> harness.VendorSpec:
     spec = getattr(request.module, "SPEC", None)
-    assert isinstance(spec, VendorSpec), f"{request.module.__name__} declares no SPEC = VendorSpec(...)"
+    assert isinstance(spec, harness.VendorSpec), (
+        f"{request.module.__name__} declares no SPEC = VendorSpec(...)"
+    )
     return spec
 
 
@@ -123,13 +125,13 @@ def contract(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def receiver(contract: Any) -> Iterator[Receiver]:
+def receiver(contract: Any) -> Iterator[harness.Receiver]:
     """A contract-checking receiver on loopback, serving the module's stand-in."""
-    with running(contract) as receiver:
+    with harness.running(contract) as receiver:
         yield receiver
 
 
 @pytest.fixture
-def vendor(request: pytest.FixtureRequest, receiver: Receiver) -> Integration:
+def vendor(request: pytest.FixtureRequest, receiver: harness.Receiver) -> Integration:
     """The module's integration with its SPEC's settings, sending to the receiver."""
     return _spec(request).pointed_at(receiver)

@@ -33,7 +33,32 @@ from tests.destinations.receivers import (
 )
 from tests.destinations.receivers import VendorReceiver as Receiver
 
-__all__ = ["ContractError", "Received", "Receiver", "Reply", "VendorSpec", "check", "reject", "running"]
+__all__ = [
+    "ContractError",
+    "ErrorContract",
+    "Received",
+    "Receiver",
+    "Reply",
+    "VendorSpec",
+    "check",
+    "reject",
+    "running",
+]
+
+
+@dataclass(frozen=True)
+class ErrorContract:
+    """How a vendor answers trouble, checked for every module declaring it by test_error_contracts.py:
+    its 429 (retried after ``retry_after``), a 5xx (retried), its 413 (split), and a request with a
+    wrong ``credential`` setting (dropped, saying ``denied_says``; a secret never left in the
+    redacted error)."""
+
+    throttled: Reply
+    retry_after: float | None
+    too_large: Reply | None
+    credential: str
+    wrong_value: str
+    denied_says: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,7 @@ class VendorSpec:
     connection: Mapping[str, Any]
     config: Mapping[str, Any]
     contract: Any
+    errors: ErrorContract | None = None
 
     def new_contract(self) -> Any:
         """The stand-in for one test."""

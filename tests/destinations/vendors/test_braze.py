@@ -8,18 +8,8 @@ from typing import Any
 from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.braze import Braze, cluster_host
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import make
-from tests.destinations.vendors.harness import (
-    Received,
-    Receiver,
-    Reply,
-    VendorSpec,
-    assert_batch_limit,
-    check,
-    deliver,
-    fault,
-    send,
-)
 
 API_KEY = "braze-rest-key-3f9a"
 NO_DATA = {"message": "Valid data must be provided in the 'attributes', 'events', or 'purchases' fields."}
@@ -38,29 +28,29 @@ class BrazeWorkspace:
         self.aliases: set[str] = set()
         self.dropped: list[dict[str, Any]] = []
 
-    def __call__(self, request: Received) -> Reply:
+    def __call__(self, request: harness.Received) -> harness.Reply:
         token = request.headers.get("authorization", "")
-        check(token == f"Bearer {API_KEY}", 401, {"message": f"Invalid API key: {token[7:]}"})
+        harness.check(token == f"Bearer {API_KEY}", 401, {"message": f"Invalid API key: {token[7:]}"})
         body = request.json()
         if request.path == "/users/identify":
             aliases = body.get("aliases_to_identify") or []
-            check(0 < len(aliases) <= 50, 400, {"message": "aliases_to_identify: 1 to 50 entries"})
+            harness.check(0 < len(aliases) <= 50, 400, {"message": "aliases_to_identify: 1 to 50 entries"})
             for alias in aliases:
-                check(
+                harness.check(
                     bool(alias.get("external_id") and alias.get("user_alias", {}).get("alias_name")),
                     400,
                     NO_DATA,
                 )
             self.identified.extend(aliases)
-            return Reply(201, {"message": "success"})
+            return harness.Reply(201, {"message": "success"})
         if request.path == "/users/merge":
             updates = body.get("merge_updates") or []
-            check(0 < len(updates) <= 50, 400, {"message": "merge_updates: 1 to 50 entries"})
+            harness.check(0 < len(updates) <= 50, 400, {"message": "merge_updates: 1 to 50 entries"})
             self.merges.extend(updates)
-            return Reply(202, {"message": "success"})
-        check(request.path == "/users/track", 404, {"message": "Not Found"})
-        check(any(body.get(a) for a in self.objects), 400, NO_DATA)
-        check(
+            return harness.Reply(202, {"message": "success"})
+        harness.check(request.path == "/users/track", 404, {"message": "Not Found"})
+        harness.check(any(body.get(a) for a in self.objects), 400, NO_DATA)
+        harness.check(
             sum(len(body.get(a, [])) for a in self.objects) <= 75,
             400,
             {"message": "Too many objects: max 75"},
@@ -78,7 +68,7 @@ class BrazeWorkspace:
         reply: dict[str, Any] = {"message": "success"}
         if errors:
             reply["errors"] = errors
-        return Reply(201, reply)
+        return harness.Reply(201, reply)
 
     def _profile_for(self, item: dict[str, Any]) -> bool:
         """Whether the object's profile exists or may be created (Braze's update-only rules)."""
@@ -106,7 +96,7 @@ def _problem(array: str, item: dict[str, Any]) -> str | None:
     return None
 
 
-SPEC = VendorSpec(
+SPEC = harness.VendorSpec(
     Braze, {"restApiKey": API_KEY, "dataCenter": "US-03", "appKey": "app-1"}, {}, BrazeWorkspace
 )
 
@@ -118,7 +108,7 @@ def test_cluster_hosts() -> None:
 
 
 def test_every_call_type_is_accepted(vendor: Braze, contract: BrazeWorkspace, messages) -> None:
-    delivery = deliver(vendor, list(messages.values()))
+    delivery = harness.deliver(vendor, list(messages.values()))
     assert set(delivery.outcomes) == {"success"} and not delivery.skipped
     event = contract.objects["events"][0]
     assert (
@@ -146,28 +136,31 @@ def test_anonymous_users_get_an_alias_only_profile_and_their_data_is_kept(
         make("page", 3, userId=None),
         make("track", 4, userId=None),  # Order Completed: an event and a purchase
     ]
-    delivery = deliver(vendor, anonymous)
+    delivery = harness.deliver(vendor, anonymous)
     assert set(delivery.outcomes) == {"success"}
     assert contract.dropped == []
     kept = [o for array in contract.objects.values() for o in array]
     assert len(kept) == 5 and all(o["user_alias"]["alias_name"] == "a_9f1b2c" for o in kept)
     assert all(o["_update_existing_only"] is False for o in kept)
     # Identified users never carry the flag (Braze creates their profile by default).
-    deliver(vendor, [make("track", 5)])
+    harness.deliver(vendor, [make("track", 5)])
     assert "_update_existing_only" not in contract.objects["events"][-1]
 
 
-def test_string_list_errors_are_minor_and_fail_nothing(vendor: Braze, receiver: Receiver) -> None:
+def test_string_list_errors_are_minor_and_fail_nothing(vendor: Braze, receiver: harness.Receiver) -> None:
     records = vendor.transform(make("track"))
-    minor = fault(
-        vendor, receiver, Reply(201, {"message": "success", "errors": ["minor error message"]}), records
+    minor = harness.fault(
+        vendor,
+        receiver,
+        harness.Reply(201, {"message": "success", "errors": ["minor error message"]}),
+        records,
     )
     assert minor.outcome is Outcome.SUCCESS
     mixed = {
         "message": "success",
         "errors": ["minor", {"type": "bad", "input_array": "purchases", "index": 0}],
     }
-    partial = fault(vendor, receiver, Reply(201, mixed), records)
+    partial = harness.fault(vendor, receiver, harness.Reply(201, mixed), records)
     assert partial.outcome is Outcome.PARTIAL and [records[i].payload["array"] for i in partial.failed] == [
         "purchases"
     ]
@@ -176,7 +169,7 @@ def test_string_list_errors_are_minor_and_fail_nothing(vendor: Braze, receiver: 
 def test_object_errors_fail_only_their_records(vendor: Braze, contract: BrazeWorkspace) -> None:
     bulk = make("track", 2)
     bulk["properties"]["products"] = [{"product_id": "sku_2", "price": 1.0, "quantity": 500}]
-    delivery = deliver(vendor, [make("track", 1), bulk])
+    delivery = harness.deliver(vendor, [make("track", 1), bulk])
     (records, _, classification) = delivery.results[0]
     assert classification.outcome is Outcome.PARTIAL and not classification.retry_failed
     assert [records[i].payload["array"] for i in classification.failed] == ["purchases"]
@@ -184,27 +177,35 @@ def test_object_errors_fail_only_their_records(vendor: Braze, contract: BrazeWor
     assert "quantity" in next(iter(classification.failed.values()))
 
 
-def test_more_than_75_objects_are_cut_into_requests(vendor: Braze, receiver: Receiver) -> None:
-    delivery = deliver(vendor, [make("page", n) for n in range(80)])
+def test_more_than_75_objects_are_cut_into_requests(vendor: Braze, receiver: harness.Receiver) -> None:
+    delivery = harness.deliver(vendor, [make("page", n) for n in range(80)])
     assert delivery.outcomes == ["success", "success"]
 
 
-def test_rate_limit_reset_and_errors(vendor: Braze, receiver: Receiver) -> None:
+def test_rate_limit_reset_and_errors(vendor: Braze, receiver: harness.Receiver) -> None:
     records = vendor.transform(make("page"))
     reset = str(int(time.time()) + 30)
-    throttled = fault(
-        vendor, receiver, Reply(429, {"message": "rate limited"}, {"X-RateLimit-Reset": reset}), records
+    throttled = harness.fault(
+        vendor,
+        receiver,
+        harness.Reply(429, {"message": "rate limited"}, {"X-RateLimit-Reset": reset}),
+        records,
     )
     assert throttled.outcome is Outcome.RETRY and 10 <= (throttled.retry_after or 0) <= 31
-    assert fault(vendor, receiver, Reply(500, {"message": "oops"}), records).outcome is Outcome.RETRY
-    too_large = fault(vendor, receiver, Reply(413, {"message": "Request Entity Too Large"}), records)
+    assert (
+        harness.fault(vendor, receiver, harness.Reply(500, {"message": "oops"}), records).outcome
+        is Outcome.RETRY
+    )
+    too_large = harness.fault(
+        vendor, receiver, harness.Reply(413, {"message": "Request Entity Too Large"}), records
+    )
     assert too_large.outcome is Outcome.SPLIT
     vendor.connection["restApiKey"] = "leaked-key-5555"
-    denied = vendor.classify(send(vendor, "track", records), records)
+    denied = vendor.classify(harness.send(vendor, "track", records), records)
     assert denied.outcome is Outcome.DROP and "leaked-key-5555" in denied.error
     assert "leaked-key-5555" not in vendor.redact(denied.error)
 
 
-def test_batch_limits_are_brazes(vendor: Braze, receiver: Receiver) -> None:
-    assert_batch_limit(vendor, receiver, [make("page", n) for n in range(76)], "track")
-    assert_batch_limit(vendor, receiver, [make("alias", n) for n in range(51)], "merge")
+def test_batch_limits_are_brazes(vendor: Braze, receiver: harness.Receiver) -> None:
+    harness.assert_batch_limit(vendor, receiver, [make("page", n) for n in range(76)], "track")
+    harness.assert_batch_limit(vendor, receiver, [make("alias", n) for n in range(51)], "merge")

@@ -9,18 +9,8 @@ import pytest
 
 from eventyard.destinations.base import InvalidMessage, Outcome
 from eventyard.destinations.vendors.customer_io import CustomerIo, ulid
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import (
-    Received,
-    Receiver,
-    Reply,
-    VendorSpec,
-    assert_batch_limit,
-    assert_retry_policy,
-    basic_credentials,
-    check,
-    deliver,
-)
 
 SITE_ID, API_KEY = "site-42", "cio-track-key-a1b2"
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -37,21 +27,23 @@ class CustomerIoStore:
         self.merges: list[tuple[str, str]] = []
         self.devices: list[dict[str, Any]] = []
 
-    def __call__(self, request: Received) -> Reply:
-        check(basic_credentials(request) == (SITE_ID, API_KEY), 401, UNAUTHORIZED)
-        check(request.method == "POST", 405, {"meta": {"error": "method not allowed"}})
+    def __call__(self, request: harness.Received) -> harness.Reply:
+        harness.check(harness.basic_credentials(request) == (SITE_ID, API_KEY), 401, UNAUTHORIZED)
+        harness.check(request.method == "POST", 405, {"meta": {"error": "method not allowed"}})
         if request.path == "/api/v1/events":
             event = request.json()
-            check(
+            harness.check(
                 bool(event.get("anonymous_id")) and bool(event.get("name")), 400, {"meta": {"error": "ids"}}
             )
             self._check_event(event)
             self.events.setdefault(event["id"], event)
-            return Reply(200, {})
-        check(request.path == "/api/v2/batch", 404, {"meta": {"error": "not found"}})
-        check(len(request.body) <= 500_000, 413, {"meta": {"error": "request entity too large"}})
+            return harness.Reply(200, {})
+        harness.check(request.path == "/api/v2/batch", 404, {"meta": {"error": "not found"}})
+        harness.check(len(request.body) <= 500_000, 413, {"meta": {"error": "request entity too large"}})
         batch = request.json().get("batch")
-        check(isinstance(batch, list) and 0 < len(batch) <= 1000, 400, {"errors": [{"reason": "batch size"}]})
+        harness.check(
+            isinstance(batch, list) and 0 < len(batch) <= 1000, 400, {"errors": [{"reason": "batch size"}]}
+        )
         errors = []
         for index, entry in enumerate(batch):
             problem = self._apply(entry)
@@ -59,15 +51,15 @@ class CustomerIoStore:
                 errors.append(
                     {"batch_index": index, "reason": "invalid", "field": problem[0], "message": problem[1]}
                 )
-        return Reply(207, {"errors": errors}) if errors else Reply(200, {})
+        return harness.Reply(207, {"errors": errors}) if errors else harness.Reply(200, {})
 
     def _check_event(self, event: dict[str, Any]) -> None:
-        check(
+        harness.check(
             isinstance(event.get("timestamp"), int) and event["timestamp"] < 10**11,
             400,
             {"meta": {"error": "ts"}},
         )
-        check(bool(ULID.match(str(event.get("id")))), 400, {"meta": {"error": "id must be a ULID"}})
+        harness.check(bool(ULID.match(str(event.get("id")))), 400, {"meta": {"error": "id must be a ULID"}})
 
     def _apply(self, entry: dict[str, Any]) -> tuple[str, str] | None:
         action = entry.get("action")
@@ -102,12 +94,25 @@ class CustomerIoStore:
         return None
 
 
-SPEC = VendorSpec(CustomerIo, {"siteID": SITE_ID, "apiKey": API_KEY}, {}, CustomerIoStore)
+SPEC = harness.VendorSpec(
+    CustomerIo,
+    {"siteID": SITE_ID, "apiKey": API_KEY},
+    {},
+    CustomerIoStore,
+    harness.ErrorContract(
+        throttled=harness.Reply(429, "", {"Retry-After": "2"}),
+        retry_after=2,
+        too_large=harness.Reply(413, {"meta": {}}),
+        credential="apiKey",
+        wrong_value="revoked-key-9999",
+        denied_says="Unauthorized",
+    ),
+)
 
 
 def test_every_call_type_is_accepted(vendor: CustomerIo, contract: CustomerIoStore, messages) -> None:
     anonymous = make("track", 2, userId=None, context={})
-    delivery = deliver(vendor, [*messages.values(), anonymous])
+    delivery = harness.deliver(vendor, [*messages.values(), anonymous])
     assert delivery.outcomes == ["success", "success"] and not delivery.skipped
     person = contract.people[str({"id": "u_123"})]
     assert (
@@ -127,15 +132,15 @@ def test_event_ids_are_stable_ulids_so_redelivery_dedupes(
     vendor: CustomerIo, contract: CustomerIoStore
 ) -> None:
     assert ulid("m-1", TIMESTAMP) == ulid("m-1", TIMESTAMP) != ulid("m-2", TIMESTAMP)
-    deliver(vendor, [make("track")])
-    deliver(vendor, [make("track")])
+    harness.deliver(vendor, [make("track")])
+    harness.deliver(vendor, [make("track")])
     assert len(contract.events) == 1
 
 
 def test_app_open_with_push_token_registers_the_device(vendor: CustomerIo, contract: CustomerIoStore) -> None:
     message = make("track", event="Application Opened")
     message["context"]["device"]["token"] = "apns-token-1"
-    deliver(vendor, [message])
+    harness.deliver(vendor, [message])
     assert contract.devices == [
         {"token": "apns-token-1", "platform": "ios", "last_used": int(TIMESTAMP.timestamp())}
     ]
@@ -144,26 +149,19 @@ def test_app_open_with_push_token_registers_the_device(vendor: CustomerIo, contr
 def test_multi_status_fails_only_the_named_entries(vendor: CustomerIo) -> None:
     oversized = make("identify", 2)
     oversized["traits"]["bio"] = "x" * 1500
-    delivery = deliver(vendor, [make("identify"), oversized, make("track")])
+    delivery = harness.deliver(vendor, [make("identify"), oversized, make("track")])
     (_, _, classification) = delivery.results[0]
     assert classification.outcome is Outcome.PARTIAL and list(classification.failed) == [1]
     assert "1000 bytes" in classification.failed[1] and not classification.retry_failed
 
 
-def test_errors_and_redaction(vendor: CustomerIo, receiver: Receiver) -> None:
-    records = vendor.transform(make("track"))
-    assert_retry_policy(
-        vendor, receiver, records, Reply(429, "", {"Retry-After": "2"}), 2, too_large=Reply(413, {"meta": {}})
-    )
-    vendor.connection["apiKey"] = "revoked-key-9999"
-    denied = deliver(vendor, [make("track")]).results[0][2]
-    assert denied.outcome is Outcome.DROP and "Unauthorized" in denied.error
+def test_an_identify_without_identity_is_invalid(vendor: CustomerIo, receiver: harness.Receiver) -> None:
     with pytest.raises(InvalidMessage, match="userId or traits"):
         vendor.transform(make("identify", userId=None, traits={}))
 
 
-def test_batch_limit_is_customer_ios(vendor: CustomerIo, receiver: Receiver) -> None:
-    assert_batch_limit(vendor, receiver, [make("page", n) for n in range(1001)], "batch")
+def test_batch_limit_is_customer_ios(vendor: CustomerIo, receiver: harness.Receiver) -> None:
+    harness.assert_batch_limit(vendor, receiver, [make("page", n) for n in range(1001)], "batch")
 
 
 def test_uninstall_removes_the_device(vendor: CustomerIo, contract: CustomerIoStore) -> None:
@@ -173,7 +171,7 @@ def test_uninstall_removes_the_device(vendor: CustomerIo, contract: CustomerIoSt
     )
     for message in (opened, removed):
         message["context"]["device"]["token"] = "apns-token-1"
-    deliver(vendor, [opened])
+    harness.deliver(vendor, [opened])
     assert len(contract.devices) == 1
-    deliver(vendor, [removed])
+    harness.deliver(vendor, [removed])
     assert contract.devices == []

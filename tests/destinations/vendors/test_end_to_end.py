@@ -15,7 +15,7 @@ from eventyard.destinations.vendors.braze import Braze
 from eventyard.destinations.vendors.heap import Heap
 from eventyard.settings import Settings
 from tests.destinations.pipeline import add_integration, land, message
-from tests.destinations.vendors.harness import Receiver, running
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.test_braze import API_KEY, BrazeWorkspace
 from tests.destinations.vendors.test_heap import HeapStore
 
@@ -25,15 +25,15 @@ KINDS = ("track", "identify", "page", "screen", "group", "alias")
 @pytest.fixture
 def braze_workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[BrazeWorkspace]:
     workspace = BrazeWorkspace()
-    with running(workspace) as receiver:
+    with harness.running(workspace) as receiver:
         monkeypatch.setattr(Braze, "base_url", receiver.url)
         yield workspace
 
 
 @pytest.fixture
-def heap_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[HeapStore, Receiver]]:
+def heap_receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[HeapStore, harness.Receiver]]:
     store = HeapStore()
-    with running(store) as receiver:
+    with harness.running(store) as receiver:
         monkeypatch.setattr(Heap, "base_url", receiver.url)
         yield store, receiver
 
@@ -42,7 +42,7 @@ def test_a_landed_batch_reaches_two_vendors_and_the_retired_one_dead_letters(
     settings: Settings,
     org_source: tuple[str, str],
     braze_workspace: BrazeWorkspace,
-    heap_receiver: tuple[HeapStore, Receiver],
+    heap_receiver: tuple[HeapStore, harness.Receiver],
 ) -> None:
     heap_store, heap = heap_receiver
     braze_id = add_integration(settings, *org_source, "braze", {"restApiKey": API_KEY, "dataCenter": "US-03"})

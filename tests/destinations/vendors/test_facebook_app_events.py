@@ -8,17 +8,8 @@ from typing import Any
 
 from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors.facebook_app_events import FacebookAppEvents, app_event_name
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import (
-    ContractError,
-    Received,
-    Receiver,
-    Reply,
-    VendorSpec,
-    deliver,
-    fault,
-    send,
-)
 
 TOKEN = "APP1|client-token-4242"
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\- ]{0,39}$")
@@ -31,7 +22,7 @@ def invalid(user_msg: str) -> None:
         "code": 100,
         "error_user_msg": user_msg,
     }
-    raise ContractError(Reply(400, {"error": error}))
+    raise harness.ContractError(harness.Reply(400, {"error": error}))
 
 
 class MetaApp:
@@ -41,7 +32,7 @@ class MetaApp:
         self.activities: list[dict[str, Any]] = []
         self.capi: dict[str, dict[str, Any]] = {}
 
-    def __call__(self, request: Received) -> Reply:
+    def __call__(self, request: harness.Received) -> harness.Reply:
         if request.path == "/v25.0/DS1/events":
             body = request.json()
             for event in body["data"]:
@@ -51,12 +42,16 @@ class MetaApp:
                 ):
                     invalid("app events need action_source app and app_data.extinfo")
                 self.capi.setdefault(event["event_id"], event)
-            return Reply(200, {"events_received": len(body["data"]), "fbtrace_id": "x"})
+            return harness.Reply(200, {"events_received": len(body["data"]), "fbtrace_id": "x"})
         if request.path != "/v25.0/APP1/activities":
-            raise ContractError(Reply(404, {"error": {"message": "Unknown path", "code": 803}}))
+            raise harness.ContractError(
+                harness.Reply(404, {"error": {"message": "Unknown path", "code": 803}})
+            )
         form = request.form()
         if form.get("access_token") != TOKEN:
-            raise ContractError(Reply(400, {"error": {"message": "Invalid OAuth access token", "code": 190}}))
+            raise harness.ContractError(
+                harness.Reply(400, {"error": {"message": "Invalid OAuth access token", "code": 190}})
+            )
         if form.get("event") not in {"CUSTOM_APP_EVENTS", "MOBILE_APP_INSTALL"}:
             invalid("event must be CUSTOM_APP_EVENTS or MOBILE_APP_INSTALL")
         if form.get("advertiser_tracking_enabled") not in {"0", "1"} or not (
@@ -73,14 +68,14 @@ class MetaApp:
             if "fb_currency" in custom and not re.fullmatch(r"[A-Z]{3}", custom["fb_currency"]):
                 invalid("fb_currency must be ISO 4217")
         self.activities.append(form)
-        return Reply(200, {"success": True})
+        return harness.Reply(200, {"success": True})
 
 
-SPEC = VendorSpec(FacebookAppEvents, {"appID": "APP1", "accessToken": TOKEN}, {}, MetaApp)
+SPEC = harness.VendorSpec(FacebookAppEvents, {"appID": "APP1", "accessToken": TOKEN}, {}, MetaApp)
 
 
 def test_track_and_screen_are_accepted(vendor: FacebookAppEvents, contract: MetaApp, messages) -> None:
-    delivery = deliver(vendor, list(messages.values()))
+    delivery = harness.deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success", "success"]
     assert set(delivery.skipped) == {"m-identify-1", "m-page-1", "m-group-1", "m-alias-1"}
     purchase, screen = contract.activities
@@ -95,7 +90,7 @@ def test_track_and_screen_are_accepted(vendor: FacebookAppEvents, contract: Meta
 def test_install_and_custom_names(vendor: FacebookAppEvents, contract: MetaApp) -> None:
     install = make("track", 2, event="Application Installed")
     odd = make("track", 3, event="Level 3 — Boss Defeated! (hard mode, second try)")
-    assert deliver(vendor, [install, odd]).outcomes == ["success", "success"]
+    assert harness.deliver(vendor, [install, odd]).outcomes == ["success", "success"]
     assert (
         contract.activities[0]["event"] == "MOBILE_APP_INSTALL"
         and "custom_events" not in contract.activities[0]
@@ -108,22 +103,25 @@ def test_install_and_custom_names(vendor: FacebookAppEvents, contract: MetaApp) 
 
 def test_conversions_api_variant_dedupes_on_event_id(vendor: FacebookAppEvents, contract: MetaApp) -> None:
     vendor.connection["datasetId"] = "DS1"
-    deliver(vendor, [make("track"), make("screen")])
-    deliver(vendor, [make("track")])
+    harness.deliver(vendor, [make("track"), make("screen")])
+    harness.deliver(vendor, [make("track")])
     assert sorted(contract.capi) == ["m-screen-1", "m-track-1"]
     assert contract.capi["m-track-1"]["user_data"]["madid"] == "38400000-8cf0-11bd-b23e-10b96e40000d"
 
 
-def test_graph_errors(vendor: FacebookAppEvents, receiver: Receiver) -> None:
+def test_graph_errors(vendor: FacebookAppEvents, receiver: harness.Receiver) -> None:
     records = vendor.transform(make("track", properties={"currency": "dollars", "revenue": 1}))
-    bad = vendor.classify(send(vendor, records[0].route, records), records)
+    bad = vendor.classify(harness.send(vendor, records[0].route, records), records)
     assert bad.outcome is Outcome.DROP and "ISO 4217" in bad.error  # one event per request: nothing to split
-    throttled = fault(
-        vendor, receiver, Reply(400, {"error": {"message": "Application request limit", "code": 4}}), records
+    throttled = harness.fault(
+        vendor,
+        receiver,
+        harness.Reply(400, {"error": {"message": "Application request limit", "code": 4}}),
+        records,
     )
     assert throttled.outcome is Outcome.RETRY and throttled.retry_after == 60
     vendor.connection["accessToken"] = "APP1|stolen-token-99"
-    denied = vendor.classify(send(vendor, records[0].route, records), records)
+    denied = vendor.classify(harness.send(vendor, records[0].route, records), records)
     assert denied.outcome is Outcome.DROP
     assert "stolen-token-99" not in vendor.redact(
         f"{denied.error} {vendor.build_request('activities', records).body!r}"

@@ -12,19 +12,8 @@ import pytest
 
 from eventyard.destinations.base import InvalidMessage, Outcome, VendorRecord
 from eventyard.destinations.vendors.facebook_pixel import FacebookPixel
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import NOW, TIMESTAMP, make
-from tests.destinations.vendors.harness import (
-    ContractError,
-    Received,
-    Receiver,
-    Reply,
-    VendorSpec,
-    assert_batch_limit,
-    check,
-    deliver,
-    fault,
-    send,
-)
 
 TOKEN = "EAAB-system-user-token-77"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -41,11 +30,11 @@ ACTION_SOURCES = {
 MATCH_KEYS = {"em", "ph", "external_id", "client_ip_address", "fbp", "fbc", "madid", "anon_id"}
 
 
-def graph_error(code: int, message: str, user_msg: str = "", status: int = 400) -> Reply:
+def graph_error(code: int, message: str, user_msg: str = "", status: int = 400) -> harness.Reply:
     error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbC123"}
     if user_msg:
         error.update(error_subcode=2804003, error_user_title="Invalid event", error_user_msg=user_msg)
-    return Reply(status, {"error": error})
+    return harness.Reply(status, {"error": error})
 
 
 class Dataset:
@@ -54,8 +43,8 @@ class Dataset:
     def __init__(self) -> None:
         self.events: dict[str, dict[str, Any]] = {}
 
-    def __call__(self, request: Received) -> Reply:
-        check(
+    def __call__(self, request: harness.Received) -> harness.Reply:
+        harness.check(
             request.path == "/v25.0/PIXEL1/events", 404, {"error": {"message": "Unknown path", "code": 803}}
         )
         body = request.json()
@@ -70,11 +59,11 @@ class Dataset:
                 raise_reply(graph_error(100, "Invalid parameter", f"event {index}: {problem}"))
         for event in data:
             self.events.setdefault(event["event_id"], event)
-        return Reply(200, {"events_received": len(data), "messages": [], "fbtrace_id": "AbC123"})
+        return harness.Reply(200, {"events_received": len(data), "messages": [], "fbtrace_id": "AbC123"})
 
 
-def raise_reply(reply: Reply) -> None:
-    raise ContractError(reply)
+def raise_reply(reply: harness.Reply) -> None:
+    raise harness.ContractError(reply)
 
 
 def _problem(event: dict[str, Any]) -> str | None:
@@ -101,13 +90,13 @@ def _problem(event: dict[str, Any]) -> str | None:
     return None
 
 
-SPEC = VendorSpec(
+SPEC = harness.VendorSpec(
     FacebookPixel, {"pixelId": "PIXEL1", "accessToken": TOKEN}, {"limitedDataUse": True}, Dataset
 )
 
 
 def test_track_and_page_are_accepted(vendor: FacebookPixel, contract: Dataset, messages) -> None:
-    delivery = deliver(vendor, list(messages.values()))
+    delivery = harness.deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success"]
     assert set(delivery.skipped) == {"m-identify-1", "m-screen-1", "m-group-1", "m-alias-1"}
     purchase = contract.events["m-track-1"]
@@ -132,7 +121,7 @@ def test_an_invalid_event_is_isolated_by_splitting(vendor: FacebookPixel, contra
 
 def _deliver_with_splits(vendor: FacebookPixel, records: Sequence[VendorRecord]) -> dict[str, str]:
     """What the engine does with SPLIT: halve and resend; a single record that fails is dead."""
-    result = vendor.classify(send(vendor, "default", records), records)
+    result = vendor.classify(harness.send(vendor, "default", records), records)
     if result.outcome is Outcome.SPLIT:
         half = len(records) // 2
         return {
@@ -145,13 +134,13 @@ def _deliver_with_splits(vendor: FacebookPixel, records: Sequence[VendorRecord])
     return {}
 
 
-def test_graph_error_codes(vendor: FacebookPixel, receiver: Receiver) -> None:
+def test_graph_error_codes(vendor: FacebookPixel, receiver: harness.Receiver) -> None:
     records = vendor.transform(make("page"))
     usage = '{"123": [{"type": "ads_management", "estimated_time_to_regain_access": 5}]}'
-    throttled = fault(
+    throttled = harness.fault(
         vendor,
         receiver,
-        Reply(
+        harness.Reply(
             **vars(graph_error(80004, "Too many calls")),
         ),
         records,
@@ -159,15 +148,21 @@ def test_graph_error_codes(vendor: FacebookPixel, receiver: Receiver) -> None:
     assert throttled.outcome is Outcome.RETRY and throttled.retry_after == 60
     limited = graph_error(17, "User request limit reached")
     limited.headers = {"X-Business-Use-Case-Usage": usage}
-    assert fault(vendor, receiver, limited, records).retry_after == 300
-    transient = fault(
+    assert harness.fault(vendor, receiver, limited, records).retry_after == 300
+    transient = harness.fault(
         vendor, receiver, graph_error(2, "Service temporarily unavailable", status=500), records
     )
     assert transient.outcome is Outcome.RETRY
-    assert fault(vendor, receiver, Reply(429, "", {"Retry-After": "7"}), records).retry_after == 7
-    assert fault(vendor, receiver, Reply(413, "Request Entity Too Large"), records).outcome is Outcome.SPLIT
+    assert (
+        harness.fault(vendor, receiver, harness.Reply(429, "", {"Retry-After": "7"}), records).retry_after
+        == 7
+    )
+    assert (
+        harness.fault(vendor, receiver, harness.Reply(413, "Request Entity Too Large"), records).outcome
+        is Outcome.SPLIT
+    )
     vendor.connection["accessToken"] = "EAAB-expired-token-12"
-    denied = vendor.classify(send(vendor, "default", records), records)
+    denied = vendor.classify(harness.send(vendor, "default", records), records)
     assert denied.outcome is Outcome.DROP and "190" in denied.error
     request = vendor.build_request("default", records)
     assert "EAAB-expired-token-12" not in request.url
@@ -183,8 +178,8 @@ def test_undeliverable_events_dead_letter_with_a_reason(vendor: FacebookPixel) -
         vendor.transform(no_currency)
 
 
-def test_batch_limit_is_metas(vendor: FacebookPixel, receiver: Receiver) -> None:
-    assert_batch_limit(vendor, receiver, [make("page", n) for n in range(1001)], "default")
+def test_batch_limit_is_metas(vendor: FacebookPixel, receiver: harness.Receiver) -> None:
+    harness.assert_batch_limit(vendor, receiver, [make("page", n) for n in range(1001)], "default")
 
 
 def test_website_events_need_a_page_and_a_browser(vendor: FacebookPixel, contract: Dataset) -> None:
@@ -192,7 +187,7 @@ def test_website_events_need_a_page_and_a_browser(vendor: FacebookPixel, contrac
     with pytest.raises(InvalidMessage, match="event_source_url and client_user_agent"):
         vendor.transform(server_side)
     vendor.config["actionSource"] = "system_generated"
-    assert deliver(vendor, [server_side]).outcomes == ["success"]
+    assert harness.deliver(vendor, [server_side]).outcomes == ["success"]
     assert contract.events["m-track-1"]["action_source"] == "system_generated"
 
 
@@ -206,7 +201,7 @@ def test_custom_event_mapping_as_dict_or_pairs(vendor: FacebookPixel) -> None:
 
 def test_spec_event_names_match_case_insensitively(vendor: FacebookPixel, contract: Dataset) -> None:
     names = {1: "order completed", 2: "PRODUCT ADDED", 3: "Checkout  started", 4: "Order Shipped"}
-    delivery = deliver(vendor, [make("track", n, event=name) for n, name in names.items()])
+    delivery = harness.deliver(vendor, [make("track", n, event=name) for n, name in names.items()])
     assert delivery.outcomes == ["success"]
     assert {n: contract.events[f"m-track-{n}"]["event_name"] for n in names} == {
         1: "Purchase",

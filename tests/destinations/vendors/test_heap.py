@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.heap import Heap
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import make
-from tests.destinations.vendors.harness import (
-    Received,
-    Receiver,
-    Reply,
-    VendorSpec,
-    assert_batch_limit,
-    assert_retry_policy,
-    check,
-    deliver,
-)
 
 
 class HeapStore:
@@ -25,51 +15,65 @@ class HeapStore:
         self.events: dict[str, dict[str, object]] = {}
         self.users: list[dict[str, object]] = []
 
-    def __call__(self, request: Received) -> Reply:
-        check(request.method == "POST", 405, "Method Not Allowed")
+    def __call__(self, request: harness.Received) -> harness.Reply:
+        harness.check(request.method == "POST", 405, "Method Not Allowed")
         body = request.json()
-        check(body.get("app_id") == "1234567890", 400, "Invalid app_id")
-        check(len(request.body) <= 1_000_000, 413, "Request Entity Too Large")
+        harness.check(body.get("app_id") == "1234567890", 400, "Invalid app_id")
+        harness.check(len(request.body) <= 1_000_000, 413, "Request Entity Too Large")
         if request.path == "/api/integrations/track":
             events = body.get("events")
-            check(isinstance(events, list) and 0 < len(events) <= 1000, 400, "events: 1-1000 entries")
+            harness.check(isinstance(events, list) and 0 < len(events) <= 1000, 400, "events: 1-1000 entries")
             for event in events:
                 self._check_event(event)
             for event in events:
                 self.events[event["idempotency_key"]] = event
         elif request.path == "/api/integrations/add_user_properties":
             users = body.get("users")
-            check(isinstance(users, list) and 0 < len(users) <= 1000, 400, "users: 1-1000 entries")
+            harness.check(isinstance(users, list) and 0 < len(users) <= 1000, 400, "users: 1-1000 entries")
             for user in users:
-                check(bool(user.get("user_identifier")), 400, "user_identifier is required")
+                harness.check(bool(user.get("user_identifier")), 400, "user_identifier is required")
                 _check_properties(user.get("custom_properties"))
             self.users.extend(users)
         else:
-            check(False, 404, "Not Found")
-        return Reply(200, "")
+            harness.check(False, 404, "Not Found")
+        return harness.Reply(200, "")
 
     def _check_event(self, event: dict[str, object]) -> None:
-        check(
+        harness.check(
             bool(event.get("event")) and bool(event.get("idempotency_key")), 400, "event and idempotency_key"
         )
         identifier = event.get("user_identifier")
-        check(isinstance(identifier, dict) and len(identifier) == 1, 400, "one user_identifier")
-        check(parse_time(event.get("timestamp")) is not None, 400, "timestamp must be ISO-8601")
+        harness.check(isinstance(identifier, dict) and len(identifier) == 1, 400, "one user_identifier")
+        harness.check(parse_time(event.get("timestamp")) is not None, 400, "timestamp must be ISO-8601")
         _check_properties(event.get("custom_properties"))
 
 
 def _check_properties(props: object) -> None:
-    check(isinstance(props, dict), 400, "custom_properties must be an object")
+    harness.check(isinstance(props, dict), 400, "custom_properties must be an object")
     assert isinstance(props, dict)
     for key, value in props.items():
-        check(isinstance(value, str) and len(value) <= 1024 and len(key) <= 512, 400, f"bad property {key}")
+        harness.check(
+            isinstance(value, str) and len(value) <= 1024 and len(key) <= 512, 400, f"bad property {key}"
+        )
 
 
-SPEC = VendorSpec(Heap, {"appId": "1234567890"}, {}, HeapStore)
+SPEC = harness.VendorSpec(
+    Heap,
+    {"appId": "1234567890"},
+    {},
+    HeapStore,
+    harness.ErrorContract(
+        throttled=harness.Reply(429, "Too Many Requests", {"Retry-After": "30"}),
+        retry_after=30,
+        too_large=harness.Reply(413, ""),
+        credential="appId",
+        wrong_value="999",
+    ),
+)
 
 
 def test_events_and_user_properties_accepted(vendor: Heap, contract: HeapStore, messages) -> None:
-    delivery = deliver(vendor, list(messages.values()))
+    delivery = harness.deliver(vendor, list(messages.values()))
     assert delivery.outcomes == ["success", "success"]
     assert set(delivery.skipped) == {"m-group-1", "m-alias-1"}
     track = contract.events["m-track-1"]
@@ -83,25 +87,11 @@ def test_events_and_user_properties_accepted(vendor: Heap, contract: HeapStore, 
 
 def test_redelivery_is_deduplicated_by_idempotency_key(vendor: Heap, contract: HeapStore) -> None:
     anonymous = make("track", 2, userId=None)
-    deliver(vendor, [make("track"), anonymous])
-    deliver(vendor, [make("track"), anonymous])
+    harness.deliver(vendor, [make("track"), anonymous])
+    harness.deliver(vendor, [make("track"), anonymous])
     assert len(contract.events) == 2
     assert contract.events["m-track-2"]["user_identifier"] == {"anonymous_id": "a_9f1b2c"}
 
 
-def test_errors(vendor: Heap, receiver: Receiver) -> None:
-    records = vendor.transform(make("track"))
-    assert_retry_policy(
-        vendor,
-        receiver,
-        records,
-        Reply(429, "Too Many Requests", {"Retry-After": "30"}),
-        30,
-        too_large=Reply(413, ""),
-    )
-    vendor.connection["appId"] = "999"
-    assert deliver(vendor, [make("track")]).results[0][2].outcome is Outcome.DROP
-
-
-def test_batch_limit_is_heaps(vendor: Heap, receiver: Receiver) -> None:
-    assert_batch_limit(vendor, receiver, [make("track", n) for n in range(1001)], "events")
+def test_batch_limit_is_heaps(vendor: Heap, receiver: harness.Receiver) -> None:
+    harness.assert_batch_limit(vendor, receiver, [make("track", n) for n in range(1001)], "events")

@@ -11,18 +11,8 @@ from eventyard.destinations.base import InvalidMessage, Outcome
 from eventyard.destinations.vendors._message import parse_time
 from eventyard.destinations.vendors.hubspot import Hubspot, property_name
 from tests.destinations.drive import run_engine
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import make
-from tests.destinations.vendors.harness import (
-    Received,
-    Receiver,
-    Reply,
-    VendorSpec,
-    assert_batch_limit,
-    check,
-    deliver,
-    fault,
-    send,
-)
 
 TOKEN = "pat-na1-4c1f7e"
 PORTAL_PROPERTIES = {
@@ -50,47 +40,51 @@ class Portal:
         self.contacts: dict[str, dict[str, Any]] = {}
         self.events: dict[str, dict[str, Any]] = {}
 
-    def __call__(self, request: Received) -> Reply:
+    def __call__(self, request: harness.Received) -> harness.Reply:
         auth = request.headers.get("authorization", "")
-        check(
+        harness.check(
             auth == f"Bearer {TOKEN}",
             401,
             hubspot_error(401, "Authentication credentials not found.", "INVALID_AUTHENTICATION"),
         )
         inputs = request.json().get("inputs")
-        check(isinstance(inputs, list) and bool(inputs), 400, hubspot_error(400, "inputs is required"))
+        harness.check(
+            isinstance(inputs, list) and bool(inputs), 400, hubspot_error(400, "inputs is required")
+        )
         if request.path == "/crm/v3/objects/contacts/batch/upsert":
-            check(len(inputs) <= 100, 400, hubspot_error(400, "Batch input must have at most 100 items"))
+            harness.check(
+                len(inputs) <= 100, 400, hubspot_error(400, "Batch input must have at most 100 items")
+            )
             return self._upsert(inputs)
-        check(
+        harness.check(
             request.path == "/events/v3/send/batch", 404, hubspot_error(404, "Not found", "OBJECT_NOT_FOUND")
         )
-        check(len(inputs) <= 500, 400, hubspot_error(400, "Batch input must have at most 500 items"))
+        harness.check(len(inputs) <= 500, 400, hubspot_error(400, "Batch input must have at most 500 items"))
         for event in inputs:
-            check(
+            harness.check(
                 bool(re.match(r"^pe\d+_[a-z0-9_]+$", str(event.get("eventName")))),
                 400,
                 hubspot_error(400, "Event not found"),
             )
-            check(
+            harness.check(
                 parse_time(event.get("occurredAt")) is not None,
                 400,
                 hubspot_error(400, "occurredAt must be ISO-8601"),
             )
-            check(
+            harness.check(
                 bool(event.get("email") or event.get("utk") or event.get("objectId")),
                 400,
                 hubspot_error(400, "one of email, utk or objectId is required"),
             )
         for event in inputs:
             self.events.setdefault(event["uuid"], event)
-        return Reply(204, b"")
+        return harness.Reply(204, b"")
 
-    def _upsert(self, inputs: list[dict[str, Any]]) -> Reply:
+    def _upsert(self, inputs: list[dict[str, Any]]) -> harness.Reply:
         """Multi-status as HubSpot documents it: each input's ``objectWriteTraceId`` is echoed in
         its result, or named in ``errors[].context.objectWriteTraceId``."""
         traces = [item.get("objectWriteTraceId") for item in inputs]
-        check(
+        harness.check(
             all(isinstance(t, str) for t in traces) and len(set(traces)) == len(traces),
             400,
             hubspot_error(400, "objectWriteTraceId must be unique strings for multi-status"),
@@ -119,11 +113,11 @@ class Portal:
                 )
         body = {"status": "COMPLETE", "results": results}
         if errors:
-            return Reply(207, {**body, "numErrors": len(errors), "errors": errors})
-        return Reply(200, body)
+            return harness.Reply(207, {**body, "numErrors": len(errors), "errors": errors})
+        return harness.Reply(200, body)
 
 
-SPEC = VendorSpec(Hubspot, {"accessToken": TOKEN, "hubID": "1234567"}, {}, Portal)
+SPEC = harness.VendorSpec(Hubspot, {"accessToken": TOKEN, "hubID": "1234567"}, {}, Portal)
 
 
 def _identify(number: int, **traits: Any) -> dict[str, Any]:
@@ -134,7 +128,7 @@ def _identify(number: int, **traits: Any) -> dict[str, Any]:
 
 def test_identify_and_track_accepted(vendor: Hubspot, contract: Portal, messages) -> None:
     messages["identify"]["traits"].pop("createdAt")
-    delivery = deliver(vendor, list(messages.values()))
+    delivery = harness.deliver(vendor, list(messages.values()))
     assert set(delivery.outcomes) == {"success"} and len(delivery.outcomes) == 2
     assert set(delivery.skipped) == {"m-page-1", "m-screen-1", "m-group-1", "m-alias-1"}
     assert contract.contacts["jo@example.com"] == {
@@ -158,9 +152,9 @@ def test_configured_events_only_and_resend_is_the_same_occurrence(vendor: Hubspo
             "eventProperties": [{"from": "revenue", "to": "amount"}],
         }
     ]
-    delivery = deliver(vendor, [make("track"), make("track", 2, event="Cart Viewed")])
+    delivery = harness.deliver(vendor, [make("track"), make("track", 2, event="Cart Viewed")])
     assert "not one of the configured" in delivery.skipped["m-track-2"]
-    deliver(vendor, [make("track")])
+    harness.deliver(vendor, [make("track")])
     (event,) = contract.events.values()
     assert (event["eventName"], event["properties"]) == ("pe1234567_purchase", {"amount": 42.5})
 
@@ -184,16 +178,16 @@ def test_multi_status_fails_only_the_named_contacts(vendor: Hubspot, contract: P
 @pytest.mark.parametrize(
     "answer",
     [
-        Reply(200, {"status": "COMPLETE", "results": [], "errors": []}),
-        Reply(200, {"status": "COMPLETE", "results": [{"id": "1", "objectWriteTraceId": "0"}]}),
+        harness.Reply(200, {"status": "COMPLETE", "results": [], "errors": []}),
+        harness.Reply(200, {"status": "COMPLETE", "results": [{"id": "1", "objectWriteTraceId": "0"}]}),
     ],
     ids=["nothing", "one of two"],
 )
 def test_an_answer_that_does_not_confirm_an_input_is_not_a_success(
-    vendor: Hubspot, receiver: Receiver, answer: Reply
+    vendor: Hubspot, receiver: harness.Receiver, answer: harness.Reply
 ) -> None:
     records = [r for n in (1, 2) for r in vendor.transform(_identify(n, email=f"u{n}@example.com"))]
-    classification = fault(vendor, receiver, answer, records)
+    classification = harness.fault(vendor, receiver, answer, records)
     confirmed = [] if not answer.body["results"] else [0]
     assert classification.outcome is Outcome.PARTIAL and not classification.failed
     assert classification.retry == tuple(i for i in (0, 1) if i not in confirmed)
@@ -211,7 +205,7 @@ def test_property_names_and_required_lookup(vendor: Hubspot) -> None:
         vendor.transform(make("track", context={}))
 
 
-def test_rate_limits_and_auth(vendor: Hubspot, receiver: Receiver) -> None:
+def test_rate_limits_and_auth(vendor: Hubspot, receiver: harness.Receiver) -> None:
     records = vendor.transform(make("track"))
     ten_second = {
         "status": "error",
@@ -219,19 +213,26 @@ def test_rate_limits_and_auth(vendor: Hubspot, receiver: Receiver) -> None:
         "errorType": "RATE_LIMIT",
         "policyName": "TEN_SECONDLY_ROLLING",
     }
-    assert fault(vendor, receiver, Reply(429, ten_second), records).retry_after == 10
+    assert harness.fault(vendor, receiver, harness.Reply(429, ten_second), records).retry_after == 10
     daily = {**ten_second, "policyName": "DAILY"}
-    assert 0 < (fault(vendor, receiver, Reply(429, daily), records).retry_after or 0) <= 86_400
-    assert fault(vendor, receiver, Reply(502, "bad gateway"), records).outcome is Outcome.RETRY
-    assert fault(vendor, receiver, Reply(413, "Request Entity Too Large"), records).outcome is Outcome.SPLIT
+    assert (
+        0 < (harness.fault(vendor, receiver, harness.Reply(429, daily), records).retry_after or 0) <= 86_400
+    )
+    assert (
+        harness.fault(vendor, receiver, harness.Reply(502, "bad gateway"), records).outcome is Outcome.RETRY
+    )
+    assert (
+        harness.fault(vendor, receiver, harness.Reply(413, "Request Entity Too Large"), records).outcome
+        is Outcome.SPLIT
+    )
     vendor.connection["accessToken"] = "pat-na1-revoked"
-    denied = vendor.classify(send(vendor, "events", records), records)
+    denied = vendor.classify(harness.send(vendor, "events", records), records)
     assert denied.outcome is Outcome.DROP and "INVALID_AUTHENTICATION" in denied.error
     assert "pat-na1-revoked" not in vendor.redact(str(vendor.build_request("events", records).headers))
 
 
-def test_batch_limits_are_hubspots(vendor: Hubspot, receiver: Receiver) -> None:
-    assert_batch_limit(
+def test_batch_limits_are_hubspots(vendor: Hubspot, receiver: harness.Receiver) -> None:
+    harness.assert_batch_limit(
         vendor, receiver, [_identify(n, email=f"u{n}@example.com") for n in range(101)], "contacts"
     )
-    assert_batch_limit(vendor, receiver, [make("track", n) for n in range(501)], "events")
+    harness.assert_batch_limit(vendor, receiver, [make("track", n) for n in range(501)], "events")

@@ -12,8 +12,8 @@ import pytest
 from eventyard.destinations.base import InvalidMessage
 from eventyard.destinations.vendors.intercom import API_VERSION, Intercom
 from tests.destinations.drive import run_engine
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import Received, Receiver, Reply, VendorSpec, check, reject
 
 TOKEN = "dG9rOmludGVyY29tLXRva2Vu"
 
@@ -44,16 +44,16 @@ class Workspace:
         self.events: list[dict[str, Any]] = []
         self.ids = (f"{n:024x}" for n in itertools.count(1))
 
-    def __call__(self, request: Received) -> Reply:
-        check(
+    def __call__(self, request: harness.Received) -> harness.Reply:
+        harness.check(
             request.headers.get("authorization") == f"Bearer {TOKEN}",
             401,
             error_list("unauthorized", "Access Token Invalid"),
         )
-        check(
+        harness.check(
             request.headers.get("accept") == "application/json", 406, error_list("not_acceptable", "Accept")
         )
-        check(
+        harness.check(
             request.headers.get("intercom-version") == API_VERSION,
             400,
             error_list("intercom_version_invalid", "Requested resource is not available in this version"),
@@ -70,37 +70,37 @@ class Workspace:
             return self._upsert_company(body)
         if request.method == "POST" and request.path.endswith("/companies"):
             return self._attach(request.path.split("/")[2], body)
-        check(route == ("POST", "/events"), 404, error_list("not_found", "Resource Not Found"))
+        harness.check(route == ("POST", "/events"), 404, error_list("not_found", "Resource Not Found"))
         return self._event(body)
 
-    def _search(self, body: dict[str, Any]) -> Reply:
+    def _search(self, body: dict[str, Any]) -> harness.Reply:
         query = body.get("query") or {}
-        check(
+        harness.check(
             query.get("field") in ("external_id", "email") and query.get("operator") == "=",
             400,
             error_list("parameter_invalid", "query: field external_id or email, operator ="),
         )
         data = [c for c in self.contacts.values() if c.get(query["field"]) == query.get("value")]
-        return Reply(200, {"type": "list", "data": data, "total_count": len(data)})
+        return harness.Reply(200, {"type": "list", "data": data, "total_count": len(data)})
 
     def _check_contact(self, body: dict[str, Any]) -> None:
         custom = body.get("custom_attributes", {})
-        check(
+        harness.check(
             all(_flat_value(v) and not isinstance(v, dict) for v in custom.values()),
             400,
             error_list("parameter_invalid", "custom attributes must be flat"),
         )
-        check("user_id" not in body, 400, error_list("parameter_invalid", "user_id is a 1.x field"))
+        harness.check("user_id" not in body, 400, error_list("parameter_invalid", "user_id is a 1.x field"))
 
-    def _create(self, body: dict[str, Any]) -> Reply:
-        check(body.get("role") == "user", 400, error_list("parameter_invalid", "role must be user"))
-        check(
+    def _create(self, body: dict[str, Any]) -> harness.Reply:
+        harness.check(body.get("role") == "user", 400, error_list("parameter_invalid", "role must be user"))
+        harness.check(
             bool(body.get("external_id") or body.get("email")), 400, error_list("parameter_not_found", "id")
         )
         self._check_contact(body)
         for contact in self.contacts.values():
             if body.get("external_id") and contact.get("external_id") == body["external_id"]:
-                reject(
+                harness.reject(
                     409,
                     error_list(
                         "conflict", f"A contact matching those details already exists with id={contact['id']}"
@@ -108,37 +108,41 @@ class Workspace:
                 )
         contact = {"type": "contact", "id": next(self.ids), **body}
         self.contacts[contact["id"]] = contact
-        return Reply(200, contact)
+        return harness.Reply(200, contact)
 
-    def _update(self, contact_id: str, body: dict[str, Any]) -> Reply:
-        check(contact_id in self.contacts, 404, error_list("not_found", "User Not Found"))
+    def _update(self, contact_id: str, body: dict[str, Any]) -> harness.Reply:
+        harness.check(contact_id in self.contacts, 404, error_list("not_found", "User Not Found"))
         self._check_contact(body)
         self.contacts[contact_id].update(body)
-        return Reply(200, self.contacts[contact_id])
+        return harness.Reply(200, self.contacts[contact_id])
 
-    def _upsert_company(self, body: dict[str, Any]) -> Reply:
-        check(bool(body.get("company_id")), 400, error_list("parameter_not_found", "company_id is required"))
+    def _upsert_company(self, body: dict[str, Any]) -> harness.Reply:
+        harness.check(
+            bool(body.get("company_id")), 400, error_list("parameter_not_found", "company_id is required")
+        )
         existing = self.companies.get(body["company_id"])
         company = {**(existing or {"type": "company", "id": next(self.ids)}), **body}
         self.companies[body["company_id"]] = company
-        return Reply(200, company)
+        return harness.Reply(200, company)
 
-    def _attach(self, contact_id: str, body: dict[str, Any]) -> Reply:
-        check(contact_id in self.contacts, 404, error_list("not_found", "Contact Not Found"))
+    def _attach(self, contact_id: str, body: dict[str, Any]) -> harness.Reply:
+        harness.check(contact_id in self.contacts, 404, error_list("not_found", "Contact Not Found"))
         company = next((c for c in self.companies.values() if c["id"] == body.get("id")), None)
-        check(company is not None, 404, error_list("company_not_found", "Company Not Found"))
+        harness.check(company is not None, 404, error_list("company_not_found", "Company Not Found"))
         self.attached.add((contact_id, body["id"]))
-        return Reply(200, company)
+        return harness.Reply(200, company)
 
-    def _event(self, body: dict[str, Any]) -> Reply:
-        check(
+    def _event(self, body: dict[str, Any]) -> harness.Reply:
+        harness.check(
             isinstance(body.get("created_at"), int) and body["created_at"] < 10**11,
             400,
             error_list("parameter_invalid", "created_at must be unix seconds"),
         )
-        check(bool(body.get("event_name")), 400, error_list("parameter_not_found", "event_name is required"))
+        harness.check(
+            bool(body.get("event_name")), 400, error_list("parameter_not_found", "event_name is required")
+        )
         metadata = body.get("metadata", {})
-        check(
+        harness.check(
             len(metadata) <= 20 and all(_flat_value(v) for v in metadata.values()),
             400,
             error_list("parameter_invalid", "metadata: 20 flat keys at most"),
@@ -148,19 +152,19 @@ class Workspace:
             or (body.get("email") and c.get("email") == body["email"])
             for c in self.contacts.values()
         )
-        check(known, 404, error_list("not_found", "User Not Found"))
+        harness.check(known, 404, error_list("not_found", "User Not Found"))
         self.events.append(body)
-        return Reply(202, b"")
+        return harness.Reply(202, b"")
 
     def contact(self, external_id: str) -> dict[str, Any]:
         return next(c for c in self.contacts.values() if c.get("external_id") == external_id)
 
 
-SPEC = VendorSpec(Intercom, {"apiKey": TOKEN, "apiServer": "EU"}, {}, Workspace)
+SPEC = harness.VendorSpec(Intercom, {"apiKey": TOKEN, "apiServer": "EU"}, {}, Workspace)
 
 
 def test_identify_group_and_track_on_the_current_api(
-    vendor: Intercom, contract: Workspace, receiver: Receiver, messages
+    vendor: Intercom, contract: Workspace, receiver: harness.Receiver, messages
 ) -> None:
     ordered = [messages[k] for k in ("identify", "group", "track", "page", "screen", "alias")]
     run = run_engine(vendor, ordered)
@@ -229,14 +233,16 @@ def test_identity_rules(vendor: Intercom) -> None:
     assert vendor.transform(by_email)[0].payload["lookup"] == {"field": "email", "value": "sam@example.com"}
 
 
-def test_rate_limit_and_auth(vendor: Intercom, receiver: Receiver) -> None:
+def test_rate_limit_and_auth(vendor: Intercom, receiver: harness.Receiver) -> None:
     reset = str(int(time.time()) + 10)
     receiver.faults.append(
-        Reply(429, error_list("rate_limit_exceeded", "Exceeded rate limit"), {"X-RateLimit-Reset": reset})
+        harness.Reply(
+            429, error_list("rate_limit_exceeded", "Exceeded rate limit"), {"X-RateLimit-Reset": reset}
+        )
     )
     throttled = run_engine(vendor, [make("identify")]).results["m-identify-1"]
     assert throttled.status == "retry" and 0 < throttled.retry_in <= 11
-    receiver.faults.append(Reply(503, "unavailable"))
+    receiver.faults.append(harness.Reply(503, "unavailable"))
     assert run_engine(vendor, [make("identify", 2)]).statuses() == {"m-identify-2": "delivered"}
     vendor.connection["apiKey"] = "dG9rOnJldm9rZWQ="
     denied = run_engine(vendor, [make("identify", 3)]).results["m-identify-3"]

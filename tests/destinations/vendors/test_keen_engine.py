@@ -15,7 +15,7 @@ from eventyard.destinations.engine import RetryPolicy
 from eventyard.destinations.vendors.keen import Keen
 from eventyard.settings import Settings
 from tests.destinations.pipeline import add_integration, land, message
-from tests.destinations.vendors.harness import Received, Reply, check, running
+from tests.destinations.vendors import harness
 
 QUICK = RetryPolicy(base_delay=0.01, max_delay=0.05, inline_budget_seconds=3.0, inline_max_delay=0.5)
 
@@ -27,12 +27,14 @@ class FlakyKeen:
         self.stored: Counter[str] = Counter()
         self.failed_once: set[str] = set()
 
-    def __call__(self, request: Received) -> Reply:
-        check(request.headers.get("authorization") == "keen-key", 401, {"error_code": "InvalidApiKeyError"})
+    def __call__(self, request: harness.Received) -> harness.Reply:
+        harness.check(
+            request.headers.get("authorization") == "keen-key", 401, {"error_code": "InvalidApiKeyError"}
+        )
         results: dict[str, list[dict[str, Any]]] = {}
         for collection, events in request.json().items():
             results[collection] = [self._store(event) for event in events]
-        return Reply(200, results)
+        return harness.Reply(200, results)
 
     def _store(self, event: dict[str, Any]) -> dict[str, Any]:
         key = event["messageId"]
@@ -46,7 +48,7 @@ class FlakyKeen:
 @pytest.fixture
 def keen(monkeypatch: pytest.MonkeyPatch) -> Iterator[FlakyKeen]:
     flaky = FlakyKeen()
-    with running(flaky) as receiver:
+    with harness.running(flaky) as receiver:
         monkeypatch.setattr(Keen, "base_url", receiver.url)
         yield flaky
 

@@ -18,8 +18,8 @@ from eventyard.destinations.base import (
     VendorRecord,
 )
 from eventyard.destinations.registry import get_integration_class
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import make
-from tests.destinations.vendors.harness import assert_declared_call_types
 
 SETTINGS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "keen": ({"projectID": "P1", "writeKey": "keen-secret-write"}, {}),
@@ -67,7 +67,7 @@ def _message(kind: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("code", sorted(SETTINGS))
 def test_declared_call_types_are_exactly_the_accepted_ones(code: str) -> None:
-    assert_declared_call_types(vendor(code), _message)
+    harness.assert_declared_call_types(vendor(code), _message)
 
 
 @pytest.mark.parametrize("code", sorted(SETTINGS))

@@ -8,37 +8,37 @@ import pytest
 
 from eventyard.destinations.base import Outcome
 from eventyard.destinations.vendors.woopra import Woopra
+from tests.destinations.vendors import harness
 from tests.destinations.vendors.conftest import TIMESTAMP, make
-from tests.destinations.vendors.harness import Received, Receiver, Reply, check, deliver, fault, running
 
 
-def woopra_contract(request: Received) -> Reply:
+def woopra_contract(request: harness.Received) -> harness.Reply:
     """``project`` routes the data; ``cookie`` identifies the visitor; ``timestamp`` in ms."""
-    check(request.path in {"/track/ce", "/track/identify"}, 404, "Not Found")
-    check(request.arg("project") == "example.com", 400, "Unknown project")
-    check(bool(request.arg("cookie")), 400, "cookie is required")
+    harness.check(request.path in {"/track/ce", "/track/identify"}, 404, "Not Found")
+    harness.check(request.arg("project") == "example.com", 400, "Unknown project")
+    harness.check(bool(request.arg("cookie")), 400, "cookie is required")
     stamp = request.arg("timestamp") or ""
-    check(stamp.isdigit() and len(stamp) == 13, 400, "timestamp must be epoch milliseconds")
+    harness.check(stamp.isdigit() and len(stamp) == 13, 400, "timestamp must be epoch milliseconds")
     if request.path == "/track/ce":
-        check(bool(request.arg("event")), 400, "event is required")
-    return Reply(200, "")
+        harness.check(bool(request.arg("event")), 400, "event is required")
+    return harness.Reply(200, "")
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with running(woopra_contract) as receiver:
+def receiver() -> Iterator[harness.Receiver]:
+    with harness.running(woopra_contract) as receiver:
         yield receiver
 
 
 @pytest.fixture
-def woopra(receiver: Receiver) -> Woopra:
+def woopra(receiver: harness.Receiver) -> Woopra:
     integration = Woopra({"projectName": "example.com"}, {})
     integration.base_url = receiver.url
     return integration
 
 
-def test_track_identify_page_screen_accepted(woopra: Woopra, receiver: Receiver, messages) -> None:
-    delivery = deliver(woopra, list(messages.values()))
+def test_track_identify_page_screen_accepted(woopra: Woopra, receiver: harness.Receiver, messages) -> None:
+    delivery = harness.deliver(woopra, list(messages.values()))
     assert delivery.outcomes == ["success"] * 4
     assert set(delivery.skipped) == {"m-group-1", "m-alias-1"}
     track, identify, page, screen = receiver.accepted
@@ -50,10 +50,10 @@ def test_track_identify_page_screen_accepted(woopra: Woopra, receiver: Receiver,
     assert screen.arg("event") == "Viewed Cart Screen"
 
 
-def test_errors(woopra: Woopra, receiver: Receiver) -> None:
+def test_errors(woopra: Woopra, receiver: harness.Receiver) -> None:
     records = woopra.transform(make("track"))
-    throttled = fault(woopra, receiver, Reply(429, "", {"Retry-After": "9"}), records)
+    throttled = harness.fault(woopra, receiver, harness.Reply(429, "", {"Retry-After": "9"}), records)
     assert throttled.outcome is Outcome.RETRY and throttled.retry_after == 9
-    assert fault(woopra, receiver, Reply(500, ""), records).outcome is Outcome.RETRY
+    assert harness.fault(woopra, receiver, harness.Reply(500, ""), records).outcome is Outcome.RETRY
     woopra.connection["projectName"] = "other.org"
-    assert deliver(woopra, [make("track")]).results[0][2].outcome is Outcome.DROP
+    assert harness.deliver(woopra, [make("track")]).results[0][2].outcome is Outcome.DROP

@@ -11,16 +11,16 @@ import base64
 import hashlib
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import orjson
 
-from eventyard.destinations.base import Integration, InvalidMessage, SkipMessage
+from eventyard.destinations import base
 
 
-def setting(integration: Integration, name: str, default: Any = None) -> Any:
+def setting(integration: base.Integration, name: str, default: Any = None) -> Any:
     """A setting from the connection (credentials) or else the config (options); empty → default."""
     for source in (integration.connection, integration.config):
         value = source.get(name)
@@ -29,11 +29,11 @@ def setting(integration: Integration, name: str, default: Any = None) -> Any:
     return default
 
 
-def required_setting(integration: Integration, name: str) -> str:
+def required_setting(integration: base.Integration, name: str) -> str:
     """A required string setting; a missing one makes every message undeliverable (dead letter)."""
     value = setting(integration, name)
     if not isinstance(value, str | int) or str(value).strip() == "":
-        raise InvalidMessage(f"{integration.code}: setting {name!r} is required but missing")
+        raise base.InvalidMessage(f"{integration.code}: setting {name!r} is required but missing")
     return str(value).strip()
 
 
@@ -42,7 +42,7 @@ def require_call_type(message: Mapping[str, Any], skip_reasons: Mapping[str, str
     call types it does not take."""
     call_type = str(message.get("type") or "")
     if call_type in skip_reasons:
-        raise SkipMessage(skip_reasons[call_type])
+        raise base.SkipMessage(skip_reasons[call_type])
     return call_type
 
 
@@ -65,7 +65,7 @@ def event_time(message: Mapping[str, Any]) -> datetime:
         parsed = parse_time(message.get(key))
         if parsed is not None:
             return parsed.astimezone(UTC)
-    raise InvalidMessage("message has no parseable timestamp")
+    raise base.InvalidMessage("message has no parseable timestamp")
 
 
 def unix_seconds(moment: datetime) -> int:
@@ -87,7 +87,7 @@ def message_id(message: Mapping[str, Any]) -> str:
     """The message id (the idempotency key every vendor with one receives)."""
     value = message.get("messageId")
     if not isinstance(value, str) or not value:
-        raise InvalidMessage("message has no messageId")
+        raise base.InvalidMessage("message has no messageId")
     return value
 
 
@@ -155,6 +155,24 @@ def page_name(message: Mapping[str, Any], kind: str = "Page") -> str:
     if not parts:
         return f"Loaded a {kind}"
     return f"Viewed {' '.join(parts)} {kind}"
+
+
+def event_name(message: Mapping[str, Any]) -> str:
+    """The event a track, page or screen call stands for: the track's ``event`` (empty when
+    missing), else Segment's page/screen naming (``page_name``)."""
+    call_type = message.get("type")
+    if call_type == "track":
+        return str(message.get("event") or "")
+    return page_name(message, "Page" if call_type == "page" else "Screen")
+
+
+def recent_event_time(message: Mapping[str, Any], max_age: timedelta, refusal: str) -> datetime:
+    """``event_time``, refused as invalid with ``refusal`` when older than the vendor takes
+    (``max_age``): a vendor that drops old events silently would otherwise look delivered."""
+    when = event_time(message)
+    if datetime.now(UTC) - when > max_age:
+        raise base.InvalidMessage(refusal)
+    return when
 
 
 def flatten(obj: Mapping[str, Any], separator: str = "_", arrays_as_json: bool = True) -> dict[str, Any]:
@@ -225,7 +243,7 @@ def body_json(body: bytes) -> Any:
         return None
 
 
-def redact_encoded(integration: Integration, text: str, basic_user_setting: str | None = None) -> str:
+def redact_encoded(integration: base.Integration, text: str, basic_user_setting: str | None = None) -> str:
     """Hide secret settings in their encoded forms too: the base ``redact`` catches only the raw
     value, but form bodies and query strings carry ``quote``/``quote_plus`` versions, and a Basic
     ``Authorization`` header carries base64 of ``user:secret`` (user from ``basic_user_setting``,

@@ -8,13 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpResponse,
-    Outcome,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 GRAPH_VERSION = "v25.0"
@@ -26,27 +20,29 @@ INVALID_PARAMETER = 100
 THROTTLE_DEFAULT_SECONDS = 60.0
 
 
-def classify_graph(response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+def classify_graph(response: base.HttpResponse, records: Sequence[base.VendorRecord]) -> base.Classification:
     """Graph errors by ``error.code``: throttling and transient codes retry; an invalid parameter in a
     multi-event request splits it (so halving isolates the bad event and the rest get through);
     a bad token or other errors drop. HTTP status decides when the body is not a Graph error."""
     body = m.body_json(response.body)
     error = body.get("error") if isinstance(body, dict) else None
     if 200 <= response.status < 300 or not isinstance(error, dict):
-        return default_classification(response)
+        return base.default_classification(response)
     code = error.get("code")
     text = f"Graph error {code}/{error.get('error_subcode', '-')}: {error.get('message', '')}"
     if error.get("error_user_msg"):
         text += f" ({error['error_user_msg']})"
     if code in THROTTLED:
-        return Classification(Outcome.RETRY, error=text, retry_after=_regain_seconds(response.headers))
+        return base.Classification(
+            base.Outcome.RETRY, error=text, retry_after=_regain_seconds(response.headers)
+        )
     if code in TRANSIENT or error.get("is_transient") is True:
-        return Classification(Outcome.RETRY, error=text)
+        return base.Classification(base.Outcome.RETRY, error=text)
     if code == INVALID_PARAMETER and len(records) > 1:
-        return Classification(Outcome.SPLIT, error=text)
+        return base.Classification(base.Outcome.SPLIT, error=text)
     if response.status >= 500 and code != BAD_TOKEN:
-        return Classification(Outcome.RETRY, error=text)
-    return Classification(Outcome.DROP, error=text)
+        return base.Classification(base.Outcome.RETRY, error=text)
+    return base.Classification(base.Outcome.DROP, error=text)
 
 
 def _regain_seconds(headers: Mapping[str, str]) -> float:

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from eventyard.destinations import base
 from eventyard.destinations import conversions as conv
-from eventyard.destinations.base import HttpRequest, Integration, SkipMessage, VendorRecord
 from eventyard.destinations.click_ids import click_id
 from eventyard.destinations.vendors import _message as m
 
@@ -28,23 +28,25 @@ def skip_reasons(vendor: str) -> dict[str, str]:
 
 
 def postback_record(
-    integration: Integration,
+    integration: base.Integration,
     message: Mapping[str, Any],
     *,
     click_param: str,
     names: tuple[str, str],
     mapping_setting: str,
     extra: Mapping[str, str],
-) -> VendorRecord:
+) -> base.VendorRecord:
     """The query parameters of one postback: ``names`` = (click-id parameter, name parameter);
     ``extra`` maps value/currency/order/quantity to the vendor's parameter names."""
     clicked = click_id(message, click_param)
     if not clicked:
-        raise SkipMessage(f"no {click_param} click id: the visitor did not come from an ad of this platform")
+        raise base.SkipMessage(
+            f"no {click_param} click id: the visitor did not come from an ad of this platform"
+        )
     event = str(message.get("event") or "")
     name = conv.event_mapping(integration, mapping_setting).get(event, event)
     if not name:
-        raise SkipMessage("a conversion needs an event name")
+        raise base.SkipMessage("a conversion needs an event name")
     params: dict[str, str] = {names[0]: clicked, names[1]: name}
     priced = conv.value_and_currency(message)
     if priced and "value" in extra:
@@ -55,15 +57,15 @@ def postback_record(
     items = conv.products(message)
     if items and "quantity" in extra:
         params[extra["quantity"]] = str(sum(conv.quantity(p) for p in items))
-    return VendorRecord(m.message_id(message), params)
+    return base.VendorRecord(m.message_id(message), params)
 
 
-def postback_request(url: str, payload: Mapping[str, str]) -> HttpRequest:
+def postback_request(url: str, payload: Mapping[str, str]) -> base.HttpRequest:
     """``GET url?params``."""
-    return HttpRequest("GET", f"{url}?{urlencode(payload)}", {"Accept": "*/*"})
+    return base.HttpRequest("GET", f"{url}?{urlencode(payload)}", {"Accept": "*/*"})
 
 
-class PostbackIntegration(Integration):
+class PostbackIntegration(base.Integration):
     """A click-id postback vendor, declared by class attributes (a subclass sets ``code``,
     ``base_url`` and these): one ``GET base_url + path`` per conversion."""
 
@@ -76,7 +78,7 @@ class PostbackIntegration(Integration):
     extra: ClassVar[Mapping[str, str]]  # value/currency/order/quantity -> the vendor's parameters
     path: ClassVar[str]
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """The conversion of a track call carrying the platform's click id."""
         m.require_call_type(message, skip_reasons(self.vendor_name))
         record = postback_record(
@@ -89,6 +91,6 @@ class PostbackIntegration(Integration):
         )
         return [record]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``GET base_url + path ? <click id>=…&<name>=…``."""
         return postback_request(f"{self.base_url}{self.path}", records[0].payload)

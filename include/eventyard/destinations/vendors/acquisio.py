@@ -14,17 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    VendorRecord,
-    default_classification,
-)
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -36,7 +27,7 @@ SKIP_REASONS = {
 DEVICE_ID_TYPES = {"ios": "IDFA", "android": "AAID"}
 
 
-class TheTradeDesk(Integration):
+class TheTradeDesk(base.Integration):
     """The Trade Desk real-time conversions (catalog row Acquisio)."""
 
     code = "acquisio"
@@ -45,13 +36,13 @@ class TheTradeDesk(Integration):
     max_batch_bytes = 1_000_000
     base_url = "https://insight.adsrvr.org"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One conversion record; page → ``sitevisit``."""
         kind = m.require_call_type(message, SKIP_REASONS)
         event = "sitevisit" if kind == "page" else str(message.get("event") or "")
         tracker = conv.event_mapping(self, "eventTagIds").get(event) or m.text(m.setting(self, "trackerId"))
         if not tracker:
-            raise InvalidMessage("set trackerId (or an eventTagIds entry for this event)")
+            raise base.InvalidMessage("set trackerId (or an eventTagIds entry for this event)")
         ctx = m.context(message)
         page = conv.obj(ctx.get("page"))
         record: dict[str, Any] = {
@@ -86,20 +77,24 @@ class TheTradeDesk(Integration):
         tdid = m.text(conv.obj(ctx.get("clickIds")).get("tdid"))
         if tdid:
             record["tdid"] = tdid
-        return [VendorRecord(m.message_id(message), {k: v for k, v in record.items() if v not in (None, "")})]
+        return [
+            base.VendorRecord(m.message_id(message), {k: v for k, v in record.items() if v not in (None, "")})
+        ]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``POST /track/realtimeconversion`` with ``{"data": [...]}``."""
         body = m.json_bytes({"data": [r.payload for r in records]})
-        return HttpRequest(
+        return base.HttpRequest(
             "POST", f"{self.base_url}/track/realtimeconversion", {"Content-Type": "application/json"}, body
         )
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """402: the advertiser or tracker id is unknown to The Trade Desk (dropped, with that said)."""
-        verdict = default_classification(response)
+        verdict = base.default_classification(response)
         if response.status == 402:
-            return Classification(
+            return base.Classification(
                 verdict.outcome,
                 error=f"The Trade Desk 402 (unknown advertiser or tracker id): {m.short(response.body)}",
             )

@@ -20,18 +20,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    VendorRecord,
-    default_classification,
-)
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -51,7 +41,7 @@ VARIABLE = re.compile(r"^(eVar|prop|hier|list)(\d{1,3})$")
 SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-class AdobeAnalytics(Integration):
+class AdobeAnalytics(base.Integration):
     """Adobe Analytics Data Insertion API."""
 
     code = "adobe_analytics"
@@ -59,7 +49,7 @@ class AdobeAnalytics(Integration):
     max_batch_events = 1  # one hit per request
     scheme = "https"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One XML hit."""
         kind = m.require_call_type(message, SKIP_REASONS)
         ctx = m.context(message)
@@ -79,7 +69,7 @@ class AdobeAnalytics(Integration):
         else:
             event = str(message.get("event") or "")
             if not event:
-                raise InvalidMessage("a track call needs an event name")
+                raise base.InvalidMessage("a track call needs an event name")
             hit += [
                 ("linkType", "o"),
                 ("linkName", event),
@@ -88,7 +78,7 @@ class AdobeAnalytics(Integration):
             hit += self._commerce(message, event)
         hit += self._variables(props)
         hit += [("ipaddress", str(ctx.get("ip") or "")), ("userAgent", str(ctx.get("userAgent") or ""))]
-        return [VendorRecord(m.message_id(message), [(k, v) for k, v in hit if v])]
+        return [base.VendorRecord(m.message_id(message), [(k, v) for k, v in hit if v])]
 
     def _suites(self) -> list[str]:
         suites = m.setting(self, "reportSuiteIds") or []
@@ -96,7 +86,7 @@ class AdobeAnalytics(Integration):
             str(s).strip() for s in (suites if isinstance(suites, list) else [suites]) if str(s).strip()
         ]
         if not suites:
-            raise InvalidMessage("adobe_analytics: setting 'reportSuiteIds' is required but missing")
+            raise base.InvalidMessage("adobe_analytics: setting 'reportSuiteIds' is required but missing")
         return suites
 
     def _visitor(self, message: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -108,7 +98,7 @@ class AdobeAnalytics(Integration):
         who = m.user_id(message) if m.setting(self, "preferVisitorId", False) else None
         who = who or m.anonymous_id(message) or m.user_id(message)
         if not who and not ecid:
-            raise InvalidMessage("Adobe needs a visitor id (anonymousId, userId or Experience Cloud ID)")
+            raise base.InvalidMessage("Adobe needs a visitor id (anonymousId, userId or Experience Cloud ID)")
         return pairs + ([("visitorID", SAFE_ID.sub("", who)[:100])] if who else [])
 
     def _commerce(self, message: Mapping[str, Any], event: str) -> list[tuple[str, str]]:
@@ -142,7 +132,7 @@ class AdobeAnalytics(Integration):
             (f"contextData/{k}", v) for k, v in context.items() if "@" not in v
         ]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``POST /b/ss//6`` with the hit as ``<request>`` XML."""
         root = ET.Element("request")
         context: ET.Element | None = None
@@ -158,19 +148,23 @@ class AdobeAnalytics(Integration):
             self, "trackingServerUrl"
         )
         host = re.sub(r"^https?://", "", server).rstrip("/")
-        return HttpRequest("POST", f"{self.scheme}://{host}/b/ss//6", {"Content-Type": "text/xml"}, body)
+        return base.HttpRequest("POST", f"{self.scheme}://{host}/b/ss//6", {"Content-Type": "text/xml"}, body)
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """``<status>FAILURE</status><reason>…</reason>`` in a 200 drops the hit."""
         if 200 <= response.status < 300:
             try:
                 root = ET.fromstring(response.body or b"<status>SUCCESS</status>")
             except ET.ParseError:
-                return Classification(
-                    Outcome.DROP, error=f"Adobe answered something else: {m.short(response.body)}"
+                return base.Classification(
+                    base.Outcome.DROP, error=f"Adobe answered something else: {m.short(response.body)}"
                 )
             status = root.findtext("status") if root.tag != "status" else root.text
             if (status or "").strip().upper() == "SUCCESS":
-                return Classification(Outcome.SUCCESS)
-            return Classification(Outcome.DROP, error=f"Adobe FAILURE: {root.findtext('reason') or ''}")
-        return default_classification(response)
+                return base.Classification(base.Outcome.SUCCESS)
+            return base.Classification(
+                base.Outcome.DROP, error=f"Adobe FAILURE: {root.findtext('reason') or ''}"
+            )
+        return base.default_classification(response)

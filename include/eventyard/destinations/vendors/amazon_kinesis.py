@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from eventyard.destinations.base import Classification, InvalidMessage, Outcome, SdkIntegration, VendorRecord
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 RETRYABLE_RECORD_ERRORS = frozenset(
@@ -35,7 +35,7 @@ MAX_RECORD_BYTES = 1024 * 1024
 MAX_PARTITION_KEY = 256
 
 
-class AmazonKinesis(SdkIntegration):
+class AmazonKinesis(base.SdkIntegration):
     """Kinesis Data Streams."""
 
     code = "amazon_kinesis"
@@ -50,7 +50,7 @@ class AmazonKinesis(SdkIntegration):
             raise ValueError("amazon_kinesis: setting 'stream' is required")
         self._client: Any = None
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """The whole message as UTF-8 JSON plus a newline (Firehose/Athena friendly)."""
         message_id = m.message_id(message)
         key = (
@@ -59,10 +59,10 @@ class AmazonKinesis(SdkIntegration):
         key = (key or message_id)[:MAX_PARTITION_KEY]
         data = orjson.dumps(message) + b"\n"
         if len(data) + len(key.encode()) > MAX_RECORD_BYTES:
-            raise InvalidMessage("the message is larger than Kinesis' 1 MiB record limit")
-        return [VendorRecord(message_id, {"Data": data, "PartitionKey": key}, self.stream)]
+            raise base.InvalidMessage("the message is larger than Kinesis' 1 MiB record limit")
+        return [base.VendorRecord(message_id, {"Data": data, "PartitionKey": key}, self.stream)]
 
-    def record_size(self, record: VendorRecord) -> int:
+    def record_size(self, record: base.VendorRecord) -> int:
         """Data plus partition key, as Kinesis counts them."""
         return len(record.payload["Data"]) + len(record.payload["PartitionKey"])
 
@@ -97,7 +97,7 @@ class AmazonKinesis(SdkIntegration):
             self._client = session.client("kinesis", endpoint_url=endpoint, config=config)
         return self._client
 
-    async def send(self, route: str, records: Sequence[VendorRecord]) -> Classification:
+    async def send(self, route: str, records: Sequence[base.VendorRecord]) -> base.Classification:
         """PutRecords in a worker thread (boto3 is blocking), then classify per record."""
         from botocore.exceptions import ClientError
 
@@ -110,8 +110,8 @@ class AmazonKinesis(SdkIntegration):
                 code in RETRYABLE_CALL_ERRORS
                 or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500
             ):
-                return Classification(Outcome.RETRY, error=f"Kinesis {code}: {exc}")
-            return Classification(Outcome.DROP, error=f"Kinesis {code}: {exc}")
+                return base.Classification(base.Outcome.RETRY, error=f"Kinesis {code}: {exc}")
+            return base.Classification(base.Outcome.DROP, error=f"Kinesis {code}: {exc}")
         return classify_put_records(response)
 
     async def aclose(self) -> None:
@@ -121,10 +121,10 @@ class AmazonKinesis(SdkIntegration):
             self._client = None
 
 
-def classify_put_records(response: Mapping[str, Any]) -> Classification:
+def classify_put_records(response: Mapping[str, Any]) -> base.Classification:
     """Per-record results of PutRecords: retry throttled records, drop the others that failed."""
     if not response.get("FailedRecordCount"):
-        return Classification(Outcome.SUCCESS)
+        return base.Classification(base.Outcome.SUCCESS)
     retry: list[int] = []
     failed: dict[int, str] = {}
     for index, result in enumerate(response.get("Records", [])):
@@ -137,8 +137,10 @@ def classify_put_records(response: Mapping[str, Any]) -> Classification:
             failed[index] = f"{code}: {result.get('ErrorMessage', '')}"
     if failed:
         # Config errors hit every record; throttled ones in the same answer are simply resent.
-        return Classification(
-            Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed, resend=tuple(retry)
+        return base.Classification(
+            base.Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed, resend=tuple(retry)
         )
     errors = {i: "ProvisionedThroughputExceededException or InternalFailure" for i in retry}
-    return Classification(Outcome.PARTIAL, error="throttled records", failed=errors, retry_failed=True)
+    return base.Classification(
+        base.Outcome.PARTIAL, error="throttled records", failed=errors, retry_failed=True
+    )

@@ -15,17 +15,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    VendorRecord,
-    default_classification,
-    retry_after_seconds,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 HOSTS = {"standard": "https://api2.amplitude.com", "EU": "https://api.eu.amplitude.com"}
@@ -40,7 +30,7 @@ TRAIT_OPS = {
 }
 
 
-class Amplitude(Integration):
+class Amplitude(base.Integration):
     """Amplitude analytics."""
 
     code = "amplitude"
@@ -57,17 +47,17 @@ class Amplitude(Integration):
                 str(self.connection.get("residencyServer") or "standard"), HOSTS["standard"]
             )
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One event record, plus a Group Identify record for group; alias is a user mapping."""
         message_id = m.message_id(message)
         call_type = message.get("type")
         if call_type == "alias":
             previous, user = m.text(message.get("previousId")), m.user_id(message)
             if not previous or not user:
-                raise InvalidMessage("alias needs previousId and userId")
-            return [VendorRecord(message_id, {"user_id": previous, "global_user_id": user}, "usermap")]
+                raise base.InvalidMessage("alias needs previousId and userId")
+            return [base.VendorRecord(message_id, {"user_id": previous, "global_user_id": user}, "usermap")]
         event = self._event(message, message_id)
-        records = [VendorRecord(message_id, event, "events")]
+        records = [base.VendorRecord(message_id, event, "events")]
         if call_type == "group":
             group_type, group_value = self._group(message)
             event["groups"] = {group_type: group_value}
@@ -76,13 +66,13 @@ class Amplitude(Integration):
                 "group_value": group_value,
                 "group_properties": m.traits(message),
             }
-            records.append(VendorRecord(message_id, identification, "groupidentify"))
+            records.append(base.VendorRecord(message_id, identification, "groupidentify"))
         return records
 
     def _event(self, message: Mapping[str, Any], message_id: str) -> dict[str, Any]:
         user, device = m.user_id(message), m.anonymous_id(message)
         if not user and not device:
-            raise InvalidMessage("Amplitude needs userId or anonymousId (user_id or device_id)")
+            raise base.InvalidMessage("Amplitude needs userId or anonymousId (user_id or device_id)")
         ctx = m.context(message)
         props = m.properties(message)
         call_type = message.get("type")
@@ -117,7 +107,7 @@ class Amplitude(Integration):
         if call_type == "track":
             name = str(message.get("event") or "").strip()
             if not name:
-                raise InvalidMessage("track has no event name")
+                raise base.InvalidMessage("track has no event name")
             return name
         if call_type in ("identify", "group"):
             return "$identify"
@@ -150,17 +140,17 @@ class Amplitude(Integration):
         group_value = traits.get(value_trait) if isinstance(value_trait, str) and value_trait else None
         group_value = group_value or message.get("groupId")
         if not group_value:
-            raise InvalidMessage("group has no groupId")
+            raise base.InvalidMessage("group has no groupId")
         return str(group_type or "[Segment] Group"), str(group_value)
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """HTTP V2 JSON for events; URL-encoded forms for Group Identify and User Mapping."""
         payloads = [r.payload for r in records]
         if route == "events":
             body = orjson.dumps(
                 {"api_key": self.api_key, "events": payloads, "options": {"min_id_length": 1}}
             )
-            return HttpRequest(
+            return base.HttpRequest(
                 "POST", f"{self.base_url}/2/httpapi", {"Content-Type": "application/json"}, body
             )
         field, path = (
@@ -168,14 +158,16 @@ class Amplitude(Integration):
         )
         form = urlencode({"api_key": self.api_key, field: orjson.dumps(payloads).decode()})
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        return HttpRequest("POST", f"{self.base_url}/{path}", headers, form.encode())
+        return base.HttpRequest("POST", f"{self.base_url}/{path}", headers, form.encode())
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """400 with per-event problems: drop those events, resend the rest; 429: wait ≥ 30 s."""
         if response.status == 429:
-            wait = retry_after_seconds(response.headers)
-            return Classification(
-                Outcome.RETRY,
+            wait = base.retry_after_seconds(response.headers)
+            return base.Classification(
+                base.Outcome.RETRY,
                 error=f"HTTP 429: {m.short(response.body)}",
                 retry_after=wait or THROTTLE_SECONDS,
             )
@@ -184,10 +176,14 @@ class Amplitude(Integration):
             bad = {i: e for i, e in bad.items() if 0 <= i < len(records)}
             if bad:
                 rest = tuple(i for i in range(len(records)) if i not in bad)
-                return Classification(
-                    Outcome.PARTIAL, error=m.short(response.body), failed=bad, retry_failed=False, resend=rest
+                return base.Classification(
+                    base.Outcome.PARTIAL,
+                    error=m.short(response.body),
+                    failed=bad,
+                    retry_failed=False,
+                    resend=rest,
                 )
-        return default_classification(response)
+        return base.default_classification(response)
 
 
 def _problem_indices(body: Any) -> dict[int, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import HttpRequest, Integration, VendorRecord
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 # The message fields Attribution reads (Segment's and RudderStack's mappings agree on these).
@@ -29,7 +29,7 @@ PASSED_FIELDS = (
 )
 
 
-class Attribution(Integration):
+class Attribution(base.Integration):
     """Attribution's import API: all six call types, as Segment messages."""
 
     code = "attribution"
@@ -38,7 +38,7 @@ class Attribution(Integration):
     secret_settings = frozenset({"writeKey"})
     base_url = "https://track.attributionapp.com"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """The message itself, trimmed to the documented fields, timestamp normalized to ISO."""
         payload: dict[str, Any] = {k: message[k] for k in PASSED_FIELDS if message.get(k) is not None}
         payload["timestamp"] = m.iso(m.event_time(message))
@@ -46,11 +46,11 @@ class Attribution(Integration):
         traits.pop("anonymousId", None)  # Attribution treats it as a user trait otherwise
         if traits:
             payload["traits"] = traits
-        return [VendorRecord(m.message_id(message), payload)]
+        return [base.VendorRecord(m.message_id(message), payload)]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``POST /v1/import`` with ``{"batch": [...]}`` and ``Basic base64(writeKey:)``."""
-        return HttpRequest(
+        return base.HttpRequest(
             "POST",
             f"{self.base_url}/v1/import",
             headers={

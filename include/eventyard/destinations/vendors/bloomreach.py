@@ -16,17 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    VendorRecord,
-    default_classification,
-)
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -36,7 +27,7 @@ SKIP_REASONS = {
 CONTACT_KEYS = ("email", "phone")
 
 
-class Bloomreach(Integration):
+class Bloomreach(base.Integration):
     """Bloomreach Engagement tracking API."""
 
     code = "bloomreach"
@@ -45,7 +36,7 @@ class Bloomreach(Integration):
     max_batch_bytes = 1_000_000
     secret_settings = frozenset({"projectToken", "apiKey", "apiSecret"})
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One tracking command."""
         kind = m.require_call_type(message, SKIP_REASONS)
         ids = self._customer_ids(message)
@@ -56,17 +47,17 @@ class Bloomreach(Integration):
                 "properties": self._clean(m.traits(message)),
                 "update_timestamp": when,
             }
-            return [VendorRecord(m.message_id(message), {"name": "customers", "data": data})]
+            return [base.VendorRecord(m.message_id(message), {"name": "customers", "data": data})]
         props = m.properties(message)
         if kind == "track":
             event = str(message.get("event") or "")
             if not event:
-                raise InvalidMessage("a track call needs an event name")
+                raise base.InvalidMessage("a track call needs an event name")
         else:
             event = "page_visit" if kind == "page" else "screen_view"
             props.setdefault("title", message.get("name"))
         data = {"customer_ids": ids, "event_type": event, "timestamp": when, "properties": self._clean(props)}
-        return [VendorRecord(m.message_id(message), {"name": "customers/events", "data": data})]
+        return [base.VendorRecord(m.message_id(message), {"name": "customers/events", "data": data})]
 
     def _customer_ids(self, message: Mapping[str, Any]) -> dict[str, str]:
         ids: dict[str, str] = {}
@@ -76,7 +67,7 @@ class Bloomreach(Integration):
         if anonymous:
             ids[str(m.setting(self, "softID", "cookie"))] = anonymous
         if not ids:
-            raise InvalidMessage("Bloomreach needs a userId or anonymousId")
+            raise base.InvalidMessage("Bloomreach needs a userId or anonymousId")
         return ids
 
     def _clean(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -87,15 +78,19 @@ class Bloomreach(Integration):
         }
         return {**hashing.scrub(values), **kept}
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``POST /track/v2/projects/{token}/batch`` with ``{"commands": [...]}``."""
-        base = str(m.setting(self, "apiBaseUrl", "https://api.exponea.com")).rstrip("/")
-        url = f"{base}/track/v2/projects/{m.required_setting(self, 'projectToken')}/batch"
+        api_base = str(m.setting(self, "apiBaseUrl", "https://api.exponea.com")).rstrip("/")
+        url = f"{api_base}/track/v2/projects/{m.required_setting(self, 'projectToken')}/batch"
         auth = m.basic_auth(m.required_setting(self, "apiKey"), m.required_setting(self, "apiSecret"))
         headers = {"Content-Type": "application/json", "Authorization": auth}
-        return HttpRequest("POST", url, headers, m.json_bytes({"commands": [r.payload for r in records]}))
+        return base.HttpRequest(
+            "POST", url, headers, m.json_bytes({"commands": [r.payload for r in records]})
+        )
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """``results[i].success`` false → that command dead-lettered with its ``errors``."""
         body = conv.obj(m.body_json(response.body))
         if 200 <= response.status < 300:
@@ -105,10 +100,10 @@ class Bloomreach(Integration):
                 if index < len(records) and conv.obj(result).get("success") is False
             }
             return conv.per_row_verdict("Bloomreach", failed, {})
-        verdict = default_classification(response)
+        verdict = base.default_classification(response)
         errors = body.get("errors")
         if errors:
-            return Classification(
+            return base.Classification(
                 verdict.outcome,
                 error=f"Bloomreach {response.status}: {errors}",
                 retry_after=verdict.retry_after,

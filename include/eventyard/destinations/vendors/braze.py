@@ -14,16 +14,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 log = logging.getLogger(__name__)
@@ -55,7 +46,7 @@ def cluster_host(data_center: str) -> str:
     return f"https://rest.iad-{number}.braze.com"
 
 
-class Braze(Integration):
+class Braze(base.Integration):
     """Braze user profiles, custom events and purchases."""
 
     code = "braze"
@@ -70,27 +61,27 @@ class Braze(Integration):
         """75 objects on /users/track; 50 aliases or merges on /users/identify and /users/merge."""
         return self.max_batch_events if route == TRACK else 50
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One record per Braze object (attribute update, event, purchase, alias merge)."""
         call_type = str(message.get("type"))
         key = m.message_id(message)
         if call_type == "alias":
             previous = m.text(message.get("previousId"))
             if not (previous and m.user_id(message)):
-                raise InvalidMessage("Braze merge needs userId and previousId")
+                raise base.InvalidMessage("Braze merge needs userId and previousId")
             update = {
                 "identifier_to_merge": {"external_id": previous},
                 "identifier_to_keep": {"external_id": m.user_id(message)},
             }
-            return [VendorRecord(key, update, route=MERGE)]
+            return [base.VendorRecord(key, update, route=MERGE)]
         who = _identity(message)
         when = m.iso(m.event_time(message))
-        records: list[VendorRecord] = []
+        records: list[base.VendorRecord] = []
         if call_type == "identify":
             if m.user_id(message) and m.anonymous_id(message):
                 alias = {"alias_name": m.anonymous_id(message), "alias_label": ALIAS_LABEL}
                 records.append(
-                    VendorRecord(
+                    base.VendorRecord(
                         key, {"external_id": m.user_id(message), "user_alias": alias}, route=IDENTIFY
                     )
                 )
@@ -98,16 +89,13 @@ class Braze(Integration):
         elif call_type == "group":
             group_id = m.text(message.get("groupId"))
             if not group_id:
-                raise InvalidMessage("Braze group needs groupId")
+                raise base.InvalidMessage("Braze group needs groupId")
             # Segment's convention, kept so segments built on it keep working after a migration.
             records.append(_object(key, "attributes", {**who, f"ab_segment_group_{group_id}": True}))
         else:
-            if call_type == "track":
-                name = str(message.get("event") or "")
-            else:
-                name = m.page_name(message, "Page" if call_type == "page" else "Screen")
+            name = m.event_name(message)
             if not name:
-                raise InvalidMessage("Braze events need a name")
+                raise base.InvalidMessage("Braze events need a name")
             event = {**who, "name": name, "time": when, "properties": m.properties(message)}
             records.append(_object(key, "events", self._with_app(event)))
             if name == "Order Completed":
@@ -123,7 +111,7 @@ class Braze(Integration):
     def _host(self) -> str:
         return self.base_url or cluster_host(m.required_setting(self, "dataCenter"))
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """The endpoint of the route, its body, ``Authorization: Bearer {restApiKey}``."""
         headers = {
             "Authorization": f"Bearer {m.required_setting(self, 'restApiKey')}",
@@ -137,16 +125,18 @@ class Braze(Integration):
             body = {}
             for record in records:
                 body.setdefault(record.payload["array"], []).append(record.payload["object"])
-        return HttpRequest("POST", f"{self._host()}/users/{route}", headers, m.json_bytes(body))
+        return base.HttpRequest("POST", f"{self._host()}/users/{route}", headers, m.json_bytes(body))
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """Map ``errors[{input_array, index}]`` back to records; 429 waits for X-RateLimit-Reset."""
-        result = default_classification(response)
+        result = base.default_classification(response)
         if response.status == 429 and result.retry_after is None:
             reset = m.seconds_until(response.headers.get("x-ratelimit-reset"))
-            return Classification(Outcome.RETRY, error=result.error, retry_after=reset)
+            return base.Classification(base.Outcome.RETRY, error=result.error, retry_after=reset)
         body = m.body_json(response.body)
-        if result.outcome is not Outcome.SUCCESS or not isinstance(body, dict) or not body.get("errors"):
+        if result.outcome is not base.Outcome.SUCCESS or not isinstance(body, dict) or not body.get("errors"):
             return result
         route = records[0].route if records else TRACK  # a request holds records of one route
         positions: dict[tuple[str, int], int] = {}
@@ -172,17 +162,17 @@ class Braze(Integration):
                 failed[position] = f"Braze: {error.get('type', 'invalid object')}"
         if not failed:
             return result
-        return Classification(Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed)
+        return base.Classification(base.Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed)
 
 
-def _object(key: str, array: str, item: dict[str, Any]) -> VendorRecord:
+def _object(key: str, array: str, item: dict[str, Any]) -> base.VendorRecord:
     if "user_alias" in item and "external_id" not in item:
         # Braze only creates an alias-only profile when told to; with the flag omitted
         # ("Update Only", the default for aliases) the anonymous user's data is dropped.
         item = {**item, "_update_existing_only": False}
     if len(m.json_bytes(item)) > MAX_OBJECT_BYTES:
-        raise InvalidMessage(f"Braze rejects objects larger than {MAX_OBJECT_BYTES} bytes")
-    return VendorRecord(key, {"array": array, "object": item}, route=TRACK)
+        raise base.InvalidMessage(f"Braze rejects objects larger than {MAX_OBJECT_BYTES} bytes")
+    return base.VendorRecord(key, {"array": array, "object": item}, route=TRACK)
 
 
 def _identity(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,7 +180,7 @@ def _identity(message: Mapping[str, Any]) -> dict[str, Any]:
         return {"external_id": m.user_id(message)}
     if m.anonymous_id(message):
         return {"user_alias": {"alias_name": m.anonymous_id(message), "alias_label": ALIAS_LABEL}}
-    raise InvalidMessage("Braze needs userId (external_id) or anonymousId (user alias)")
+    raise base.InvalidMessage("Braze needs userId (external_id) or anonymousId (user alias)")
 
 
 def _attributes(traits: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import HttpRequest, Integration, InvalidMessage, VendorRecord
+from eventyard.destinations import base
 
 FALLBACK_REASON = "its API is gone (the service is inactive and no longer in Segment's catalog)"
 
@@ -25,17 +25,17 @@ def retirement_reason() -> str:
     return destination.status_reason or FALLBACK_REASON
 
 
-class Calq(Integration):
+class Calq(base.Integration):
     """The retired Calq destination: dead-letters every event with the retirement reason."""
 
     code = "calq"
     max_batch_events = 1
     secret_settings = frozenset({"writeKey"})
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """Always raises InvalidMessage: there is no API left to deliver to."""
-        raise InvalidMessage(f"Calq is retired: {retirement_reason()}")
+        raise base.InvalidMessage(f"Calq is retired: {retirement_reason()}")
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """Never reached (transform yields no records); refuses rather than pretend to send."""
-        raise InvalidMessage(f"Calq is retired: {retirement_reason()}")
+        raise base.InvalidMessage(f"Calq is retired: {retirement_reason()}")

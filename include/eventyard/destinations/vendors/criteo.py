@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import HttpRequest, Integration, InvalidMessage, SkipMessage, VendorRecord
 from eventyard.destinations.click_ids import click_id
 from eventyard.destinations.vendors import _message as m
 
@@ -39,7 +38,7 @@ STANDARD_EVENTS = {
 ITEM_LISTS = {"viewBasket", "addToCart", "beginCheckout", "trackTransaction"}
 
 
-class Criteo(Integration):
+class Criteo(base.Integration):
     """Criteo server-to-server events."""
 
     code = "criteo"
@@ -47,12 +46,14 @@ class Criteo(Integration):
     max_batch_events = 1  # one user per request
     base_url = "https://widget.criteo.com"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """The user's ids and one Criteo event."""
         kind = m.require_call_type(message, SKIP_REASONS)
         gum = click_id(message, "crto_mapped_user_id")
         if not gum:
-            raise SkipMessage("no Criteo GUM id (crto_mapped_user_id): the browser never synced with Criteo")
+            raise base.SkipMessage(
+                "no Criteo GUM id (crto_mapped_user_id): the browser never synced with Criteo"
+            )
         event = self._event(message, kind)
         ctx = m.context(message)
         page = conv.obj(ctx.get("page"))
@@ -79,7 +80,9 @@ class Criteo(Integration):
             "previous_url": hashing.scrub_url(page.get("referrer")),
             "events": [event],
         }
-        return [VendorRecord(m.message_id(message), {k: v for k, v in body.items() if v not in (None, "")})]
+        return [
+            base.VendorRecord(m.message_id(message), {k: v for k, v in body.items() if v not in (None, "")})
+        ]
 
     def _event(self, message: Mapping[str, Any], kind: str) -> dict[str, Any]:
         when = m.iso(m.event_time(message))
@@ -88,12 +91,12 @@ class Criteo(Integration):
         name = str(message.get("event") or "")
         criteo = {**STANDARD_EVENTS, **conv.event_mapping(self, "eventsMapping")}.get(name)
         if not criteo:
-            raise SkipMessage(f"event {name!r} has no Criteo equivalent (add it to eventsMapping)")
+            raise base.SkipMessage(f"event {name!r} has no Criteo equivalent (add it to eventsMapping)")
         event: dict[str, Any] = {"event": criteo, "timestamp": when}
         items = [p for p in conv.products(message) if conv.product_id(p)]
         if criteo == "viewItem":
             if not items:
-                raise InvalidMessage("viewItem needs a product_id")
+                raise base.InvalidMessage("viewItem needs a product_id")
             event["item"] = conv.product_id(items[0])
         elif criteo == "viewList":
             event["item"] = [conv.product_id(p) for p in items][:3]
@@ -105,14 +108,14 @@ class Criteo(Integration):
         if criteo == "trackTransaction":
             order = conv.order_id(message)
             if not order:
-                raise InvalidMessage("trackTransaction needs an order_id (Criteo's dedupe key)")
+                raise base.InvalidMessage("trackTransaction needs an order_id (Criteo's dedupe key)")
             event["id"] = order
             event["currency"] = conv.currency(message, "USD")
         return event
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``POST /m/event?version=s2s_v0`` with the JSON body."""
         url = f"{self.base_url}/m/event?version=s2s_v0"
-        return HttpRequest(
+        return base.HttpRequest(
             "POST", url, {"Content-Type": "application/json"}, m.json_bytes(records[0].payload)
         )

@@ -13,16 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 HOSTS = {"US": "https://track.customer.io", "EU": "https://track-eu.customer.io"}
@@ -33,7 +24,7 @@ DEVICE_EVENTS = frozenset({"Application Installed", "Application Opened"})
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-class CustomerIo(Integration):
+class CustomerIo(base.Integration):
     """Customer.io people, events, page/screen views, objects (groups) and merges."""
 
     code = "customer_io"
@@ -47,7 +38,7 @@ class CustomerIo(Integration):
         """v1 anonymous events go one per request; v2 batches take up to 1,000 entries."""
         return 1 if route == ANONYMOUS else self.max_batch_events
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One v2 entry per call (plus a device entry for app install/open events with a token)."""
         call_type = str(message.get("type"))
         when = m.event_time(message)
@@ -56,7 +47,7 @@ class CustomerIo(Integration):
         route = BATCH
         if call_type == "identify":
             if not identifiers:
-                raise InvalidMessage("Customer.io identify needs userId or traits.email")
+                raise base.InvalidMessage("Customer.io identify needs userId or traits.email")
             entries.append(
                 {
                     "type": "person",
@@ -71,7 +62,7 @@ class CustomerIo(Integration):
             if not identifiers:
                 anonymous = m.anonymous_id(message)
                 if not anonymous:
-                    raise InvalidMessage("Customer.io events need userId, email or anonymousId")
+                    raise base.InvalidMessage("Customer.io events need userId, email or anonymousId")
                 entries.append({**event, "anonymous_id": anonymous, "data": m.properties(message)})
                 route = ANONYMOUS
             else:
@@ -84,7 +75,7 @@ class CustomerIo(Integration):
         elif call_type == "alias":
             previous = m.text(message.get("previousId"))
             if not (previous and m.user_id(message)):
-                raise InvalidMessage("Customer.io merge needs userId and previousId")
+                raise base.InvalidMessage("Customer.io merge needs userId and previousId")
             entries.append(
                 {
                     "type": "person",
@@ -95,8 +86,8 @@ class CustomerIo(Integration):
             )
         for entry in entries:
             if len(m.json_bytes(entry)) > MAX_ENTRY_BYTES:
-                raise InvalidMessage(f"Customer.io rejects entries larger than {MAX_ENTRY_BYTES} bytes")
-        return [VendorRecord(m.message_id(message), entry, route=route) for entry in entries]
+                raise base.InvalidMessage(f"Customer.io rejects entries larger than {MAX_ENTRY_BYTES} bytes")
+        return [base.VendorRecord(m.message_id(message), entry, route=route) for entry in entries]
 
     def _device(
         self, message: Mapping[str, Any], identifiers: dict[str, str], when: datetime
@@ -130,20 +121,24 @@ class CustomerIo(Integration):
     def _host(self) -> str:
         return self.base_url or HOSTS.get(str(m.setting(self, "datacenter", "US")).upper(), HOSTS["US"])
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """v2: ``{"batch": [entries]}``; v1 anonymous: the single event. Basic ``siteID:apiKey``."""
         auth = m.basic_auth(m.required_setting(self, "siteID"), m.required_setting(self, "apiKey"))
         headers = {"Authorization": auth, "Content-Type": "application/json"}
         if route == ANONYMOUS:
             (record,) = records
-            return HttpRequest("POST", f"{self._host()}/api/v1/events", headers, m.json_bytes(record.payload))
+            return base.HttpRequest(
+                "POST", f"{self._host()}/api/v1/events", headers, m.json_bytes(record.payload)
+            )
         body = m.json_bytes({"batch": [r.payload for r in records]})
-        return HttpRequest("POST", f"{self._host()}/api/v2/batch", headers, body)
+        return base.HttpRequest("POST", f"{self._host()}/api/v2/batch", headers, body)
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """207 → the entries named by ``batch_index`` failed (validation: not retried)."""
         if response.status != 207:
-            return default_classification(response)
+            return base.default_classification(response)
         body = m.body_json(response.body) or {}
         failed: dict[int, str] = {}
         for error in body.get("errors", []) if isinstance(body, dict) else []:
@@ -152,8 +147,8 @@ class CustomerIo(Integration):
                 reason, field = error.get("reason", "error"), error.get("field", "")
                 failed[index] = f"Customer.io {reason}: {field} {error.get('message', '')}".strip()
         if not failed:
-            return Classification(Outcome.SUCCESS)
-        return Classification(Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed)
+            return base.Classification(base.Outcome.SUCCESS)
+        return base.Classification(base.Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed)
 
     def redact(self, text: str) -> str:
         """Also hide the key inside the Basic ``Authorization`` token and in URL-encoded form."""
@@ -189,16 +184,16 @@ def _event_name(message: Mapping[str, Any], call_type: str) -> str:
     else:
         name = str(message.get("name") or "")
     if not name:
-        raise InvalidMessage(f"Customer.io {call_type} needs a name")
+        raise base.InvalidMessage(f"Customer.io {call_type} needs a name")
     if len(name.encode()) > MAX_NAME_BYTES:
-        raise InvalidMessage(f"Customer.io event names are limited to {MAX_NAME_BYTES} bytes")
+        raise base.InvalidMessage(f"Customer.io event names are limited to {MAX_NAME_BYTES} bytes")
     return name
 
 
 def _group(message: Mapping[str, Any], identifiers: dict[str, str]) -> dict[str, Any]:
     group_id = m.text(message.get("groupId"))
     if not group_id:
-        raise InvalidMessage("Customer.io group needs groupId")
+        raise base.InvalidMessage("Customer.io group needs groupId")
     traits = m.traits(message)
     entry: dict[str, Any] = {
         "type": "object",

@@ -16,18 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    InvalidMessage,
-    Outcome,
-    SkipMessage,
-    VendorRecord,
-    default_classification,
-)
 from eventyard.destinations.click_ids import click_ids
 from eventyard.destinations.oauth import OAuthIntegration, json_request
 from eventyard.destinations.vendors import _message as m
@@ -54,12 +44,10 @@ class CampaignManager(OAuthIntegration):
     base_url = "https://dfareporting.googleapis.com"
     token_url = "https://oauth2.googleapis.com/token"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One conversion of the mapped Floodlight activity."""
         m.require_call_type(message, SKIP_REASONS)
-        activity = conv.mapped_event(self, message, "floodlightActivityIds")
-        if not activity.isdigit():
-            raise InvalidMessage(f"Floodlight activity id must be numeric, got {activity!r}")
+        activity = conv.mapped_numeric_id(self, message, "floodlightActivityIds", "Floodlight activity id")
         items = conv.products(message)
         row: dict[str, Any] = {
             "kind": "dfareporting#conversion",
@@ -81,18 +69,18 @@ class CampaignManager(OAuthIntegration):
             ]
             identifiers = [{key: value} for key, value in found if value]
             if not identifiers:
-                raise SkipMessage(
+                raise base.SkipMessage(
                     "no gclid/dclid and no email or phone: CM360 cannot attribute the conversion"
                 )
             row["userIdentifiers"] = identifiers
         device = conv.obj(m.context(message).get("device"))
         if device.get("adTrackingEnabled") is False:
             row["limitAdTracking"] = True
-        return [VendorRecord(m.message_id(message), row)]
+        return [base.VendorRecord(m.message_id(message), row)]
 
     def build_authorized_request(
-        self, route: str, records: Sequence[VendorRecord], access_token: str
-    ) -> HttpRequest:
+        self, route: str, records: Sequence[base.VendorRecord], access_token: str
+    ) -> base.HttpRequest:
         """``POST …/userprofiles/{profileId}/conversions/batchinsert``."""
         profile = m.required_setting(self, "profileId")
         url = f"{self.base_url}/dfareporting/{API_VERSION}/userprofiles/{profile}/conversions/batchinsert"
@@ -102,12 +90,14 @@ class CampaignManager(OAuthIntegration):
         }
         return json_request(url, body, {"Authorization": f"Bearer {access_token}"})
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """``hasFailures`` → per-row ``status[i].errors``; Google API errors otherwise."""
         body = conv.obj(m.body_json(response.body))
         if 200 <= response.status < 300:
             if not body.get("hasFailures"):
-                return Classification(Outcome.SUCCESS)
+                return base.Classification(base.Outcome.SUCCESS)
             dead: dict[int, str] = {}
             transient: dict[int, str] = {}
             for index, status in enumerate(body.get("status") or []):
@@ -117,10 +107,10 @@ class CampaignManager(OAuthIntegration):
                     retry = all(e.get("code") in TRANSIENT_CODES for e in errors)
                     (transient if retry else dead)[index] = text
             return conv.per_row_verdict("CM360", dead, transient)
-        verdict = default_classification(response)
+        verdict = base.default_classification(response)
         error = conv.obj(body.get("error"))
         if error:
             status = f"{error.get('code', response.status)} {error.get('status', '')}"
             text = f"CM360 {status}: {error.get('message', '')}"
-            return Classification(verdict.outcome, error=text, retry_after=verdict.retry_after)
+            return base.Classification(verdict.outcome, error=text, retry_after=verdict.retry_after)
         return verdict

@@ -11,14 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    VendorRecord,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 from eventyard.destinations.vendors import _meta_graph as graph
 
@@ -77,7 +70,7 @@ def extinfo(message: Mapping[str, Any]) -> list[str]:
     ]
 
 
-class FacebookAppEvents(Integration):
+class FacebookAppEvents(base.Integration):
     """Meta app events (activities edge, or Conversions API for apps)."""
 
     code = "facebook_app_events"
@@ -91,12 +84,12 @@ class FacebookAppEvents(Integration):
         """One event per ``/activities`` request; 1,000 per Conversions API request."""
         return 1 if route == ACTIVITIES else self.max_batch_events
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """track → mapped ``fb_mobile_*`` or custom event; screen → "Viewed {name} Screen"."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         raw = str(message.get("event") or "") if call_type == "track" else m.page_name(message, "Screen")
         if not raw:
-            raise InvalidMessage("app events need a name")
+            raise base.InvalidMessage("app events need a name")
         name = APP_EVENTS.get(raw) or app_event_name(raw)
         device = m.context(message).get("device")
         device = device if isinstance(device, dict) else {}
@@ -107,7 +100,7 @@ class FacebookAppEvents(Integration):
         when = m.event_time(message)
         if m.setting(self, "datasetId"):
             return [
-                VendorRecord(
+                base.VendorRecord(
                     m.message_id(message), self._capi(message, name, when, props, tracking), route=CAPI
                 )
             ]
@@ -123,7 +116,7 @@ class FacebookAppEvents(Integration):
         else:
             form["anon_id"] = m.anonymous_id(message)  # Meta ignores it when advertiser_id is present
         if not (form.get("advertiser_id") or form.get("anon_id")):
-            raise InvalidMessage("App Events need context.device.advertisingId or an anonymousId")
+            raise base.InvalidMessage("App Events need context.device.advertisingId or an anonymousId")
         for key, hashed in graph.hashed_user_data(message).items():
             form[f"ud[{key}]"] = hashed
         if name != "MOBILE_APP_INSTALL":
@@ -140,7 +133,7 @@ class FacebookAppEvents(Integration):
                 data_processing_options_state=int(m.setting(self, "dpoState", 0)),
             )
         return [
-            VendorRecord(
+            base.VendorRecord(
                 m.message_id(message), {k: v for k, v in form.items() if v is not None}, route=ACTIVITIES
             )
         ]
@@ -171,7 +164,7 @@ class FacebookAppEvents(Integration):
             "custom_data": props,
         }
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """Form POST to ``/{appID}/activities``, or JSON POST to ``/{datasetId}/events``."""
         token = m.setting(self, "accessToken")
         if route == CAPI:
@@ -180,17 +173,19 @@ class FacebookAppEvents(Integration):
                 "access_token": m.required_setting(self, "accessToken"),
             }
             url = f"{self.base_url}/{graph.GRAPH_VERSION}/{m.required_setting(self, 'datasetId')}/events"
-            return HttpRequest("POST", url, {"Content-Type": "application/json"}, m.json_bytes(body))
+            return base.HttpRequest("POST", url, {"Content-Type": "application/json"}, m.json_bytes(body))
         (record,) = records
         form = {k: str(v) for k, v in record.payload.items()}
         if token:
             form["access_token"] = str(token)
         url = f"{self.base_url}/{graph.GRAPH_VERSION}/{m.required_setting(self, 'appID')}/activities"
-        return HttpRequest(
+        return base.HttpRequest(
             "POST", url, {"Content-Type": "application/x-www-form-urlencoded"}, urlencode(form).encode()
         )
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """Graph error codes (see ``_meta_graph.classify_graph``)."""
         return graph.classify_graph(response, records)
 

@@ -8,17 +8,10 @@ the URL, so it cannot end up in access logs. See docs/destinations/facebook_pixe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    VendorRecord,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 from eventyard.destinations.vendors import _meta_graph as graph
 
@@ -46,7 +39,7 @@ PII_PROPERTIES = frozenset(
 SPEC_PROPERTIES = frozenset({"products", "product_id", "sku", "currency", "order_id", "query", "url"})
 
 
-class FacebookPixel(Integration):
+class FacebookPixel(base.Integration):
     """Meta Conversions API for web events."""
 
     code = "facebook_pixel"
@@ -56,18 +49,16 @@ class FacebookPixel(Integration):
     secret_settings = frozenset({"accessToken"})
     base_url = graph.GRAPH_URL
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """track → standard or custom event with custom_data; page → PageView."""
         call_type = m.require_call_type(message, SKIP_REASONS)
-        when = m.event_time(message)
-        if datetime.now(UTC) - when > MAX_AGE:
-            raise InvalidMessage("Meta rejects events older than 7 days")
+        when = m.recent_event_time(message, MAX_AGE, "Meta rejects events older than 7 days")
         ctx = m.context(message)
         page = ctx.get("page") if isinstance(ctx.get("page"), dict) else {}
         props = m.properties(message)
         name = "PageView" if call_type == "page" else self._event_name(str(message.get("event") or ""))
         if not name:
-            raise InvalidMessage("Meta events need a name")
+            raise base.InvalidMessage("Meta events need a name")
         event: dict[str, Any] = {
             "event_name": str(name),
             "event_time": m.unix_seconds(when),
@@ -80,19 +71,21 @@ class FacebookPixel(Integration):
         if event["action_source"] == "website" and not (
             event["event_source_url"] and event["user_data"].get("client_user_agent")
         ):
-            raise InvalidMessage(
+            raise base.InvalidMessage(
                 "Meta requires event_source_url and client_user_agent on website events "
                 "(set actionSource for events that do not come from a browser)"
             )
         if event["event_name"] == "Purchase" and not (
             "value" in event["custom_data"] and "currency" in event["custom_data"]
         ):
-            raise InvalidMessage("Meta requires value and currency on Purchase events")
+            raise base.InvalidMessage("Meta requires value and currency on Purchase events")
         if m.setting(self, "limitedDataUse", False):
             event["data_processing_options"] = ["LDU"]
             event["data_processing_options_country"] = int(m.setting(self, "dpoCountry", 0))
             event["data_processing_options_state"] = int(m.setting(self, "dpoState", 0))
-        return [VendorRecord(m.message_id(message), {k: v for k, v in event.items() if v not in (None, {})})]
+        return [
+            base.VendorRecord(m.message_id(message), {k: v for k, v in event.items() if v not in (None, {})})
+        ]
 
     def _event_name(self, event: str) -> str:
         """The configured mapping (exact names), else Meta's standard event for a Segment spec name
@@ -156,7 +149,7 @@ class FacebookPixel(Integration):
             data["search_string"] = str(props["query"])
         return data
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``POST /{version}/{pixelId}/events`` with ``{data, access_token[, test_event_code]}``."""
         pixel = m.required_setting(self, "pixelId")
         body: dict[str, Any] = {
@@ -166,9 +159,11 @@ class FacebookPixel(Integration):
         if m.setting(self, "testDestination", False) and m.setting(self, "testEventCode"):
             body["test_event_code"] = m.setting(self, "testEventCode")
         url = f"{self.base_url}/{graph.GRAPH_VERSION}/{pixel}/events"
-        return HttpRequest("POST", url, {"Content-Type": "application/json"}, m.json_bytes(body))
+        return base.HttpRequest("POST", url, {"Content-Type": "application/json"}, m.json_bytes(body))
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """Graph error codes (see ``_meta_graph.classify_graph``)."""
         return graph.classify_graph(response, records)
 

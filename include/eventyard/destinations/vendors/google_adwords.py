@@ -20,18 +20,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    InvalidMessage,
-    Outcome,
-    SkipMessage,
-    VendorRecord,
-    default_classification,
-)
 from eventyard.destinations.click_ids import click_ids
 from eventyard.destinations.oauth import OAuthIntegration, json_request
 from eventyard.destinations.vendors import _message as m
@@ -61,7 +51,7 @@ class GoogleAds(OAuthIntegration):
     base_url = "https://googleads.googleapis.com"
     token_url = "https://oauth2.googleapis.com/token"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """A mapped track event → one click conversion or one ENHANCEMENT adjustment."""
         m.require_call_type(message, SKIP_REASONS)
         action = self._conversion_action(conv.mapped_event(self, message, "eventsToConversionsNamesMapping"))
@@ -74,7 +64,7 @@ class GoogleAds(OAuthIntegration):
         key = conv.dedupe_key(message)
         if kind == "enhancement":
             if not identifiers:
-                raise InvalidMessage("an enhanced conversion needs the user's email or phone")
+                raise base.InvalidMessage("an enhanced conversion needs the user's email or phone")
             adjustment: dict[str, Any] = {
                 "conversionAction": action,
                 "adjustmentType": "ENHANCEMENT",
@@ -86,9 +76,9 @@ class GoogleAds(OAuthIntegration):
             agent = m.text(m.context(message).get("userAgent"))
             if agent:
                 adjustment["userAgent"] = agent
-            return [VendorRecord(m.message_id(message), adjustment, "enhancement")]
+            return [base.VendorRecord(m.message_id(message), adjustment, "enhancement")]
         if kind != "click":
-            raise InvalidMessage(f"conversion type {kind!r} is not supported (use click or enhancement)")
+            raise base.InvalidMessage(f"conversion type {kind!r} is not supported (use click or enhancement)")
         conversion: dict[str, Any] = {"conversionAction": action, "conversionDateTime": when, "orderId": key}
         click = next((name for name in ("gclid", "gbraid", "wbraid") if ids.get(name)), None)
         if click:
@@ -96,7 +86,7 @@ class GoogleAds(OAuthIntegration):
         if identifiers and click in (None, "gclid"):  # gbraid/wbraid take no user identifiers
             conversion["userIdentifiers"] = identifiers
         if not click and not identifiers:
-            raise SkipMessage("no Google click id (gclid/gbraid/wbraid) and no email or phone to match")
+            raise base.SkipMessage("no Google click id (gclid/gbraid/wbraid) and no email or phone to match")
         priced = conv.value_and_currency(message)
         if priced:
             conversion["conversionValue"], conversion["currencyCode"] = priced
@@ -106,12 +96,12 @@ class GoogleAds(OAuthIntegration):
         consent = self._consent(message)
         if consent:
             conversion["consent"] = consent
-        return [VendorRecord(m.message_id(message), conversion, "click")]
+        return [base.VendorRecord(m.message_id(message), conversion, "click")]
 
     def _conversion_action(self, mapped: str) -> str:
         match = ACTION_ID.match(mapped)
         if not match:
-            raise InvalidMessage(
+            raise base.InvalidMessage(
                 f"conversion action {mapped!r} must be the numeric id (or customers/…/conversionActions/id)"
             )
         return f"customers/{self._customer_id()}/conversionActions/{match.group(1)}"
@@ -150,8 +140,8 @@ class GoogleAds(OAuthIntegration):
         return out
 
     def build_authorized_request(
-        self, route: str, records: Sequence[VendorRecord], access_token: str
-    ) -> HttpRequest:
+        self, route: str, records: Sequence[base.VendorRecord], access_token: str
+    ) -> base.HttpRequest:
         """``POST /v26/customers/{id}:{method}`` with the records, ``partialFailure: true``."""
         url = f"{self.base_url}/{API_VERSION}/customers/{self._customer_id()}:{ROUTES[route]}"
         headers = {
@@ -166,7 +156,9 @@ class GoogleAds(OAuthIntegration):
             body["validateOnly"] = True
         return json_request(url, body, headers)
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """``partialFailureError`` in a 200 → the failed rows are dead-lettered (the others were
         accepted); RPC errors by ``error.status``: RESOURCE_EXHAUSTED retries after its delay."""
         body = m.body_json(response.body)
@@ -174,13 +166,15 @@ class GoogleAds(OAuthIntegration):
         if 200 <= response.status < 300:
             failure = body.get("partialFailureError")
             if not isinstance(failure, dict) or not failure.get("code"):
-                return Classification(Outcome.SUCCESS)
+                return base.Classification(base.Outcome.SUCCESS)
             failed = _failed_rows(failure, len(records))
             if not failed:  # an error not tied to a row: the whole batch failed
-                return Classification(Outcome.DROP, error=f"Google Ads: {failure.get('message', '')}")
-            return Classification(Outcome.PARTIAL, error="Google Ads rejected rows", failed=failed)
+                return base.Classification(
+                    base.Outcome.DROP, error=f"Google Ads: {failure.get('message', '')}"
+                )
+            return base.Classification(base.Outcome.PARTIAL, error="Google Ads rejected rows", failed=failed)
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
-        verdict = default_classification(response)
+        verdict = base.default_classification(response)
         if not error:
             return verdict
         text = f"Google Ads {error.get('status', response.status)}: {error.get('message', '')}"
@@ -189,8 +183,8 @@ class GoogleAds(OAuthIntegration):
             text += f" [{', '.join(codes)}]"
         if error.get("status") == "RESOURCE_EXHAUSTED" or response.status == 429:
             delay = verdict.retry_after if verdict.retry_after is not None else _retry_delay(error)
-            return Classification(Outcome.RETRY, error=text, retry_after=delay)
-        return Classification(verdict.outcome, error=text, retry_after=verdict.retry_after)
+            return base.Classification(base.Outcome.RETRY, error=text, retry_after=delay)
+        return base.Classification(verdict.outcome, error=text, retry_after=verdict.retry_after)
 
 
 def _details(error: Mapping[str, Any]) -> list[dict[str, Any]]:

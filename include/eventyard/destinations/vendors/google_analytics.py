@@ -21,17 +21,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    SkipMessage,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _ga4_ecommerce as ecommerce
 from eventyard.destinations.vendors import _message as m
 
@@ -95,7 +85,7 @@ def ga_name(value: str, limit: int = MAX_NAME) -> str:
     return name[:limit]
 
 
-class GoogleAnalytics(Integration):
+class GoogleAnalytics(base.Integration):
     """GA4 Measurement Protocol."""
 
     code = "google_analytics"
@@ -117,7 +107,7 @@ class GoogleAnalytics(Integration):
         pii = self.config.get("piiPropertiesToIgnore")
         self.pii = {p if isinstance(p, str) else str(p.get("piiProperty", "")) for p in pii or []}
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One GA4 event; requests are grouped per client (GA4 takes one client per request)."""
         call_type = m.require_call_type(message, SKIPS)
         message_id = m.message_id(message)
@@ -125,16 +115,16 @@ class GoogleAnalytics(Integration):
         if datetime.now(UTC) - when > MAX_EVENT_AGE - SEND_MARGIN:
             # GA4 answers 2xx and silently drops these: counting them as delivered would be a lie
             # (and a new integration replays its source's whole history).
-            raise SkipMessage("GA4 ignores events older than 72 hours (Measurement Protocol)")
+            raise base.SkipMessage("GA4 ignores events older than 72 hours (Measurement Protocol)")
         client_key, client_value = self._client(message)
         if call_type == "page":
             if not self.config.get("capturePageView", True):
-                raise SkipMessage("page calls are turned off (capturePageView)")
+                raise base.SkipMessage("page calls are turned off (capturePageView)")
             name, params = "page_view", self._page_params(message)
         elif call_type == "group":
             group_id = message.get("groupId")
             if not group_id:
-                raise InvalidMessage("group has no groupId")
+                raise base.InvalidMessage("group has no groupId")
             name, params = "join_group", {"group_id": str(group_id)}
         else:
             name, params = self._track(message)
@@ -150,7 +140,7 @@ class GoogleAnalytics(Integration):
             "user_properties": self._user_properties(message),
         }
         route = orjson.dumps([client_key, client_value, user]).decode()
-        return [VendorRecord(message_id, payload, route)]
+        return [base.VendorRecord(message_id, payload, route)]
 
     def _client(self, message: Mapping[str, Any]) -> tuple[str, str]:
         external = m.context(message).get("externalId")
@@ -164,21 +154,21 @@ class GoogleAnalytics(Integration):
                 value = options.get(key) if isinstance(options, Mapping) else None
                 if isinstance(value, Mapping) and value.get("app_instance_id"):
                     return "app_instance_id", str(value["app_instance_id"])
-            raise InvalidMessage(
+            raise base.InvalidMessage(
                 "app streams need the app's app_instance_id (context.externalId ga4AppInstanceId)"
             )
         anonymous = m.anonymous_id(message) or m.user_id(message)
         if not anonymous:
-            raise InvalidMessage("GA4 needs a client_id (context.externalId ga4ClientId or anonymousId)")
+            raise base.InvalidMessage("GA4 needs a client_id (context.externalId ga4ClientId or anonymousId)")
         return "client_id", anonymous
 
     def _track(self, message: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         event = str(message.get("event") or "").strip()
         if not event:
-            raise InvalidMessage("track has no event name")
+            raise base.InvalidMessage("track has no event name")
         name = str(self.events_mapping.get(event) or ecommerce.recommended_event(event) or ga_name(event))
         if not name or name in RESERVED_EVENTS or name.startswith(RESERVED_PREFIXES):
-            raise InvalidMessage(f"GA4 rejects the event name {name or event!r} (reserved or empty)")
+            raise base.InvalidMessage(f"GA4 rejects the event name {name or event!r} (reserved or empty)")
         props = {k: v for k, v in m.properties(message).items() if k not in self.pii}
         params: dict[str, Any] = {}
         products = props.pop("products", None)
@@ -228,7 +218,7 @@ class GoogleAnalytics(Integration):
                 }
         return props
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """One client's events (≤25) with the api secret in the query string."""
         client_key, client_value, user = orjson.loads(route)
         body: dict[str, Any] = {client_key: client_value}
@@ -247,18 +237,20 @@ class GoogleAnalytics(Integration):
         query = urlencode({stream: self.stream_id, "api_secret": str(self.connection.get("apiSecret") or "")})
         path = "/debug/mp/collect" if self.config.get("debugMode") else "/mp/collect"
         headers = {"Content-Type": "application/json"}
-        return HttpRequest("POST", f"{self.base_url}{path}?{query}", headers, orjson.dumps(body))
+        return base.HttpRequest("POST", f"{self.base_url}{path}?{query}", headers, orjson.dumps(body))
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """2xx is success, except debug-mode validation messages, which drop the batch."""
         if 200 <= response.status < 300 and self.config.get("debugMode"):
             body = m.body_json(response.body)
             messages = body.get("validationMessages") if isinstance(body, Mapping) else None
             if messages:
-                return Classification(
-                    Outcome.DROP, error=f"GA4 validation: {orjson.dumps(messages).decode()}"
+                return base.Classification(
+                    base.Outcome.DROP, error=f"GA4 validation: {orjson.dumps(messages).decode()}"
                 )
-        return default_classification(response)
+        return base.default_classification(response)
 
 
 def _limit_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import HttpRequest, Integration, InvalidMessage, VendorRecord
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -23,7 +23,7 @@ MAX_VALUE_CHARS = 1024
 EVENTS, USERS = "events", "users"  # routes: the two bulk endpoints
 
 
-class Heap(Integration):
+class Heap(base.Integration):
     """Heap events and user properties."""
 
     code = "heap"
@@ -36,13 +36,13 @@ class Heap(Integration):
     def _host(self) -> str:
         return self.base_url or HOSTS.get(str(m.setting(self, "dataResidency", "US")).upper(), HOSTS["US"])
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """track → the event; page → "Page viewed"; screen → "Screen viewed"; identify → user properties."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         identifier = _user_identifier(message)
         if call_type == "identify":
             user = {"user_identifier": identifier, "custom_properties": _custom(m.traits(message))}
-            return [VendorRecord(m.message_id(message), user, route=USERS)]
+            return [base.VendorRecord(m.message_id(message), user, route=USERS)]
         props = m.properties(message)
         if call_type == "track":
             name = str(message.get("event") or "")
@@ -51,7 +51,7 @@ class Heap(Integration):
             if message.get("name"):
                 props.setdefault("name", message.get("name"))
         if not name:
-            raise InvalidMessage("Heap needs an event name")
+            raise base.InvalidMessage("Heap needs an event name")
         event = {
             "event": name,
             "user_identifier": identifier,
@@ -59,9 +59,9 @@ class Heap(Integration):
             "idempotency_key": m.message_id(message),
             "timestamp": m.iso(m.event_time(message)),
         }
-        return [VendorRecord(m.message_id(message), event, route=EVENTS)]
+        return [base.VendorRecord(m.message_id(message), event, route=EVENTS)]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """One bulk request per route; ``app_id`` in the body is the only credential."""
         path = "/api/integrations/track" if route == EVENTS else "/api/integrations/add_user_properties"
         body = {
@@ -69,7 +69,7 @@ class Heap(Integration):
             "library": "server",
             route: [r.payload for r in records],
         }
-        return HttpRequest(
+        return base.HttpRequest(
             "POST",
             f"{self._host()}{path}",
             headers={"Content-Type": "application/json"},
@@ -83,7 +83,7 @@ def _user_identifier(message: Mapping[str, Any]) -> dict[str, str]:
         return {"identity": str(m.user_id(message))}
     if m.anonymous_id(message):
         return {"anonymous_id": str(m.anonymous_id(message))}
-    raise InvalidMessage("Heap needs userId or anonymousId")
+    raise base.InvalidMessage("Heap needs userId or anonymousId")
 
 
 def _custom(values: Mapping[str, Any]) -> dict[str, str]:

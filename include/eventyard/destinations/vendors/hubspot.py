@@ -15,17 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    SkipMessage,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -65,7 +55,7 @@ def _as_property(value: Any) -> Any:
     return m.as_text(value) if isinstance(value, dict | list) else value
 
 
-class Hubspot(Integration):
+class Hubspot(base.Integration):
     """HubSpot CRM contacts and custom behavioral events."""
 
     code = "hubspot"
@@ -80,19 +70,19 @@ class Hubspot(Integration):
         """Batch upsert takes 100 contacts; event batches take 500."""
         return 100 if route == CONTACTS else self.max_batch_events
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """identify → contact upsert keyed by the lookup field; track → configured custom event."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         if call_type == "identify":
-            return [VendorRecord(m.message_id(message), self._contact(message), route=CONTACTS)]
-        return [VendorRecord(m.message_id(message), self._event(message), route=EVENTS)]
+            return [base.VendorRecord(m.message_id(message), self._contact(message), route=CONTACTS)]
+        return [base.VendorRecord(m.message_id(message), self._event(message), route=EVENTS)]
 
     def _contact(self, message: Mapping[str, Any]) -> dict[str, Any]:
         lookup = str(m.setting(self, "lookupField", "email"))
         traits = m.traits(message)
         key = traits.get(lookup) if lookup != "email" else (m.email(message) or traits.get("email"))
         if key in (None, ""):
-            raise InvalidMessage(f"HubSpot identify needs traits.{lookup} (the contact lookup field)")
+            raise base.InvalidMessage(f"HubSpot identify needs traits.{lookup} (the contact lookup field)")
         properties: dict[str, Any] = {}
         for trait, value in traits.items():
             if trait == "address" and isinstance(value, dict):
@@ -110,7 +100,7 @@ class Hubspot(Integration):
         if configured:
             match = next((c for c in configured if isinstance(c, dict) and c.get("eventName") == event), None)
             if match is None:
-                raise SkipMessage(f"{event!r} is not one of the configured HubSpot custom events")
+                raise base.SkipMessage(f"{event!r} is not one of the configured HubSpot custom events")
             name = str(match.get("hubspotEventName"))
             pairs = match.get("eventProperties") or []
             mapped = {p["to"]: props.get(p["from"]) for p in pairs if isinstance(p, dict) and "from" in p}
@@ -132,10 +122,10 @@ class Hubspot(Integration):
         elif utk:
             item["utk"] = str(utk)
         else:
-            raise InvalidMessage("HubSpot events need the contact's email (traits.email) or a utk")
+            raise base.InvalidMessage("HubSpot events need the contact's email (traits.email) or a utk")
         return item
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """Batch upsert or event batch, ``{"inputs": [...]}``, private-app token as Bearer."""
         path = "/crm/v3/objects/contacts/batch/upsert" if route == CONTACTS else "/events/v3/send/batch"
         headers = {"Content-Type": "application/json"}
@@ -147,20 +137,22 @@ class Hubspot(Integration):
         inputs = [r.payload for r in records]
         if route == CONTACTS:  # HubSpot echoes the trace id in results and names it in errors
             inputs = [{**payload, "objectWriteTraceId": str(i)} for i, payload in enumerate(inputs)]
-        return HttpRequest("POST", url, headers, m.json_bytes({"inputs": inputs}))
+        return base.HttpRequest("POST", url, headers, m.json_bytes({"inputs": inputs}))
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """Contact upserts: per input (see ``_per_input``); event batches: 207 → the inputs named in
         ``errors[].context``; 429 → wait for the named limit."""
         body = m.body_json(response.body)
         if response.status == 429:
-            return Classification(
-                Outcome.RETRY, error=m.short(response.body), retry_after=_rate_limit_wait(response, body)
+            return base.Classification(
+                base.Outcome.RETRY, error=m.short(response.body), retry_after=_rate_limit_wait(response, body)
             )
         if records and records[0].route == CONTACTS and response.status in (200, 201, 207):
             return _per_input(body, records)
         if response.status != 207 or not isinstance(body, dict):
-            return default_classification(response)
+            return base.default_classification(response)
         failed: dict[int, str] = {}
         by_id = {str(r.payload.get("id")): i for i, r in enumerate(records) if r.route == CONTACTS}
         for error in body.get("errors") or []:
@@ -173,11 +165,11 @@ class Hubspot(Integration):
                 if str(value).isdigit() and int(value) < len(records):
                     failed[int(value)] = text
         if not failed:  # errors we cannot attribute: park the whole batch where replay can reach it
-            return Classification(Outcome.DROP, error=f"HTTP 207: {m.short(response.body)}")
-        return Classification(Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed)
+            return base.Classification(base.Outcome.DROP, error=f"HTTP 207: {m.short(response.body)}")
+        return base.Classification(base.Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed)
 
 
-def _per_input(body: Any, records: Sequence[VendorRecord]) -> Classification:
+def _per_input(body: Any, records: Sequence[base.VendorRecord]) -> base.Classification:
     """A contact upsert answer, input by input (each carried ``objectWriteTraceId`` = its index).
 
     An input is done when a result echoes its trace id (or, failing that, its lookup value), failed
@@ -209,12 +201,12 @@ def _per_input(body: Any, records: Sequence[VendorRecord]) -> Classification:
         if i not in failed and str(i) not in done and str(record.payload.get("id")).lower() not in written
     )
     if not failed and not unconfirmed:
-        return Classification(Outcome.SUCCESS)
+        return base.Classification(base.Outcome.SUCCESS)
     error = next(iter(failed.values()), "HubSpot's answer neither confirmed nor refused these contacts")
-    return Classification(Outcome.PARTIAL, error=error, failed=failed, retry=unconfirmed)
+    return base.Classification(base.Outcome.PARTIAL, error=error, failed=failed, retry=unconfirmed)
 
 
-def _rate_limit_wait(response: HttpResponse, body: Any) -> float:
+def _rate_limit_wait(response: base.HttpResponse, body: Any) -> float:
     header = response.headers.get("retry-after")
     if header and header.replace(".", "", 1).isdigit():
         return float(header)

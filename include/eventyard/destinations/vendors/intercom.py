@@ -14,17 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import (
-    Classification,
-    DependentRequestsIntegration,
-    HttpRequest,
-    HttpResponse,
-    InvalidMessage,
-    Outcome,
-    Send,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -53,7 +43,7 @@ COMPANY_FIELDS = {
 CONTACT_MISSING = "Intercom has no contact for this user yet (the identify creating it is usually in flight)"
 
 
-class Intercom(DependentRequestsIntegration):
+class Intercom(base.DependentRequestsIntegration):
     """Intercom contacts, companies and events."""
 
     code = "intercom"
@@ -64,7 +54,7 @@ class Intercom(DependentRequestsIntegration):
     secret_settings = frozenset({"apiKey"})
     base_url = ""  # empty: the region's host
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """identify → contact; group → company + its contact; track → event."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         who = self._who(message)
@@ -77,18 +67,18 @@ class Intercom(DependentRequestsIntegration):
                 "metadata": _metadata(m.properties(message)),
             }
             if not event["event_name"]:
-                raise InvalidMessage("Intercom events need a name")
-            return [VendorRecord(key, event, route=EVENTS)]
+                raise base.InvalidMessage("Intercom events need a name")
+            return [base.VendorRecord(key, event, route=EVENTS)]
         if call_type == "group":
             group_id = m.text(message.get("groupId"))
             if not group_id:
-                raise InvalidMessage("Intercom group needs groupId")
+                raise base.InvalidMessage("Intercom group needs groupId")
             payload = {"company": _company(group_id, m.traits(message)), "lookup": _lookup(who)}
-            return [VendorRecord(key, payload, route=COMPANIES)]
+            return [base.VendorRecord(key, payload, route=COMPANIES)]
         contact = {"role": "user", **_contact_ids(who), **_contact(message)}
         if m.setting(self, "updateLastRequestAt", True):
             contact["last_seen_at"] = m.unix_seconds(m.event_time(message))
-        return [VendorRecord(key, {"contact": contact, "lookup": _lookup(who)}, route=CONTACTS)]
+        return [base.VendorRecord(key, {"contact": contact, "lookup": _lookup(who)}, route=CONTACTS)]
 
     def _who(self, message: Mapping[str, Any]) -> dict[str, str]:
         who: dict[str, str] = {}
@@ -101,22 +91,24 @@ class Intercom(DependentRequestsIntegration):
         if email:
             who["email"] = email
         if not who:
-            raise InvalidMessage("Intercom needs userId or traits.email to find the user")
+            raise base.InvalidMessage("Intercom needs userId or traits.email to find the user")
         return who
 
     def _host(self) -> str:
         return self.base_url or HOSTS.get(str(m.setting(self, "apiServer", "US")).upper(), HOSTS["US"])
 
-    def _request(self, method: str, path: str, body: Any) -> HttpRequest:
+    def _request(self, method: str, path: str, body: Any) -> base.HttpRequest:
         headers = {
             "Authorization": f"Bearer {m.required_setting(self, 'apiKey')}",
             "Intercom-Version": API_VERSION,
             "Accept": "application/json",
             "Content-Type": "application/json",
         }
-        return HttpRequest(method, f"{self._host()}{path}", headers, m.json_bytes(body))
+        return base.HttpRequest(method, f"{self._host()}{path}", headers, m.json_bytes(body))
 
-    async def exchange(self, route: str, records: Sequence[VendorRecord], send: Send) -> Classification:
+    async def exchange(
+        self, route: str, records: Sequence[base.VendorRecord], send: base.Send
+    ) -> base.Classification:
         """The requests of one record, each depending on the previous answer."""
         (record,) = records
         payload = record.payload
@@ -128,8 +120,8 @@ class Intercom(DependentRequestsIntegration):
                 return _classify(company, route)
             company_id = _field(company, "id")
             if company_id is None:
-                return Classification(
-                    Outcome.DROP, error=f"Intercom's company answer has no id: {m.short(company.body)}"
+                return base.Classification(
+                    base.Outcome.DROP, error=f"Intercom's company answer has no id: {m.short(company.body)}"
                 )
         found = await send(self._request("POST", "/contacts/search", _search(payload["lookup"])))
         if not _ok(found):
@@ -142,7 +134,7 @@ class Intercom(DependentRequestsIntegration):
         )
         if route == COMPANIES:
             if contact_id is None:
-                return Classification(Outcome.RETRY, error=CONTACT_MISSING)
+                return base.Classification(base.Outcome.RETRY, error=CONTACT_MISSING)
             path = f"/contacts/{contact_id}/companies"
             return _classify(await send(self._request("POST", path, {"id": company_id})), route)
         if contact_id is not None:
@@ -152,23 +144,25 @@ class Intercom(DependentRequestsIntegration):
         return _classify(await send(self._request("POST", "/contacts", payload["contact"])), route)
 
 
-def _ok(response: HttpResponse) -> bool:
+def _ok(response: base.HttpResponse) -> bool:
     return 200 <= response.status < 300
 
 
-def _field(response: HttpResponse, name: str) -> Any:
+def _field(response: base.HttpResponse, name: str) -> Any:
     body = m.body_json(response.body)
     return body.get(name) if isinstance(body, dict) else None
 
 
-def _classify(response: HttpResponse, route: str) -> Classification:
+def _classify(response: base.HttpResponse, route: str) -> base.Classification:
     """429 waits for X-RateLimit-Reset; an event for a user Intercom doesn't know yet is retried
     (the identify creating it is usually in flight), and so is a create that lost a race (409);
     other 4xx drop."""
-    result = default_classification(response)
+    result = base.default_classification(response)
     if response.status == 429:
         reset = m.seconds_until(response.headers.get("x-ratelimit-reset"))
-        return Classification(Outcome.RETRY, error=result.error, retry_after=result.retry_after or reset)
+        return base.Classification(
+            base.Outcome.RETRY, error=result.error, retry_after=result.retry_after or reset
+        )
     body = m.body_json(response.body)
     codes = (
         {e.get("code") for e in body.get("errors", []) if isinstance(e, dict)}
@@ -176,9 +170,9 @@ def _classify(response: HttpResponse, route: str) -> Classification:
         else set()
     )
     if response.status == 404 and route == EVENTS and codes & {"not_found", "user_not_found"}:
-        return Classification(Outcome.RETRY, error=result.error)
+        return base.Classification(base.Outcome.RETRY, error=result.error)
     if response.status == 409 and route == CONTACTS:
-        return Classification(Outcome.RETRY, error=result.error)
+        return base.Classification(base.Outcome.RETRY, error=result.error)
     return result
 
 

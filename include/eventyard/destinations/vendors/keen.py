@@ -9,16 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -32,7 +23,7 @@ MAX_EVENT_BYTES = 900_000  # Keen rejects a single event above this
 TRANSIENT_ERRORS = frozenset({"InternalServerError", "ServiceUnavailableError", "TimeoutError"})
 
 
-class Keen(Integration):
+class Keen(base.Integration):
     """Keen event collections."""
 
     code = "keen"
@@ -43,7 +34,7 @@ class Keen(Integration):
     secret_settings = frozenset({"writeKey"})
     base_url = "https://api.keen.io"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """track → collection named after the event; page → "Viewed {category} {name} Page"."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         collection = str(message.get("event") or "").strip() if call_type == "track" else m.page_name(message)
@@ -70,8 +61,8 @@ class Keen(Integration):
         )
         event = {k: v for k, v in event.items() if v is not None}
         if len(m.json_bytes(event)) > MAX_EVENT_BYTES:
-            raise InvalidMessage(f"Keen rejects events larger than {MAX_EVENT_BYTES} bytes")
-        return [VendorRecord(m.message_id(message), {"collection": collection, "event": event})]
+            raise base.InvalidMessage(f"Keen rejects events larger than {MAX_EVENT_BYTES} bytes")
+        return [base.VendorRecord(m.message_id(message), {"collection": collection, "event": event})]
 
     def _addons(self) -> list[dict[str, Any]]:
         addons = []
@@ -99,13 +90,13 @@ class Keen(Integration):
             )
         return addons
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """One bulk write: ``{collection: [events in record order]}``."""
         project = m.required_setting(self, "projectID")
         body: dict[str, list[Any]] = {}
         for record in records:
             body.setdefault(record.payload["collection"], []).append(record.payload["event"])
-        return HttpRequest(
+        return base.HttpRequest(
             "POST",
             f"{self.base_url}/3.0/projects/{project}/events",
             headers={
@@ -115,10 +106,12 @@ class Keen(Integration):
             body=m.json_bytes(body),
         )
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """Map Keen's per-collection results back to record indices."""
-        result = default_classification(response)
-        if result.outcome is not Outcome.SUCCESS:
+        result = base.default_classification(response)
+        if result.outcome is not base.Outcome.SUCCESS:
             return result
         answers = m.body_json(response.body)
         if not isinstance(answers, dict):
@@ -141,17 +134,17 @@ class Keen(Integration):
                 transient = transient and name in TRANSIENT_ERRORS
         if not failed:
             return result
-        return Classification(
-            Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed, retry_failed=transient
+        return base.Classification(
+            base.Outcome.PARTIAL, error=next(iter(failed.values())), failed=failed, retry_failed=transient
         )
 
 
 def _check_collection(name: str) -> None:
     # Keen's collection-name rules; a name breaking them fails every time, so dead-letter it.
     if not name:
-        raise InvalidMessage("Keen needs a collection name: the track call has no event name")
+        raise base.InvalidMessage("Keen needs a collection name: the track call has no event name")
     if len(name) > 64 or name.startswith("_") or "$" in name or not name.isascii():
-        raise InvalidMessage(
+        raise base.InvalidMessage(
             "Keen collection names must be ASCII, at most 64 characters, "
             f"without '$' or a leading '_': {name!r}"
         )

@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from eventyard.destinations.base import HttpRequest, Integration, InvalidMessage, VendorRecord
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 
-class Kissmetrics(Integration):
+class Kissmetrics(base.Integration):
     """KISSmetrics events (``/e``), properties (``/s``) and aliases (``/a``)."""
 
     code = "kissmetrics"
@@ -23,29 +23,26 @@ class Kissmetrics(Integration):
     max_batch_bytes = 8_000  # stays well inside URL-length limits of proxies
     base_url = "https://trk.kissmetrics.com"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """track/page/screen → ``/e``; identify/group → ``/s``; alias → ``/a``."""
         call_type = str(message.get("type"))
         person = m.user_id(message) or m.anonymous_id(message)
         if call_type == "alias":
             previous = m.text(message.get("previousId"))
             if not (previous and m.user_id(message)):
-                raise InvalidMessage("KISSmetrics alias needs previousId and userId")
+                raise base.InvalidMessage("KISSmetrics alias needs previousId and userId")
             return [self._record(message, "/a", {"_p": previous, "_n": m.user_id(message)}, timed=False)]
         if not person:
-            raise InvalidMessage("KISSmetrics needs userId or anonymousId as the person (_p)")
+            raise base.InvalidMessage("KISSmetrics needs userId or anonymousId as the person (_p)")
         if call_type == "identify":
             return [self._record(message, "/s", {"_p": person, **m.flatten(m.traits(message))})]
         if call_type == "group":
             group = {"id": message.get("groupId"), **m.traits(message)}
             prefixed = {f"Group - {k}": v for k, v in m.flatten(group).items()}
             return [self._record(message, "/s", {"_p": person, **prefixed})]
-        if call_type == "track":
-            name = str(message.get("event") or "")
-        else:
-            name = m.page_name(message, "Page" if call_type == "page" else "Screen")
+        name = m.event_name(message)
         if not name:
-            raise InvalidMessage("KISSmetrics needs an event name (_n)")
+            raise base.InvalidMessage("KISSmetrics needs an event name (_n)")
         raw = m.properties(message)
         products = [p for p in raw.pop("products", None) or [] if isinstance(p, dict)]
         props = m.flatten(raw)
@@ -63,15 +60,15 @@ class Kissmetrics(Integration):
 
     def _record(
         self, message: Mapping[str, Any], path: str, params: dict[str, Any], timed: bool = True
-    ) -> VendorRecord:
+    ) -> base.VendorRecord:
         if timed:
             # _d=1 tells KISSmetrics to trust _t instead of the arrival time.
             params.update({"_t": m.unix_seconds(m.event_time(message)), "_d": 1})
-        return VendorRecord(m.message_id(message), {"path": path, "params": params})
+        return base.VendorRecord(m.message_id(message), {"path": path, "params": params})
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``GET {path}?_k=KEY&...`` for the single record."""
         (record,) = records
         params = {"_k": m.required_setting(self, "apiKey")}
         params.update({k: m.as_text(v) for k, v in record.payload["params"].items() if v is not None})
-        return HttpRequest("GET", f"{self.base_url}{record.payload['path']}?{urlencode(params)}")
+        return base.HttpRequest("GET", f"{self.base_url}{record.payload['path']}?{urlencode(params)}")

@@ -13,19 +13,11 @@ LinkedIn's token endpoint (``oauth.py``). See docs/destinations/linkedin_insight
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    InvalidMessage,
-    VendorRecord,
-    default_classification,
-)
 from eventyard.destinations.click_ids import click_id
 from eventyard.destinations.oauth import OAuthIntegration, json_request
 from eventyard.destinations.vendors import _message as m
@@ -52,17 +44,15 @@ class LinkedInConversions(OAuthIntegration):
     base_url = "https://api.linkedin.com"
     token_url = "https://www.linkedin.com/oauth/v2/accessToken"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One conversion event per mapped conversion rule."""
         m.require_call_type(message, SKIP_REASONS)
         rules = [
             r.strip() for r in conv.mapped_event(self, message, "conversionMapping").split(",") if r.strip()
         ]
         if not all(rule.isdigit() for rule in rules):
-            raise InvalidMessage(f"conversion rule ids must be numeric, got {rules}")
-        when = m.event_time(message)
-        if datetime.now(UTC) - when > MAX_AGE:
-            raise InvalidMessage("LinkedIn rejects conversions older than 90 days")
+            raise base.InvalidMessage(f"conversion rule ids must be numeric, got {rules}")
+        when = m.recent_event_time(message, MAX_AGE, "LinkedIn rejects conversions older than 90 days")
         user_ids = []
         email = hashing.hashed_email(message, prehashed=not m.setting(self, "hashData", True))
         if email:
@@ -71,7 +61,7 @@ class LinkedInConversions(OAuthIntegration):
         if fat:
             user_ids.append({"idType": "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID", "idValue": fat})
         if not user_ids:
-            raise InvalidMessage("LinkedIn needs the user's email or the li_fat_id click id")
+            raise base.InvalidMessage("LinkedIn needs the user's email or the li_fat_id click id")
         event: dict[str, Any] = {
             "conversionHappenedAt": m.unix_ms(when),
             "eventId": self._event_id(message),
@@ -82,7 +72,7 @@ class LinkedInConversions(OAuthIntegration):
             event["conversionValue"] = {"currencyCode": priced[1], "amount": f"{priced[0]:g}"}
         message_id = m.message_id(message)
         return [
-            VendorRecord(message_id, {"conversion": f"urn:lla:llaPartnerConversion:{rule}", **event})
+            base.VendorRecord(message_id, {"conversion": f"urn:lla:llaPartnerConversion:{rule}", **event})
             for rule in rules
         ]
 
@@ -92,8 +82,8 @@ class LinkedInConversions(OAuthIntegration):
         return m.message_id(message)
 
     def build_authorized_request(
-        self, route: str, records: Sequence[VendorRecord], access_token: str
-    ) -> HttpRequest:
+        self, route: str, records: Sequence[base.VendorRecord], access_token: str
+    ) -> base.HttpRequest:
         """``POST /rest/conversionEvents`` as a Rest.li BATCH_CREATE of ``elements``."""
         headers = {
             "Authorization": f"Bearer {access_token}",
@@ -104,7 +94,9 @@ class LinkedInConversions(OAuthIntegration):
         body = {"elements": [r.payload for r in records]}
         return json_request(f"{self.base_url}/rest/conversionEvents", body, headers)
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """A batch answer lists each element's status: the failed ones are dead-lettered (5xx and
         429 elements retried); a request-level error uses LinkedIn's ``message``."""
         body = m.body_json(response.body)
@@ -119,8 +111,8 @@ class LinkedInConversions(OAuthIntegration):
                     text = f"LinkedIn {status}: {error.get('message', '')}".strip()
                     (transient if status == 429 or status >= 500 else dead)[index] = text
             return conv.per_row_verdict("LinkedIn", dead, transient)
-        verdict = default_classification(response)
+        verdict = base.default_classification(response)
         if body.get("message"):
             text = f"LinkedIn {response.status} {body.get('code', '')}: {body['message']}"
-            return Classification(verdict.outcome, error=text, retry_after=verdict.retry_after)
+            return base.Classification(verdict.outcome, error=text, retry_after=verdict.retry_after)
         return verdict

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from eventyard.destinations.base import HttpRequest, Integration, VendorRecord
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -19,7 +19,7 @@ SKIP_REASONS = {
 }
 
 
-class Lytics(Integration):
+class Lytics(base.Integration):
     """Lytics data streams."""
 
     code = "lytics"
@@ -29,7 +29,7 @@ class Lytics(Integration):
     secret_settings = frozenset({"apiKey"})
     base_url = "https://api.lytics.io"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """identify → flattened traits; track → flattened properties + ``_e``; page/screen → + ``event``."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         if call_type == "identify":
@@ -53,12 +53,12 @@ class Lytics(Integration):
                 "_ts": m.iso(m.event_time(message)),
             }
         )
-        return [VendorRecord(m.message_id(message), {k: v for k, v in record.items() if v is not None})]
+        return [base.VendorRecord(m.message_id(message), {k: v for k, v in record.items() if v is not None})]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """One JSON array per request to the configured stream, API key in ``Authorization``."""
         stream = quote(str(m.setting(self, "stream", "default")), safe="")
-        return HttpRequest(
+        return base.HttpRequest(
             "POST",
             f"{self.base_url}/collect/json/{stream}?timestamp_field=_ts",
             headers={"Authorization": m.required_setting(self, "apiKey"), "Content-Type": "application/json"},

@@ -12,21 +12,11 @@ See docs/destinations/microsoft_ads.md.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    VendorRecord,
-    default_classification,
-)
 from eventyard.destinations.click_ids import click_id
 from eventyard.destinations.vendors import _message as m
 
@@ -39,7 +29,7 @@ SKIP_REASONS = {
 MAX_AGE = timedelta(days=7)
 
 
-class MicrosoftAds(Integration):
+class MicrosoftAds(base.Integration):
     """Microsoft Advertising UET Conversions API."""
 
     code = "microsoft_ads"
@@ -49,12 +39,10 @@ class MicrosoftAds(Integration):
     secret_settings = frozenset({"apiToken"})
     base_url = "https://capi.uet.microsoft.com"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One UET event per message."""
         kind = m.require_call_type(message, SKIP_REASONS)
-        when = m.event_time(message)
-        if datetime.now(UTC) - when > MAX_AGE:
-            raise InvalidMessage("Microsoft rejects events older than 7 days")
+        when = m.recent_event_time(message, MAX_AGE, "Microsoft rejects events older than 7 days")
         ctx = m.context(message)
         page = conv.obj(ctx.get("page"))
         props = m.properties(message)
@@ -72,18 +60,20 @@ class MicrosoftAds(Integration):
         if kind == "track":
             name = str(message.get("event") or "")
             if not name:
-                raise InvalidMessage("a track call needs an event name")
+                raise base.InvalidMessage("a track call needs an event name")
             event["eventName"] = conv.event_mapping(self, "eventNameMapping").get(name, name)
             event["customData"] = self._custom_data(message)
         elif not event["eventSourceUrl"]:
-            raise InvalidMessage("Microsoft needs the page URL (eventSourceUrl) of a pageLoad event")
+            raise base.InvalidMessage("Microsoft needs the page URL (eventSourceUrl) of a pageLoad event")
         consent = self._consent(ctx)
         if consent:
             event["adStorageConsent"] = consent
         if not event["userData"]:
-            raise InvalidMessage("Microsoft needs at least one user identifier (msclkid, email, phone, ids)")
+            raise base.InvalidMessage(
+                "Microsoft needs at least one user identifier (msclkid, email, phone, ids)"
+            )
         clean = {k: v for k, v in event.items() if v not in (None, "", {})}
-        return [VendorRecord(m.message_id(message), clean)]
+        return [base.VendorRecord(m.message_id(message), clean)]
 
     def _user_data(self, message: Mapping[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         user: dict[str, Any] = {
@@ -118,7 +108,7 @@ class MicrosoftAds(Integration):
         configured = m.text(m.setting(self, "adStorageConsent"))
         return configured if configured in ("G", "D") else None
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``POST /v1/{tagId}/events`` with ``{data, continueOnValidationError, dataProvider}``."""
         tag = m.required_setting(self, "uetTag")
         body = {
@@ -130,9 +120,11 @@ class MicrosoftAds(Integration):
             "Content-Type": "application/json",
             "Authorization": f"Bearer {m.required_setting(self, 'apiToken')}",
         }
-        return HttpRequest("POST", f"{self.base_url}/v1/{tag}/events", headers, m.json_bytes(body))
+        return base.HttpRequest("POST", f"{self.base_url}/v1/{tag}/events", headers, m.json_bytes(body))
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """Per-event ``error.details[].index`` (warnings ignored) → those events dead-lettered."""
         body = m.body_json(response.body)
         error = conv.obj(conv.obj(body).get("error"))
@@ -146,10 +138,12 @@ class MicrosoftAds(Integration):
                 failed[index] = (text + str(detail.get("errorMessage", ""))).strip()
         if 200 <= response.status < 300 or (response.status == 400 and failed):
             if failed:
-                return Classification(Outcome.PARTIAL, error="Microsoft rejected events", failed=failed)
-            return Classification(Outcome.SUCCESS)
-        verdict = default_classification(response)
+                return base.Classification(
+                    base.Outcome.PARTIAL, error="Microsoft rejected events", failed=failed
+                )
+            return base.Classification(base.Outcome.SUCCESS)
+        verdict = base.default_classification(response)
         if error:
             text = f"Microsoft {response.status} {error.get('code', '')}: {error.get('message', '')}"
-            return Classification(verdict.outcome, error=text, retry_after=verdict.retry_after)
+            return base.Classification(verdict.outcome, error=text, retry_after=verdict.retry_after)
         return verdict

@@ -15,17 +15,7 @@ from typing import Any
 
 import orjson
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    SkipMessage,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 HOSTS = {
@@ -45,7 +35,7 @@ SPECIAL_TRAITS = {
 }
 
 
-class Mixpanel(Integration):
+class Mixpanel(base.Integration):
     """Mixpanel analytics."""
 
     code = "mixpanel"
@@ -65,28 +55,28 @@ class Mixpanel(Integration):
         """2,000 per /import and /engage request, 200 per /groups request."""
         return ROUTE_LIMITS.get(route, self.max_batch_events)
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """track/page/screen → event; identify → profile; group → profile + group; alias → $create_alias."""
         message_id = m.message_id(message)
         call_type = message.get("type")
         distinct_id = self._distinct_id(message)
         if call_type in ("track", "page", "screen"):
-            return [VendorRecord(message_id, self._event(message, message_id, distinct_id), "import")]
+            return [base.VendorRecord(message_id, self._event(message, message_id, distinct_id), "import")]
         if call_type == "identify":
             if not self.config.get("people"):
-                raise SkipMessage("people profiles are turned off (setting 'people')")
+                raise base.SkipMessage("people profiles are turned off (setting 'people')")
             update = {"$token": self.token, "$distinct_id": distinct_id, "$set": _profile(m.traits(message))}
             ip = m.context(message).get("ip")
             if ip:
                 update["$ip"] = ip
-            return [VendorRecord(message_id, update, "engage")]
+            return [base.VendorRecord(message_id, update, "engage")]
         if call_type == "group":
             group_id = message.get("groupId")
             if not group_id:
-                raise InvalidMessage("group has no groupId")
+                raise base.InvalidMessage("group has no groupId")
             key = self._group_key()
             records = [
-                VendorRecord(
+                base.VendorRecord(
                     message_id,
                     {
                         "$token": self.token,
@@ -103,14 +93,14 @@ class Mixpanel(Integration):
                     "$distinct_id": distinct_id,
                     "$union": {key: [str(group_id)]},
                 }
-                records.append(VendorRecord(message_id, profile, "engage"))
+                records.append(base.VendorRecord(message_id, profile, "engage"))
             return records
         if call_type == "alias":
             if not self.original_merge:
-                raise SkipMessage("Simplified ID Merge links ids from events; alias is not needed")
+                raise base.SkipMessage("Simplified ID Merge links ids from events; alias is not needed")
             previous, user = m.text(message.get("previousId")), m.user_id(message)
             if not previous or not user:
-                raise InvalidMessage("alias needs previousId and userId")
+                raise base.InvalidMessage("alias needs previousId and userId")
             event = {
                 "event": "$create_alias",
                 "properties": {
@@ -121,8 +111,8 @@ class Mixpanel(Integration):
                     "$insert_id": message_id[-36:],
                 },
             }
-            return [VendorRecord(message_id, event, "import")]
-        raise SkipMessage(f"Mixpanel does not take {call_type!r} calls")
+            return [base.VendorRecord(message_id, event, "import")]
+        raise base.SkipMessage(f"Mixpanel does not take {call_type!r} calls")
 
     def _distinct_id(self, message: Mapping[str, Any]) -> str:
         user, anonymous = m.user_id(message), m.anonymous_id(message)
@@ -132,14 +122,14 @@ class Mixpanel(Integration):
             return anonymous if self.original_merge else f"$device:{anonymous}"
         if message.get("type") == "alias" and m.text(message.get("previousId")):
             return str(message["previousId"])
-        raise InvalidMessage("Mixpanel needs userId or anonymousId")
+        raise base.InvalidMessage("Mixpanel needs userId or anonymousId")
 
     def _event(self, message: Mapping[str, Any], message_id: str, distinct_id: str) -> dict[str, Any]:
         call_type = message.get("type")
         if call_type == "track":
             name = str(message.get("event") or "").strip()
             if not name:
-                raise InvalidMessage("track has no event name")
+                raise base.InvalidMessage("track has no event name")
         else:
             name = m.page_name(message, "Page" if call_type == "page" else "Screen")
         ctx = m.context(message)
@@ -183,7 +173,7 @@ class Mixpanel(Integration):
                 return key
         return "company"
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """/import with Basic auth (service account or project token); /engage, /groups verbose."""
         body = orjson.dumps([r.payload for r in records])
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -198,10 +188,12 @@ class Mixpanel(Integration):
             strict = "1" if self.config.get("strictMode", True) else "0"
             project = self.connection.get("projectId")
             query = f"strict={strict}" + (f"&project_id={project}" if project else "")
-            return HttpRequest("POST", f"{self.base_url}/import?{query}", headers, body)
-        return HttpRequest("POST", f"{self.base_url}/{route}?verbose=1", headers, body)
+            return base.HttpRequest("POST", f"{self.base_url}/import?{query}", headers, body)
+        return base.HttpRequest("POST", f"{self.base_url}/{route}?verbose=1", headers, body)
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """/import 400 lists ``failed_records`` (the rest were imported); /engage says ``status: 0``."""
         body = m.body_json(response.body)
         if (
@@ -215,10 +207,10 @@ class Mixpanel(Integration):
                 if isinstance(item, Mapping) and isinstance(item.get("index"), int)
             }
             if failed:
-                return Classification(Outcome.PARTIAL, error=m.short(response.body), failed=failed)
+                return base.Classification(base.Outcome.PARTIAL, error=m.short(response.body), failed=failed)
         if 200 <= response.status < 300 and isinstance(body, Mapping) and body.get("status") in (0, "0"):
-            return Classification(Outcome.DROP, error=f"Mixpanel refused: {body.get('error')}")
-        return default_classification(response)
+            return base.Classification(base.Outcome.DROP, error=f"Mixpanel refused: {body.get('error')}")
+        return base.default_classification(response)
 
 
 def _profile(traits: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,9 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eventyard import __version__
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import HttpRequest, Integration, InvalidMessage, VendorRecord
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -30,7 +29,7 @@ SKIP_REASONS = {
 }
 
 
-class Optimizely(Integration):
+class Optimizely(base.Integration):
     """Optimizely Web Experimentation conversions through the Event API."""
 
     code = "optimizely"
@@ -39,12 +38,10 @@ class Optimizely(Integration):
     max_batch_bytes = 1_000_000
     base_url = "https://logx.optimizely.com"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One visitor with one snapshot event."""
         m.require_call_type(message, SKIP_REASONS)
-        entity = conv.mapped_event(self, message, "eventsMapping")
-        if not entity.isdigit():
-            raise InvalidMessage(f"Optimizely event entity id must be numeric, got {entity!r}")
+        entity = conv.mapped_numeric_id(self, message, "eventsMapping", "Optimizely event entity id")
         event: dict[str, Any] = {
             "entity_id": entity,
             "key": str(message.get("event")),
@@ -65,7 +62,7 @@ class Optimizely(Integration):
             "attributes": [],
             "snapshots": [{"decisions": [], "events": [event]}],
         }
-        return [VendorRecord(m.message_id(message), visitor)]
+        return [base.VendorRecord(m.message_id(message), visitor)]
 
     def _visitor_id(self, message: Mapping[str, Any]) -> str:
         options = conv.obj(conv.obj(message.get("integrations")).get("Optimizely"))
@@ -74,10 +71,10 @@ class Optimizely(Integration):
                 return str(value)
         who = m.user_id(message) or m.anonymous_id(message)
         if not who:
-            raise InvalidMessage("Optimizely needs a visitor id")
+            raise base.InvalidMessage("Optimizely needs a visitor id")
         return who
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``POST /v1/events`` with the account id and the visitors."""
         body = {
             "account_id": m.required_setting(self, "accountId"),
@@ -89,6 +86,6 @@ class Optimizely(Integration):
             "visitors": [r.payload for r in records],
         }
         body = {k: v for k, v in body.items() if v is not None}
-        return HttpRequest(
+        return base.HttpRequest(
             "POST", f"{self.base_url}/v1/events", {"Content-Type": "application/json"}, m.json_bytes(body)
         )

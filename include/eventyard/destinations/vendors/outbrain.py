@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eventyard.destinations.base import VendorRecord
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 from eventyard.destinations.vendors._postback import PostbackIntegration
 
@@ -29,7 +29,7 @@ class Outbrain(PostbackIntegration):
     mapping_setting = "conversionNameMapping"
     extra = {"value": "orderValue", "currency": "currency", "order": "orderId"}
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """A conversion with the message's ob_click_id, and the marketer id when set."""
         records = super().transform(message)
         marketer = m.text(m.setting(self, "marketerId"))

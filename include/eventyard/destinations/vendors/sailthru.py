@@ -13,16 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    VendorRecord,
-    default_classification,
-)
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -40,7 +31,7 @@ def signature(secret: str, params: Mapping[str, str]) -> str:
     return hashlib.md5((secret + "".join(sorted(params.values()))).encode("utf-8")).hexdigest()
 
 
-class Sailthru(Integration):
+class Sailthru(base.Integration):
     """Sailthru users, custom events and purchases."""
 
     code = "sailthru"
@@ -51,12 +42,12 @@ class Sailthru(Integration):
     secret_settings = frozenset({"apiSecret"})
     base_url = "https://api.sailthru.com"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """identify → /user; Order Completed → /purchase; other tracks → /event."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         email, extid = m.email(message), m.user_id(message)
         if not (email or extid):
-            raise InvalidMessage("Sailthru needs traits.email or userId (extid)")
+            raise base.InvalidMessage("Sailthru needs traits.email or userId (extid)")
         key, identity = ("email", email) if email else ("extid", extid)
         if call_type == "identify":
             user: dict[str, Any] = {"id": identity, "key": key, "vars": _vars(m.traits(message))}
@@ -66,18 +57,18 @@ class Sailthru(Integration):
             lists = m.setting(self, "defaultLists") or []
             if lists:
                 user["lists"] = dict.fromkeys(lists, 1)
-            return [VendorRecord(m.message_id(message), user, route="user")]
+            return [base.VendorRecord(m.message_id(message), user, route="user")]
         props = m.properties(message)
         if message.get("event") == "Order Completed":
             return [
-                VendorRecord(
+                base.VendorRecord(
                     m.message_id(message), self._purchase(message, email, extid, props), route="purchase"
                 )
             ]
         event = {"id": identity, "key": key, "event": str(message.get("event") or ""), "vars": _vars(props)}
         if not event["event"]:
-            raise InvalidMessage("Sailthru events need a name")
-        return [VendorRecord(m.message_id(message), event, route="event")]
+            raise base.InvalidMessage("Sailthru events need a name")
+        return [base.VendorRecord(m.message_id(message), event, route="event")]
 
     def _purchase(
         self, message: Mapping[str, Any], email: str | None, extid: str | None, props: dict[str, Any]
@@ -87,7 +78,7 @@ class Sailthru(Integration):
             if not isinstance(product, dict):
                 continue
             if not product.get("url"):
-                raise InvalidMessage("Sailthru purchase items need a url (products[].url)")
+                raise base.InvalidMessage("Sailthru purchase items need a url (products[].url)")
             items.append(
                 {
                     "id": str(product.get("product_id") or product.get("sku") or ""),
@@ -98,7 +89,7 @@ class Sailthru(Integration):
                 }
             )
         if not items:
-            raise InvalidMessage("Sailthru purchases need at least one product")
+            raise base.InvalidMessage("Sailthru purchases need at least one product")
         purchase: dict[str, Any] = {"items": items, "date": m.unix_seconds(m.event_time(message))}
         purchase.update({"email": email} if email else {"extid": extid, "user_id_key": "extid"})
         if props.get("order_id"):
@@ -115,7 +106,7 @@ class Sailthru(Integration):
             purchase["reminder_time"] = m.setting(self, "reminderTime", "+60 minutes")
         return purchase
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """The signed form for the endpoint of the route."""
         (record,) = records
         params = {
@@ -125,20 +116,24 @@ class Sailthru(Integration):
         }
         params["sig"] = signature(m.required_setting(self, "apiSecret"), params)
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
-        return HttpRequest("POST", f"{self.base_url}/{route}", headers, urlencode(params).encode())
+        return base.HttpRequest("POST", f"{self.base_url}/{route}", headers, urlencode(params).encode())
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """Error 43 (rate limit) waits for X-Rate-Limit-Reset; other ``{error, errormsg}`` codes drop."""
         body = m.body_json(response.body)
         code = body.get("error") if isinstance(body, dict) else None
         if response.status == 429 or code == RATE_LIMITED:
             reset = m.seconds_until(response.headers.get("x-rate-limit-reset"))
-            return Classification(
-                Outcome.RETRY, error=f"Sailthru {code}: {m.short(response.body)}", retry_after=reset
+            return base.Classification(
+                base.Outcome.RETRY, error=f"Sailthru {code}: {m.short(response.body)}", retry_after=reset
             )
-        result = default_classification(response)
-        if isinstance(body, dict) and isinstance(code, int) and result.outcome is Outcome.DROP:
-            return Classification(Outcome.DROP, error=f"Sailthru error {code}: {body.get('errormsg', '')}")
+        result = base.default_classification(response)
+        if isinstance(body, dict) and isinstance(code, int) and result.outcome is base.Outcome.DROP:
+            return base.Classification(
+                base.Outcome.DROP, error=f"Sailthru error {code}: {body.get('errormsg', '')}"
+            )
         return result
 
 

@@ -16,18 +16,8 @@ from typing import Any
 
 from oauthlib.oauth1 import Client as OAuth1Client
 
+from eventyard.destinations import base, hashing
 from eventyard.destinations import conversions as conv
-from eventyard.destinations import hashing
-from eventyard.destinations.base import (
-    Classification,
-    HttpRequest,
-    HttpResponse,
-    Integration,
-    InvalidMessage,
-    Outcome,
-    VendorRecord,
-    default_classification,
-)
 from eventyard.destinations.click_ids import click_id
 from eventyard.destinations.vendors import _message as m
 
@@ -42,7 +32,7 @@ SKIP_REASONS = {
 OAUTH_SETTINGS = ("consumerKey", "consumerSecret", "accessToken", "accessTokenSecret")
 
 
-class TwitterAds(Integration):
+class TwitterAds(base.Integration):
     """X Ads web conversions."""
 
     code = "twitter_ads"
@@ -52,7 +42,7 @@ class TwitterAds(Integration):
     secret_settings = frozenset(OAUTH_SETTINGS)
     base_url = "https://ads-api.x.com"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """One conversion per mapped track event."""
         m.require_call_type(message, SKIP_REASONS)
         event_id = conv.mapped_event(self, message, "twitterAdsEventNames")
@@ -69,7 +59,7 @@ class TwitterAds(Integration):
         if ip and agent:
             identifiers.append({"ip_address": ip, "user_agent": agent})
         if not identifiers:
-            raise InvalidMessage("X needs a twclid, email, phone or the browser's IP and user agent")
+            raise base.InvalidMessage("X needs a twclid, email, phone or the browser's IP and user agent")
         conversion: dict[str, Any] = {
             "conversion_time": m.iso(m.event_time(message)),
             "event_id": event_id,
@@ -94,9 +84,9 @@ class TwitterAds(Integration):
                 }
                 for p in items
             ]
-        return [VendorRecord(m.message_id(message), conversion)]
+        return [base.VendorRecord(m.message_id(message), conversion)]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """The JSON POST, signed with OAuth 1.0a (``Authorization: OAuth …``)."""
         pixel = m.required_setting(self, "pixelId")
         url = f"{self.base_url}/{API_VERSION}/measurement/conversions/{pixel}"
@@ -106,9 +96,13 @@ class TwitterAds(Integration):
         )
         _, signed, _ = signer.sign(url, http_method="POST")
         headers = {"Content-Type": "application/json", "Authorization": signed["Authorization"]}
-        return HttpRequest("POST", url, headers, m.json_bytes({"conversions": [r.payload for r in records]}))
+        return base.HttpRequest(
+            "POST", url, headers, m.json_bytes({"conversions": [r.payload for r in records]})
+        )
 
-    def classify(self, response: HttpResponse, records: Sequence[VendorRecord]) -> Classification:
+    def classify(
+        self, response: base.HttpResponse, records: Sequence[base.VendorRecord]
+    ) -> base.Classification:
         """X's ``errors[]``; 429 waits until ``x-rate-limit-reset``; a 400 on several conversions
         splits the batch (X does not say which one is wrong)."""
         body = m.body_json(response.body)
@@ -116,13 +110,13 @@ class TwitterAds(Integration):
         text = "; ".join(
             f"{e.get('code', '')}: {e.get('message', '')}" for e in errors or [] if isinstance(e, dict)
         )
-        verdict = default_classification(response)
+        verdict = base.default_classification(response)
         if response.status == 429:
             reset = m.seconds_until(response.headers.get("x-rate-limit-reset"))
             delay = verdict.retry_after if verdict.retry_after is not None else reset
-            return Classification(Outcome.RETRY, error=f"X 429: {text}", retry_after=delay)
+            return base.Classification(base.Outcome.RETRY, error=f"X 429: {text}", retry_after=delay)
         if response.status == 400 and len(records) > 1:
-            return Classification(Outcome.SPLIT, error=f"X 400: {text}")
-        if text and verdict.outcome is not Outcome.SUCCESS:
-            return Classification(verdict.outcome, error=f"X {response.status}: {text}")
+            return base.Classification(base.Outcome.SPLIT, error=f"X 400: {text}")
+        if text and verdict.outcome is not base.Outcome.SUCCESS:
+            return base.Classification(verdict.outcome, error=f"X {response.status}: {text}")
         return verdict

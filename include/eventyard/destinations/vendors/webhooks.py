@@ -15,13 +15,13 @@ from typing import Any
 
 import orjson
 
-from eventyard.destinations.base import HttpRequest, Integration, InvalidMessage, VendorRecord
+from eventyard.destinations import base
 
 MAX_BATCH = 1000
 METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-class Webhooks(Integration):
+class Webhooks(base.Integration):
     """A customer-owned HTTP endpoint."""
 
     code = "webhooks"
@@ -49,21 +49,21 @@ class Webhooks(Integration):
         """``batchSize`` when batching, else one message per request."""
         return self.batch_size if self.batching else 1
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """The message itself, serialized once (the bytes are what is signed and sent)."""
         message_id = message.get("messageId")
         if not isinstance(message_id, str) or not message_id:
-            raise InvalidMessage("message has no messageId")
-        return [VendorRecord(message_id, orjson.dumps(message))]
+            raise base.InvalidMessage("message has no messageId")
+        return [base.VendorRecord(message_id, orjson.dumps(message))]
 
-    def transform_landed(self, message: Mapping[str, Any], text: str) -> Sequence[VendorRecord]:
+    def transform_landed(self, message: Mapping[str, Any], text: str) -> Sequence[base.VendorRecord]:
         """The landed JSON text as it is (no second serialization)."""
         message_id = message.get("messageId")
         if not isinstance(message_id, str) or not message_id:
-            raise InvalidMessage("message has no messageId")
-        return [VendorRecord(message_id, text.encode())]
+            raise base.InvalidMessage("message has no messageId")
+        return [base.VendorRecord(message_id, text.encode())]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """One message as a JSON object, or a batch as a JSON array; signed when a secret is set."""
         parts = [bytes(r.payload) for r in records]
         body = b"[" + b",".join(parts) + b"]" if self.batching else parts[0]
@@ -71,7 +71,7 @@ class Webhooks(Integration):
         secret = self.connection.get("sharedSecret")
         if isinstance(secret, str) and secret:
             headers["X-Signature"] = hmac.new(secret.encode(), body, self.digest).hexdigest()
-        return HttpRequest(self.method, self.url, headers, body)
+        return base.HttpRequest(self.method, self.url, headers, body)
 
     def redact(self, text: str) -> str:
         """Also hide the static header values (they often carry tokens)."""

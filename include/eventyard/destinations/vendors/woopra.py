@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from eventyard.destinations.base import HttpRequest, Integration, InvalidMessage, VendorRecord
+from eventyard.destinations import base
 from eventyard.destinations.vendors import _message as m
 
 SKIP_REASONS = {
@@ -21,7 +21,7 @@ SKIP_REASONS = {
 TRAIT_NAMES = {"firstName": "firstname", "lastName": "lastname"}
 
 
-class Woopra(Integration):
+class Woopra(base.Integration):
     """Woopra visitor tracking."""
 
     code = "woopra"
@@ -30,19 +30,19 @@ class Woopra(Integration):
     max_batch_bytes = 8_000
     base_url = "https://www.woopra.com"
 
-    def transform(self, message: Mapping[str, Any]) -> Sequence[VendorRecord]:
+    def transform(self, message: Mapping[str, Any]) -> Sequence[base.VendorRecord]:
         """identify → ``/track/identify`` with ``cv_*``; track/page/screen → ``/track/ce``."""
         call_type = m.require_call_type(message, SKIP_REASONS)
         cookie = m.anonymous_id(message) or m.user_id(message)
         if not cookie:
-            raise InvalidMessage("Woopra needs anonymousId or userId to identify the visitor")
+            raise base.InvalidMessage("Woopra needs anonymousId or userId to identify the visitor")
         ctx = m.context(message)
         params: dict[str, Any] = {"cookie": cookie, "ip": ctx.get("ip"), "cv_id": m.user_id(message)}
         for key, value in m.flatten(m.user_traits(message)).items():
             params[f"cv_{TRAIT_NAMES.get(key, key)}"] = value
         params["timestamp"] = m.unix_ms(m.event_time(message))
         if call_type == "identify":
-            return [VendorRecord(m.message_id(message), {"path": "/track/identify", "params": params})]
+            return [base.VendorRecord(m.message_id(message), {"path": "/track/identify", "params": params})]
         if call_type == "track":
             params["event"] = message.get("event")
         else:
@@ -56,11 +56,11 @@ class Woopra(Integration):
         for key, value in m.flatten(props).items():
             params[f"ce_{key}"] = value
         params["ce_message_id"] = m.message_id(message)
-        return [VendorRecord(m.message_id(message), {"path": "/track/ce", "params": params})]
+        return [base.VendorRecord(m.message_id(message), {"path": "/track/ce", "params": params})]
 
-    def build_request(self, route: str, records: Sequence[VendorRecord]) -> HttpRequest:
+    def build_request(self, route: str, records: Sequence[base.VendorRecord]) -> base.HttpRequest:
         """``GET {path}?project=...&...`` for the single record."""
         (record,) = records
         params = {"project": m.required_setting(self, "projectName")}
         params.update({k: m.as_text(v) for k, v in record.payload["params"].items() if v is not None})
-        return HttpRequest("GET", f"{self.base_url}{record.payload['path']}?{urlencode(params)}")
+        return base.HttpRequest("GET", f"{self.base_url}{record.payload['path']}?{urlencode(params)}")

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from eventyard.houston.codes import Code, HoustonError
+from eventyard.houston.codes import HoustonError
 from eventyard.houston.gql.permissions import Guard, IsUserSession
 from eventyard.houston.gql.resolve import call, mutate
 from eventyard.houston.gql.status import Decoded, StatusMessage, TokenPayload
@@ -20,13 +20,11 @@ async def _token(info: Info, done: str, fn: Callable[..., accounts.LoginSession]
     try:
         session = await call(info, fn, *args)
     except HoustonError as exc:
-        return TokenPayload(success=False, message=exc.message, code=exc.code)
+        return TokenPayload.from_error(exc)
     claims = session.claims
-    return TokenPayload(
-        success=True,
-        message=done,
-        code=Code.OK,
-        id=strawberry.ID(session.user_id),
+    return TokenPayload.ok(
+        done,
+        session.user_id,
         token=session.token,
         decoded=Decoded(id=strawberry.ID(claims.user_id), iat=claims.issued_at, exp=claims.expires_at),
     )
@@ -47,10 +45,8 @@ class AccountMutation:
         try:
             await call(info, accounts.create_user, email, password, profile.to_profile() if profile else None)
         except HoustonError as exc:
-            return TokenPayload(success=False, message=exc.message, code=exc.code)
-        return TokenPayload(
-            success=True, message="check your inbox: follow the link to confirm your email", code=Code.OK
-        )
+            return TokenPayload.from_error(exc)
+        return TokenPayload.ok("check your inbox: follow the link to confirm your email")
 
     @strawberry.mutation(description="Confirm an email address with the token from the emailed link.")
     async def confirm_email(self, info: Info, token: str) -> StatusMessage:

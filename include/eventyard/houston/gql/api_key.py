@@ -8,6 +8,7 @@ import strawberry
 
 from eventyard.db import models
 from eventyard.houston.gql.role import Role
+from eventyard.houston.gql.rows import from_row
 
 
 @strawberry.type(description="A long-lived key for trusted partners, acting with `role` in its organization.")
@@ -23,12 +24,4 @@ class ApiKey:
     @classmethod
     def from_model(cls, row: models.ApiKey) -> ApiKey:
         """The GraphQL view of an API key row."""
-        return cls(
-            id=strawberry.ID(row.id),
-            name=row.name,
-            prefix=row.prefix,
-            role=row.role,
-            created_at=row.created_at,
-            last_used_at=row.last_used_at,
-            revoked_at=row.revoked_at,
-        )
+        return from_row(cls, row)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from eventyard.houston.codes import Code, HoustonError
+from eventyard.houston.codes import HoustonError
 from eventyard.houston.gql.permissions import Guard, IsOwner
 from eventyard.houston.gql.resolve import call, mutate
 from eventyard.houston.gql.role import Role
@@ -20,13 +20,9 @@ class ApiKeyMutation:
         try:
             created = await call(info, api_keys.create_api_key, str(org_id), name, role)
         except HoustonError as exc:
-            return ApiKeyPayload(success=False, message=exc.message, code=exc.code)
-        return ApiKeyPayload(
-            success=True,
-            message="API key created; store it now, it cannot be shown again",
-            code=Code.OK,
-            id=strawberry.ID(created.id),
-            key=created.plaintext,
+            return ApiKeyPayload.from_error(exc)
+        return ApiKeyPayload.ok(
+            "API key created; store it now, it cannot be shown again", created.id, key=created.plaintext
         )
 
     @strawberry.mutation(extensions=[Guard(IsOwner())], description="Revoke an API key.")

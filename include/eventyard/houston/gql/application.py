@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from eventyard.db import models
+from eventyard.houston.gql.rows import from_row
 
 
 @strawberry.type(description="A clickstream source. Its 21-character `id` is also the SDK write key.")
@@ -22,12 +23,4 @@ class Application:
     @classmethod
     def from_model(cls, row: models.Source) -> Application:
         """The GraphQL view of a source row."""
-        return cls(
-            id=strawberry.ID(row.id),
-            name=row.name,
-            platform=row.platform,
-            enabled=row.enabled,
-            org_id=strawberry.ID(row.org_id),
-            write_key=row.id,
-            created_at=row.created_at,
-        )
+        return from_row(cls, row, write_key=row.id)

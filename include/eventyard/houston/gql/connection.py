@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from eventyard.houston.gql.rows import from_row
 from eventyard.houston.services.connections import ConnectionView
 
 
@@ -26,13 +27,4 @@ class Connection:
     @classmethod
     def from_view(cls, view: ConnectionView) -> Connection:
         """The GraphQL view of a service-layer connection."""
-        return cls(
-            id=strawberry.ID(view.id),
-            name=view.name,
-            integration_code=view.integration_code,
-            connection_prototype_id=view.connection_prototype_id,
-            details=view.details,
-            field_names=view.field_names,
-            created_at=view.created_at,
-            updated_at=view.updated_at,
-        )
+        return from_row(cls, view)

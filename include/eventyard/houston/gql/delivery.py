@@ -7,6 +7,7 @@ from typing import Any, NewType
 
 import strawberry
 
+from eventyard.houston.gql.rows import from_row
 from eventyard.houston.gql.status import StatusMessage
 from eventyard.houston.services.delivery import DeadLetterView
 
@@ -50,24 +51,7 @@ class DeliveryMetrics:
     @classmethod
     def from_metrics(cls, row: dict[str, Any]) -> DeliveryMetrics:
         """The GraphQL view of one row of ``delivery_metrics``."""
-        return cls(
-            integration_id=strawberry.ID(row["integration_id"]),
-            integration_code=row["integration_code"],
-            name=row["name"],
-            enabled=row["enabled"],
-            delivered=BigInt(row["delivered"]),
-            retried=BigInt(row["retried"]),
-            dead_lettered=BigInt(row["dead_lettered"]),
-            skipped=BigInt(row["skipped"]),
-            replayed=BigInt(row["replayed"]),
-            vendor_errors=BigInt(row["vendor_errors"]),
-            pending=row["pending"],
-            open_dead_letters=row["open_dead_letters"],
-            last_error=row["last_error"],
-            last_error_at=row["last_error_at"],
-            last_delivered_at=row["last_delivered_at"],
-            lag_seconds=float(row["lag_seconds"]),
-        )
+        return from_row(cls, row, lag_seconds=float(row["lag_seconds"]))
 
 
 @strawberry.type(description="An event the vendor would not take, kept for inspection and replay.")
@@ -85,17 +69,7 @@ class DeadLetter:
     @classmethod
     def from_view(cls, view: DeadLetterView) -> DeadLetter:
         """The GraphQL view of a dead letter."""
-        return cls(
-            id=strawberry.ID(str(view.id)),
-            message_id=view.message_id,
-            batch_id=view.batch_id,
-            reason=view.reason,
-            error=view.error,
-            attempts=view.attempts,
-            first_failed_at=view.first_failed_at,
-            failed_at=view.failed_at,
-            replayed_at=view.replayed_at,
-        )
+        return from_row(cls, view, id=str(view.id))
 
 
 @strawberry.type(description="A status message carrying how many dead letters a replay re-queued.")

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from eventyard.houston.codes import Code, HoustonError
+from eventyard.houston.codes import HoustonError
 from eventyard.houston.gql.delivery import ReplayPayload
 from eventyard.houston.gql.permissions import Guard, IsMember
 from eventyard.houston.gql.resolve import call
@@ -31,17 +31,11 @@ class DeliveryMutation:
         try:
             outcome = await call(info, delivery.replay, str(integration_id), message_ids, since)
         except HoustonError as exc:
-            return ReplayPayload(success=False, message=exc.message, code=exc.code)
+            return ReplayPayload.from_error(exc)
         if outcome.count == 0:
             message = "no open dead letters matched; nothing re-queued"
         else:
             message = f"{outcome.count} dead letter{'s' if outcome.count != 1 else ''} re-queued"
             if not outcome.enabled:
                 message += "; the integration is disabled: they are sent once it is enabled"
-        return ReplayPayload(
-            success=True,
-            message=message,
-            code=Code.OK,
-            id=strawberry.ID(outcome.integration_id),
-            count=outcome.count,
-        )
+        return ReplayPayload.ok(message, outcome.integration_id, count=outcome.count)

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from eventyard.db import models
+from eventyard.houston.gql.rows import from_row
 
 
 @strawberry.type(description="A source + a connection + a config payload.")
@@ -25,14 +26,4 @@ class Integration:
     @classmethod
     def from_model(cls, row: models.Integration) -> Integration:
         """The GraphQL view of an integration row."""
-        return cls(
-            id=strawberry.ID(row.id),
-            name=row.name,
-            app_id=strawberry.ID(row.app_id),
-            connection_id=strawberry.ID(row.connection_id),
-            integration_code=row.integration_code,
-            config_payload=row.config,
-            enabled=row.enabled,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        return from_row(cls, row, config_payload=row.config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from eventyard.houston.gql.role import Role
+from eventyard.houston.gql.rows import from_row
 from eventyard.houston.services import orgs
 
 
@@ -28,22 +29,7 @@ class Organization:
     @classmethod
     def from_view(cls, view: orgs.OrgView) -> Organization:
         """The GraphQL view of a service-layer organization."""
-        return cls(
-            id=strawberry.ID(view.id),
-            name=view.name,
-            role=view.role,
-            members=[
-                Member(
-                    user_id=strawberry.ID(m.user_id),
-                    email=m.email,
-                    first_name=m.first_name,
-                    last_name=m.last_name,
-                    confirmed=m.confirmed,
-                    role=m.role,
-                )
-                for m in view.members
-            ],
-        )
+        return from_row(cls, view, members=[from_row(Member, m) for m in view.members])
 
 
 @strawberry.input(description="Add a user by email; unknown emails are signed up and invited.")

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from eventyard.catalog import Destination, Field
+from eventyard.houston.gql.rows import from_row
 
 
 @strawberry.type(description="One form field of a connection or config prototype.")
@@ -32,17 +33,10 @@ class PrototypeField:
     @classmethod
     def from_field(cls, field: Field) -> PrototypeField:
         """The GraphQL view of a catalog field."""
-        return cls(
-            property_name=field.property_name,
-            label=field.label,
-            field_type=field.field_type,
-            required=field.required,
-            secret=field.secret,
-            public=field.public,
-            default=field.default,
+        return from_row(
+            cls,
+            field,
             options=cast(JSON, list(field.options)) if field.options else None,
-            description=field.description,
-            routing=field.routing,
             aliases=list(field.aliases),
         )
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import strawberry
 
 from eventyard.houston.codes import Code, HoustonError
+
+P = TypeVar("P", bound="StatusMessage")
 
 StatusCode = strawberry.enum(Code, name="StatusCode", description="Stable outcome code of a mutation.")
 
@@ -17,17 +21,17 @@ class StatusMessage:
     id: strawberry.ID | None = None
 
     @classmethod
-    def ok(cls, message: str, id: str | None = None) -> StatusMessage:
-        """A success payload."""
-        return cls(success=True, message=message, code=Code.OK, id=strawberry.ID(id) if id else None)
+    def ok(cls: type[P], message: str, id: str | None = None, **extra: Any) -> P:
+        """A success payload; ``extra`` fills the fields of an extended payload (token, key...)."""
+        return cls(success=True, message=message, code=Code.OK, id=strawberry.ID(id) if id else None, **extra)
 
     @classmethod
-    def failure(cls, code: Code, message: str) -> StatusMessage:
+    def failure(cls: type[P], code: Code, message: str) -> P:
         """A failure payload (expected errors are answered here, never as GraphQL errors)."""
         return cls(success=False, message=message, code=code)
 
     @classmethod
-    def from_error(cls, error: HoustonError) -> StatusMessage:
+    def from_error(cls: type[P], error: HoustonError) -> P:
         """The payload for an expected error raised by the service layer."""
         return cls.failure(error.code, error.message)
 

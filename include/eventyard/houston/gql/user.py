@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from eventyard.db import models
+from eventyard.houston.gql.rows import from_row
 from eventyard.houston.services.accounts import Profile
 
 
@@ -23,15 +24,7 @@ class User:
     @classmethod
     def from_model(cls, row: models.User) -> User:
         """The GraphQL view of a user row."""
-        return cls(
-            id=strawberry.ID(row.id),
-            email=row.email,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            company=row.company,
-            confirmed=row.confirmed_at is not None,
-            created_at=row.created_at,
-        )
+        return from_row(cls, row, confirmed=row.confirmed_at is not None)
 
 
 @strawberry.input(description="Optional profile fields.")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from eventyard.db.models import ApiKey, Role, utcnow
 from eventyard.houston import security, validation
-from eventyard.houston.codes import Code, HoustonError, not_found
+from eventyard.houston.codes import Code, HoustonError
 from eventyard.houston.services.unit import Unit
 
 
@@ -40,9 +40,7 @@ def create_api_key(unit: Unit, org_id: str, name: str, role: Role) -> CreatedKey
 def revoke_api_key(unit: Unit, key_id: str) -> str:
     """Revoke a key of the organization; requests using it are refused from now on."""
     org_id = unit.owner_org()
-    row = unit.session.get(ApiKey, validation.identifier("id", key_id))
-    if row is None or row.org_id != org_id:
-        raise not_found("API key")
+    row = unit.owned(ApiKey, org_id, "id", key_id, "API key")
     if row.revoked_at is not None:
         raise HoustonError(Code.CONFLICT, "id: API key is already revoked")
     row.revoked_at = utcnow()

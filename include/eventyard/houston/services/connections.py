@@ -16,7 +16,7 @@ from eventyard.catalog import Destination, UnknownDestination, load_catalog
 from eventyard.crypto import decrypt_details, encrypt_details
 from eventyard.db.models import Connection, Integration
 from eventyard.houston import validation
-from eventyard.houston.codes import Code, HoustonError, invalid, not_found
+from eventyard.houston.codes import Code, HoustonError, invalid
 from eventyard.houston.services.unit import Unit
 
 REDACTED = "********"
@@ -103,10 +103,7 @@ def merge_details(dest: Destination, stored: dict[str, Any], incoming: dict[str,
 
 def get_connection(unit: Unit, org_id: str, connection_id: str, field: str = "id") -> Connection:
     """A connection of the organization, else NOT_FOUND."""
-    row = unit.session.get(Connection, validation.identifier(field, connection_id))
-    if row is None or row.org_id != org_id:
-        raise not_found("connection")
-    return row
+    return unit.owned(Connection, org_id, field, connection_id, "connection")
 
 
 def create_connection(

@@ -119,9 +119,7 @@ def replay(
 
 def _delivered_integration(unit: Unit, integration_id: str) -> Integration:
     org_id = unit.member_org()
-    row = unit.session.get(Integration, validation.identifier("integrationId", integration_id))
-    if row is None or row.org_id != org_id:
-        raise not_found("integration")
+    row = unit.owned(Integration, org_id, "integrationId", integration_id, "integration")
     kind = _kind(row.integration_code)
     if kind not in DELIVERED_KINDS:
         how = "loaded by the load_warehouses DAG" if kind in ("warehouse", "storage") else "not sent by us"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from eventyard.catalog import load_catalog
 from eventyard.db.models import Integration, Source
 from eventyard.houston import validation
-from eventyard.houston.codes import Code, HoustonError, invalid, not_found
+from eventyard.houston.codes import Code, HoustonError, invalid
 from eventyard.houston.services.connections import destination, get_connection
 from eventyard.houston.services.sources import get_live_source
 from eventyard.houston.services.unit import Unit
@@ -28,10 +28,7 @@ def _validated_config(code: str, payload: Any) -> dict[str, Any]:
 
 def _get(unit: Unit, integration_id: str) -> Integration:
     org_id = unit.member_org()
-    row = unit.session.get(Integration, validation.identifier("id", integration_id))
-    if row is None or row.org_id != org_id:
-        raise not_found("integration")
-    return row
+    return unit.owned(Integration, org_id, "id", integration_id, "integration")
 
 
 def create_integration(

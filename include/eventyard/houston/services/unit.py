@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from eventyard.db.engine import session_factory
 from eventyard.db.models import Role
-from eventyard.houston.codes import Code, HoustonError
+from eventyard.houston import validation
+from eventyard.houston.codes import Code, HoustonError, not_found
 from eventyard.mail import Mail, send_mail
 from eventyard.settings import Settings
 
 T = TypeVar("T")
+
+
+class OrgOwned(Protocol):
+    """A row that belongs to one organization."""
+
+    @property
+    def org_id(self) -> str: ...
+
+
+R = TypeVar("R", bound=OrgOwned)
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,15 @@ class Unit:
         if self.actor.role is not Role.OWNER:
             raise HoustonError(Code.NOT_AN_OWNER, "only an Owner of the organization may do this")
         return org_id
+
+    def owned(self, model: type[R], org_id: str, field: str, row_id: str, what: str) -> R:
+        """The ``model`` row ``row_id`` (validated as argument ``field``) of organization
+        ``org_id``, else NOT_FOUND ``what``: another organization's ids are answered exactly as
+        unknown ones, so they cannot be probed."""
+        row = self.session.get(model, validation.identifier(field, row_id))
+        if row is None or row.org_id != org_id:
+            raise not_found(what)
+        return row
 
     @property
     def is_owner(self) -> bool:

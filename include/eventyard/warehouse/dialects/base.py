@@ -81,13 +81,26 @@ class Dialect(Target):
         """``"schema"."table"``."""
         return f"{self.quote(schema)}.{self.quote(table)}"
 
-    @abc.abstractmethod
+    # The physical column type of each logical type.
+    TYPES: ClassVar[Mapping[str, str]]
+
     def type_for(self, logical: Logical) -> str:
         """The physical column type for a logical type."""
+        return self.TYPES[logical]
 
     @abc.abstractmethod
     def logical_for(self, physical: str) -> Logical:
         """The logical type of an existing physical column (unknown types count as text)."""
+
+    def merge_params(self, schema: str, rows: TableRows, stage: str) -> dict[str, str]:
+        """What every dialect's ``merge`` template is given: the target table, the stage (as the
+        dialect names it), the column list and the key match; a dialect adds its own."""
+        return {
+            "target": self.qualified(schema, rows.name),
+            "stage": stage,
+            "columns": build.column_list(self.quote, rows.columns),
+            "key_match": build.key_match(self.quote, rows.key),
+        }
 
     def table_attributes(self, columns: Mapping[str, Logical]) -> str:
         """What follows a CREATE TABLE's column list (nothing, except Redshift's SORTKEY)."""

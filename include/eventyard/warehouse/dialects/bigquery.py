@@ -66,7 +66,7 @@ class BigQueryDialect(Dialect):
     reserved_words = BIGQUERY_RESERVED
     supports_loaded_at = True
 
-    TYPES: ClassVar[dict[str, str]] = {
+    TYPES: ClassVar[Mapping[str, str]] = {
         "text": "STRING",
         "bigint": "INT64",
         "double": "FLOAT64",
@@ -92,9 +92,6 @@ class BigQueryDialect(Dialect):
 
     def qualified(self, schema: str, table: str) -> str:
         return f"{self.quote(self.project)}.{self.quote(schema)}.{self.quote(table)}"
-
-    def type_for(self, logical: Logical) -> str:
-        return self.TYPES[logical]
 
     def logical_for(self, physical: str) -> Logical:
         p = physical.upper()
@@ -244,11 +241,8 @@ class BigQueryDialect(Dialect):
         """The MERGE inserting new keys (golden-tested)."""
         return self.sql.statement(
             "merge",
-            target=self.qualified(schema, rows.name),
-            stage=self.qualified(schema, stage),
-            columns=build.column_list(self.quote, rows.columns),
+            **self.merge_params(schema, rows, self.qualified(schema, stage)),
             source_columns=build.column_list(self.quote, rows.columns, prefix="s."),
-            key_match=build.key_match(self.quote, rows.key),
         )
 
     def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,16 +18,9 @@ from typing import Any, ClassVar
 import pyarrow.compute as pc
 
 from eventyard.warehouse.dialects.base import SQL_RESERVED, DeleteInsertUsersDialect, WarehouseError
-from eventyard.warehouse.sql import Templates, build
+from eventyard.warehouse.sql import Templates
 from eventyard.warehouse.types import Logical, TableRows
 
-_TYPES: dict[str, str] = {
-    "timestamp": "TIMESTAMPTZ",
-    "bigint": "BIGINT",
-    "double": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "text": "VARCHAR",
-}
 _stage_ids = itertools.count()
 # Errors the same statement would raise again: bad SQL against this table, constraints, types.
 _TERMINAL_NAMES = (
@@ -42,6 +35,13 @@ class DuckDBDialect(DeleteInsertUsersDialect):
 
     name: ClassVar[str] = "duckdb"
     sql: ClassVar[Templates] = Templates("duckdb")
+    TYPES: ClassVar[Mapping[str, str]] = {
+        "timestamp": "TIMESTAMPTZ",
+        "bigint": "BIGINT",
+        "double": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "text": "VARCHAR",
+    }
     # No NOT NULL / PRIMARY KEY: DuckDB's over-eager index checks reject delete+insert of a key
     # in one transaction (the users upsert); dedupe is by anti-join instead.
     key_not_null: ClassVar[bool] = False
@@ -63,9 +63,6 @@ class DuckDBDialect(DeleteInsertUsersDialect):
         if path:
             return str(path)
         return str((Path(self.settings.home) / "warehouse.duckdb").resolve())
-
-    def type_for(self, logical: Logical) -> str:
-        return _TYPES[logical]
 
     def logical_for(self, physical: str) -> Logical:
         upper = physical.upper()
@@ -145,13 +142,7 @@ class DuckDBDialect(DeleteInsertUsersDialect):
 
     def merge_sql(self, schema: str, rows: TableRows, stage: str) -> str:
         """Insert-if-absent of the staged rows (golden-tested)."""
-        return self.sql.statement(
-            "merge",
-            target=self.qualified(schema, rows.name),
-            stage=self.quote(stage),
-            columns=build.column_list(self.quote, rows.columns),
-            key_match=build.key_match(self.quote, rows.key),
-        )
+        return self.sql.statement("merge", **self.merge_params(schema, rows, self.quote(stage)))
 
     def merge_staged(self, schema: str, rows: TableRows, staged: Any) -> int:
         with self._transaction() as conn:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -31,13 +31,6 @@ from eventyard.warehouse.dialects.pg_wire import PgWireSession
 from eventyard.warehouse.sql import Templates, build
 from eventyard.warehouse.types import Logical, TableRows
 
-_TYPES: dict[str, str] = {
-    "timestamp": "timestamp with time zone",
-    "bigint": "bigint",
-    "double": "double precision",
-    "boolean": "boolean",
-    "text": "text",
-}
 _stage_ids = itertools.count()
 
 
@@ -83,13 +76,17 @@ class PostgresDialect(PgWireSession, DeleteInsertUsersDialect):
 
     name: ClassVar[str] = "postgres"
     sql: ClassVar[Templates] = Templates("postgres")
+    TYPES: ClassVar[Mapping[str, str]] = {
+        "timestamp": "timestamp with time zone",
+        "bigint": "bigint",
+        "double": "double precision",
+        "boolean": "boolean",
+        "text": "text",
+    }
     max_identifier_length: ClassVar[int] = 63  # NAMEDATALEN - 1 bytes; our names are ASCII
     reserved_words: ClassVar[frozenset[str]] = SQL_RESERVED
     primary_key: ClassVar[bool] = True
     conn: Any = None  # psycopg.Connection once connected
-
-    def type_for(self, logical: Logical) -> str:
-        return _TYPES[logical]
 
     def logical_for(self, physical: str) -> Logical:
         lower = physical.lower()
@@ -211,10 +208,7 @@ class PostgresDialect(PgWireSession, DeleteInsertUsersDialect):
         probes the index the insert maintains anyway; without one, an anti-join is the only way."""
         return self.sql.statement(
             "merge_on_conflict" if unique_key else "merge",
-            target=self.qualified(schema, rows.name),
-            stage=self.quote(stage),
-            columns=build.column_list(self.quote, rows.columns),
-            key_match=build.key_match(self.quote, rows.key),
+            **self.merge_params(schema, rows, self.quote(stage)),
             key=build.column_list(self.quote, rows.key),
         )
 

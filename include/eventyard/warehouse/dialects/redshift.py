@@ -53,7 +53,7 @@ class RedshiftDialect(S3Staging, PgWireSession, Dialect):
     # checks information_schema first, under the table lock.
     add_column_if_not_exists: ClassVar[bool] = False
 
-    TYPES: ClassVar[dict[str, str]] = {
+    TYPES: ClassVar[Mapping[str, str]] = {
         # Redshift's TEXT is VARCHAR(256); Segment widens VARCHAR as needed, we start at the maximum.
         "text": "VARCHAR(65535)",
         "bigint": "BIGINT",
@@ -69,9 +69,6 @@ class RedshiftDialect(S3Staging, PgWireSession, Dialect):
         self._in_lock = False
 
     # ---- identifiers and types -------------------------------------------------------------
-    def type_for(self, logical: Logical) -> str:
-        return self.TYPES[logical]
-
     def logical_for(self, physical: str) -> Logical:
         p = physical.lower()
         if p in {"bigint", "integer", "smallint", "int8", "int4", "int2"}:
@@ -153,13 +150,7 @@ class RedshiftDialect(S3Staging, PgWireSession, Dialect):
 
     def merge_sql(self, schema: str, rows: TableRows, stage: str) -> list[str]:
         """Insert-if-absent of the staged rows (golden-tested)."""
-        return self.sql.statements(
-            "merge",
-            target=self.qualified(schema, rows.name),
-            stage=self.quote(stage),
-            columns=build.column_list(self.quote, rows.columns),
-            key_match=build.key_match(self.quote, rows.key),
-        )
+        return self.sql.statements("merge", **self.merge_params(schema, rows, self.quote(stage)))
 
     @contextmanager
     def _atomic(self) -> Iterator[None]:
