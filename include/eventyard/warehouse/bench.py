@@ -14,7 +14,8 @@ import secrets
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,12 +139,46 @@ def run(
     admin_url: str, events: int, batch_size: int, say: Callable[[str], None] = print, rerun: bool = True
 ) -> BenchResult:
     """Run the benchmark: a throw-away state dir (control DB, landing) and Postgres database."""
+    with scratch_postgres(admin_url) as (settings, url):
+        say(f"landing {events:,} events in batches of {batch_size:,} (not timed) ...")
+        batches = landed_batches(events, batch_size)
+        integration_id = provision(settings, url, batches)
+        dialect = PostgresDialect({"url": url}, settings)
+        with dialect:
+            same_rows = _map(batches, dialect)
+            # The ceiling is measured right before and right after, and averaged, so that
+            # a noisy neighbour on the machine weighs on both sides alike.
+            before = _plain_copy(dialect, same_rows, "bench_copy_before")
+        say("loading ...")
+        load_avg = os.getloadavg()[0]
+        started = time.perf_counter()
+        report = load_integration(settings, integration_id, max_batches=len(batches))
+        elapsed = time.perf_counter() - started
+        if report.errors or report.batches_completed != len(batches):
+            raise RuntimeError(f"load failed: {report}")
+        with dialect:
+            after = _plain_copy(dialect, same_rows, "bench_copy_after")
+        say(f"plain COPY before {before:.2f} s, after {after:.2f} s; load average at start {load_avg:.1f}")
+        copy_seconds = (before + after) / 2
+        rerun_inserted = -1
+        if rerun:
+            with session_scope(get_engine(settings)) as session:
+                session.execute(delete(WarehouseLoad))
+            again = load_integration(settings, integration_id, max_batches=len(batches))
+            rerun_inserted = again.rows_loaded
+        rows = report.rows_loaded
+        return BenchResult(events, rows, elapsed, copy_seconds, rerun_inserted)
+
+
+@contextmanager
+def scratch_postgres(admin_url: str) -> Iterator[tuple[Settings, str]]:
+    """A benchmark's throw-away state dir and Postgres database (created on the server of
+    ``admin_url``, dropped afterwards): the settings and the database's connection string."""
     import psycopg
 
     from eventyard.warehouse.dialects.postgres import conninfo
 
     quote_ident = PostgresDialect({}, Settings()).quote
-
     admin_info = conninfo({"url": admin_url})
     database = f"eventyard_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_info, autocommit=True) as admin:
@@ -154,36 +189,7 @@ def run(
             settings = Settings(
                 home=Path(home), secret_key=secrets.token_urlsafe(32), database_url=None, landing_url=None
             )
-            say(f"landing {events:,} events in batches of {batch_size:,} (not timed) ...")
-            batches = landed_batches(events, batch_size)
-            integration_id = provision(settings, url, batches)
-            dialect = PostgresDialect({"url": url}, settings)
-            with dialect:
-                same_rows = _map(batches, dialect)
-                # The ceiling is measured right before and right after, and averaged, so that
-                # a noisy neighbour on the machine weighs on both sides alike.
-                before = _plain_copy(dialect, same_rows, "bench_copy_before")
-            say("loading ...")
-            load_avg = os.getloadavg()[0]
-            started = time.perf_counter()
-            report = load_integration(settings, integration_id, max_batches=len(batches))
-            elapsed = time.perf_counter() - started
-            if report.errors or report.batches_completed != len(batches):
-                raise RuntimeError(f"load failed: {report}")
-            with dialect:
-                after = _plain_copy(dialect, same_rows, "bench_copy_after")
-            say(
-                f"plain COPY before {before:.2f} s, after {after:.2f} s; load average at start {load_avg:.1f}"
-            )
-            copy_seconds = (before + after) / 2
-            rerun_inserted = -1
-            if rerun:
-                with session_scope(get_engine(settings)) as session:
-                    session.execute(delete(WarehouseLoad))
-                again = load_integration(settings, integration_id, max_batches=len(batches))
-                rerun_inserted = again.rows_loaded
-            rows = report.rows_loaded
-            return BenchResult(events, rows, elapsed, copy_seconds, rerun_inserted)
+            yield settings, url
     finally:
         with psycopg.connect(admin_info, autocommit=True) as admin:
             admin.execute(PostgresDialect.sql.statement("drop_database", database=quote_ident(database)))

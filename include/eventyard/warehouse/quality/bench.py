@@ -10,19 +10,14 @@ of half an hour after the last landed event, so every row is inside the checks' 
 from __future__ import annotations
 
 import os
-import secrets
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from eventyard.settings import Settings
-from eventyard.warehouse.bench import START, landed_batches, provision
+from eventyard.warehouse.bench import START, landed_batches, provision, scratch_postgres
 from eventyard.warehouse.cycle import load_integration
-from eventyard.warehouse.dialects.postgres import PostgresDialect, conninfo
 from eventyard.warehouse.quality.run import run_round
 
 TARGET_RATIO = 0.20
@@ -67,42 +62,27 @@ def run(
     great_expectations: bool = False,
 ) -> QualityBench:
     """Run the benchmark in a throw-away state dir and Postgres database."""
-    import psycopg
-
-    quote = PostgresDialect({}, Settings()).quote
-    admin_info = conninfo({"url": admin_url})
-    database = f"eventyard_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_info, autocommit=True) as admin:
-        admin.execute(PostgresDialect.sql.statement("create_database", database=quote(database)))
-    try:
-        with tempfile.TemporaryDirectory(prefix="eventyard-bench-") as home:
-            url = psycopg.conninfo.make_conninfo(admin_info, dbname=database)
-            settings = Settings(
-                home=Path(home), secret_key=secrets.token_urlsafe(32), database_url=None, landing_url=None
-            )
-            say(f"landing {events:,} events in batches of {batch_size:,} (not timed) ...")
-            batches = landed_batches(events, batch_size)
-            integration_id = provision(settings, url, batches)
-            say(f"loading ... (load average {os.getloadavg()[0]:.1f})")
+    with scratch_postgres(admin_url) as (settings, url):
+        say(f"landing {events:,} events in batches of {batch_size:,} (not timed) ...")
+        batches = landed_batches(events, batch_size)
+        integration_id = provision(settings, url, batches)
+        say(f"loading ... (load average {os.getloadavg()[0]:.1f})")
+        started = time.perf_counter()
+        report = load_integration(settings, integration_id, max_batches=len(batches))
+        result = QualityBench(events, report.rows_loaded, time.perf_counter() - started)
+        if report.errors or report.batches_completed != len(batches):
+            raise RuntimeError(f"load failed: {report}")
+        as_of = START + timedelta(milliseconds=events, minutes=30)
+        for index in range(rounds):
+            say(f"quality round {index + 1} of {rounds} ...")
             started = time.perf_counter()
-            report = load_integration(settings, integration_id, max_batches=len(batches))
-            result = QualityBench(events, report.rows_loaded, time.perf_counter() - started)
-            if report.errors or report.batches_completed != len(batches):
-                raise RuntimeError(f"load failed: {report}")
-            as_of = START + timedelta(milliseconds=events, minutes=30)
-            for index in range(rounds):
-                say(f"quality round {index + 1} of {rounds} ...")
-                started = time.perf_counter()
-                checked = run_round(settings, integration_id, as_of + timedelta(seconds=index))
-                result.round_seconds.append(time.perf_counter() - started)
-                result.checks, result.failed = len(checked.results), len(checked.failures)
-            if great_expectations:
-                say("Great Expectations suites (qualityGreatExpectations) ...")
-                result.gx_seconds = _time_gx(settings, integration_id)
-            return result
-    finally:
-        with psycopg.connect(admin_info, autocommit=True) as admin:
-            admin.execute(PostgresDialect.sql.statement("drop_database", database=quote(database)))
+            checked = run_round(settings, integration_id, as_of + timedelta(seconds=index))
+            result.round_seconds.append(time.perf_counter() - started)
+            result.checks, result.failed = len(checked.results), len(checked.failures)
+        if great_expectations:
+            say("Great Expectations suites (qualityGreatExpectations) ...")
+            result.gx_seconds = _time_gx(settings, integration_id)
+        return result
 
 
 def _time_gx(settings: Settings, integration_id: str) -> float:
