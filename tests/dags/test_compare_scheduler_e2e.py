@@ -44,6 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     running_stack = RunningStack.start(home, extra_env={"EVENTYARD_SECRET_KEY": "compare-e2e-" + "k" * 40})
     try:
         running_stack.wait_ready(START_TIMEOUT)
+        _wait_for_dag(running_stack, "segment_compare")
         yield running_stack
     finally:
         code = running_stack.stop()
@@ -54,6 +55,17 @@ def _airflow_rows(stack: RunningStack, query: str, params: tuple[Any, ...] = ())
     path = stack.home / "airflow" / "airflow.db"
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
         return db.execute(query, params).fetchall()
+
+
+def _wait_for_dag(stack: RunningStack, dag_id: str) -> None:
+    """The stack answers before the DAG processor has parsed every file (slow on a loaded machine):
+    a trigger before that fails with DagNotFound, so wait for the DAG's row (bounded)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if _airflow_rows(stack, "SELECT 1 FROM dag WHERE dag_id = ?", (dag_id,)):
+            return
+        time.sleep(1.0)
+    pytest.fail(f"{dag_id} not parsed after {START_TIMEOUT:.0f} s\n{stack.log_tail(200)}")
 
 
 def _trigger_as_documented(stack: RunningStack, integration: str, run_id: str) -> None:
