@@ -65,6 +65,16 @@ class CollectorProcess:
         self.proc.wait(timeout=30)
         self._log.close()
 
+    def __enter__(self) -> CollectorProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """A test that failed half-way leaves no collector running (its landing child dies with it)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        self._log.close()
+
     def stop(self) -> None:
         """SIGTERM: a graceful shutdown (uvicorn runs the lifespan shutdown)."""
         self.proc.terminate()

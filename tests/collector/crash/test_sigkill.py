@@ -96,25 +96,25 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     failed: list[str] = []
 
     for _ in range(2):
-        server = CollectorProcess(env, tmp_path / "collector.log")
-        sender = Sender(server.url, write_key, counter)
-        sender.wait_for(3000)
-        time.sleep(random.uniform(0.5, 1.5))  # let several flushes run, so the kill can hit one
-        for _ in range(600):  # bounded: on a loaded machine the child may still be starting
-            if _landers_of(server.proc.pid):
-                break
-            time.sleep(0.05)
-        assert _landers_of(server.proc.pid), "the worker lands through its own child process"
-        server.kill()  # mid-stream: the senders are still posting
-        for _ in range(200):  # bounded: the kernel kills the landing child with its worker
-            if not _landers_of(server.proc.pid):
-                break
-            time.sleep(0.05)
-        assert not _landers_of(server.proc.pid), "a landing process outlived its killed worker"
-        sender.stop()
-        acked += sender.acked
-        failed += sender.failed
-        assert sender.failed, "the kill should have interrupted some requests"
+        with CollectorProcess(env, tmp_path / "collector.log") as server:
+            sender = Sender(server.url, write_key, counter)
+            sender.wait_for(3000)
+            time.sleep(random.uniform(0.5, 1.5))  # let several flushes run, so the kill can hit one
+            for _ in range(600):  # bounded: on a loaded machine the child may still be starting
+                if _landers_of(server.proc.pid):
+                    break
+                time.sleep(0.05)
+            assert _landers_of(server.proc.pid), "the worker lands through its own child process"
+            server.kill()  # mid-stream: the senders are still posting
+            for _ in range(200):  # bounded: the kernel kills the landing child with its worker
+                if not _landers_of(server.proc.pid):
+                    break
+                time.sleep(0.05)
+            assert not _landers_of(server.proc.pid), "a landing process outlived its killed worker"
+            sender.stop()
+            acked += sender.acked
+            failed += sender.failed
+            assert sender.failed, "the kill should have interrupted some requests"
 
     # Restart: the new process replays what the killed ones left; keep sending, then have the
     # live owner flush on request (flush_all from another process), then stop gracefully.
