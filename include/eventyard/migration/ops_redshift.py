@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventyard.migration.ops import Chunk, MergeOps, Widening
+
+log = logging.getLogger(__name__)
 
 
 class RedshiftOps(MergeOps):
@@ -93,5 +96,5 @@ def _delete_prefix(s3: Any, bucket: str, prefix: str) -> None:
         keys = [{"Key": o["Key"]} for o in listed.get("Contents", [])]
         if keys:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
-    except Exception:  # botocore's many error types; cleanup must not fail a committed chunk
-        pass
+    except Exception as exc:  # botocore's many error types; cleanup must not fail a committed chunk
+        log.warning("could not remove the merge's unloaded files under s3://%s/%s: %s", bucket, prefix, exc)
