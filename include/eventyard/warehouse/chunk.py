@@ -137,20 +137,4 @@ def _load_slice(
             if name not in dropped:
                 parts[name].append(rows)
     combined = {name: concat_rows(rows) for name, rows in parts.items()}
-    results = load_tables(setup.dialect, setup.schema, combined, datetime.now(UTC))
-    for name, result in results.items():
-        if result.error:
-            report.add_error(name, result.error, terminal=result.terminal)
-        else:
-            report.add_table(name, result.rows_loaded, result.rows_discarded)
-    outcomes = {
-        batch_id: {
-            name: Outcome(rows.num_rows, len(rows.discards), results[name].error, results[name].terminal)
-            for name, rows in tables.items()
-            if name in results  # skipped by config or loaded before
-        }
-        for batch_id, tables in per_batch.items()
-    }
-    recorded = record(get_engine(settings), setup.integration_id, outcomes)
-    report.batches_completed += recorded.completed
-    report.parked += recorded.parked
+    report.parked += load_and_record(settings, setup, combined, per_batch, report).parked

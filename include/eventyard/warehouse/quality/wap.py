@@ -107,20 +107,8 @@ def load_batch(
 def _publish(
     settings: Settings, setup: TableSetup, batch_id: str, tables: dict[str, TableRows], report: LoadReport
 ) -> None:
-    results = load_tables(setup.dialect, setup.schema, tables, datetime.now(UTC))
-    for name, result in results.items():
-        if result.error:
-            report.add_error(name, result.error, terminal=result.terminal)
-        else:
-            report.add_table(name, result.rows_loaded, result.rows_discarded)
-    outcomes = {
-        batch_id: {
-            name: Outcome(rows.num_rows, len(rows.discards), results[name].error, results[name].terminal)
-            for name, rows in tables.items()
-            if name != DISCARDS_TABLE
-        }
-    }
-    report.batches_completed += record(get_engine(settings), setup.integration_id, outcomes).completed
+    # A published batch's ledger entries are its event tables (its discards were never recorded).
+    load_and_record(settings, setup, tables, {batch_id: tables}, report, not_recorded={DISCARDS_TABLE})
 
 
 def quarantined(settings: Settings, integration_id: str) -> list[Quarantined]:
