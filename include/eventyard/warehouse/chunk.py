@@ -12,10 +12,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from eventyard.db.engine import get_engine
 from eventyard.db.models import Batch
 from eventyard.settings import Settings
 from eventyard.warehouse.batches import read_batch, start_chunk
@@ -24,8 +22,8 @@ from eventyard.warehouse.errors import error_text
 from eventyard.warehouse.evolve import concat_rows
 from eventyard.warehouse.fastmap import map_landed
 from eventyard.warehouse.integration import TableSetup
-from eventyard.warehouse.ledger import Outcome, record, settled_tables
-from eventyard.warehouse.loader import load_tables
+from eventyard.warehouse.ledger import settled_tables
+from eventyard.warehouse.publish import load_and_record
 from eventyard.warehouse.quality import wap
 from eventyard.warehouse.report import LoadReport
 from eventyard.warehouse.types import TableRows

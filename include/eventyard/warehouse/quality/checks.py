@@ -232,7 +232,12 @@ def discard_checks(
     discarded: dict[str, int] = {}
     if DISCARDS_TABLE in columns:
         sql = _table_sql(
-            dialect, "quality_discards", schema, DISCARDS_TABLE, table_name="table_name", received_at="received_at"
+            dialect,
+            "quality_discards",
+            schema,
+            DISCARDS_TABLE,
+            table_name="table_name",
+            received_at="received_at",
         )
         discarded = {
             str(r["table_name"]): _int(r["discarded"]) for r in dialect.query(sql, (now - limits.window,))

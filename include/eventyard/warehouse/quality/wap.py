@@ -27,10 +27,10 @@ from eventyard.errors import BadInputError
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.integration import TableSetup, table_setup
-from eventyard.warehouse.ledger import Outcome, record
 from eventyard.warehouse.loader import load_tables
 from eventyard.warehouse.models import BATCH_DONE, QUARANTINED, WarehouseLoad
 from eventyard.warehouse.naming import fit_identifier, short_hash
+from eventyard.warehouse.publish import load_and_record
 from eventyard.warehouse.quality import checks
 from eventyard.warehouse.quality.results import CheckResult
 from eventyard.warehouse.quality.thresholds import Thresholds
