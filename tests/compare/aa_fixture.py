@@ -18,11 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
+from eventyard.settings import Settings
 from eventyard.warehouse.dialects.base import Dialect
+from eventyard.warehouse.integration import table_setup
 from eventyard.warehouse.loader import load_tables
 from eventyard.warehouse.schema_map import map_batch
+from tests.warehouse.factories import make_integration
 
 START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 HOURS = 3
@@ -305,3 +309,15 @@ def _load_bigquery(
         write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
     )
     client.load_table_from_file(sink, f"{client.project}.{schema}.{table}", job_config=config).result()
+
+
+def duckdb_integration(settings: Settings, path: Path) -> str:
+    """A DuckDB integration (source "Shop") whose warehouse at ``path`` holds both sides: Segment's
+    ``segment_shop`` schema (with the dropped hour) and ours; returns its id."""
+    _, integration_id = make_integration(settings, "duckdb", {"path": str(path)}, source_name="Shop")
+    setup = table_setup(settings, integration_id)
+    with setup.dialect as dialect:
+        load_segment(dialect, "segment_shop", "duckdb", drop=True)
+        dialect.ensure_schema(setup.schema)
+        load_ours(dialect, setup.schema, calls())
+    return integration_id

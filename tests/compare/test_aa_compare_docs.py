@@ -16,9 +16,7 @@ from pathlib import Path
 import pytest
 
 from eventyard.settings import Settings
-from eventyard.warehouse.integration import table_setup
-from tests.compare.aa_fixture import calls, load_ours, load_segment
-from tests.warehouse.factories import make_integration
+from tests.compare.aa_fixture import duckdb_integration
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "aa-compare.md"
 
@@ -41,14 +39,7 @@ def test_the_page_has_the_commands_it_describes() -> None:
 
 
 def test_every_eventyard_command_of_the_page_runs(sqlite_settings: Settings, tmp_path: Path) -> None:
-    _, integration = make_integration(
-        sqlite_settings, "duckdb", {"path": str(tmp_path / "warehouse.duckdb")}, source_name="Shop"
-    )
-    setup = table_setup(sqlite_settings, integration)
-    with setup.dialect as dialect:
-        load_segment(dialect, "segment_shop", "duckdb", drop=True)
-        dialect.ensure_schema(setup.schema)
-        load_ours(dialect, setup.schema, calls())
+    integration = duckdb_integration(sqlite_settings, tmp_path / "warehouse.duckdb")
     eventyard = str(Path(sys.executable).with_name("eventyard"))
     commands = doc_commands("eventyard")
     assert len(commands) == 4

@@ -11,9 +11,7 @@ from typer.testing import CliRunner
 
 from eventyard.cli import app
 from eventyard.settings import Settings
-from eventyard.warehouse.integration import table_setup
-from tests.compare.aa_fixture import DROPPED_TABLE, calls, load_ours, load_segment
-from tests.warehouse.factories import make_integration
+from tests.compare.aa_fixture import DROPPED_TABLE, duckdb_integration
 
 WINDOW = ["--since", "2024-03-01T09:00Z", "--until", "2024-03-01T12:00Z"]
 
@@ -21,15 +19,7 @@ WINDOW = ["--since", "2024-03-01T09:00Z", "--until", "2024-03-01T12:00Z"]
 @pytest.fixture
 def integration(sqlite_settings: Settings, tmp_path: Path) -> str:
     """A DuckDB integration whose warehouse holds Segment's schema (one event lost for an hour) and ours."""
-    _, integration_id = make_integration(
-        sqlite_settings, "duckdb", {"path": str(tmp_path / "warehouse.duckdb")}, source_name="Shop"
-    )
-    setup = table_setup(sqlite_settings, integration_id)
-    with setup.dialect as dialect:
-        load_segment(dialect, "segment_shop", "duckdb", drop=True)
-        dialect.ensure_schema(setup.schema)
-        load_ours(dialect, setup.schema, calls())
-    return integration_id
+    return duckdb_integration(sqlite_settings, tmp_path / "warehouse.duckdb")
 
 
 def test_compare_prints_json_and_writes_an_html_report_with_charts(integration: str, tmp_path: Path) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import get_dialect
+from tests.sql_text import inline_statements
 
 COMPARE = Path(__file__).resolve().parents[2] / "include" / "eventyard" / "compare"
 _STATEMENT = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|WITH|SET)\b", re.IGNORECASE)
@@ -45,19 +45,4 @@ def test_hourly_is_golden_and_every_identifier_is_quoted(tmp_path: Path) -> None
 
 
 def test_no_sql_text_outside_the_templates() -> None:
-    found = []
-    for path in COMPARE.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
-        for node in ast.walk(tree):
-            if id(node) in docstrings:
-                continue
-            parts = node.values if isinstance(node, ast.JoinedStr) else [node]
-            head = parts[0] if parts else None
-            if (
-                isinstance(head, ast.Constant)
-                and isinstance(head.value, str)
-                and _STATEMENT.match(head.value)
-            ):
-                found.append(f"{path.name}:{node.lineno}")
-    assert found == []
+    assert inline_statements(COMPARE.rglob("*.py"), _STATEMENT) == []

@@ -14,6 +14,7 @@ from eventyard.settings import Settings
 from tests.conftest import _fresh_pg_database
 from tests.migration.segment_tables import SegmentSide
 from tests.warehouse.conftest import Warehouse
+from tests.warehouse.ext.conftest import bigquery_endpoint  # noqa: F401 - the session's emulator (test_bigquery)
 from tests.warehouse.factories import message
 
 SEGMENT_SCHEMA = "segment_shop"

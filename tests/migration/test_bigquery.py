@@ -23,21 +23,13 @@ CUTOVER = datetime(2024, 1, 1, tzinfo=UTC)
 OURS = "shop"
 
 
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from tests.warehouse.ext.bq_emulator import bigquery_emulator
-
-    with bigquery_emulator(tmp_path_factory.mktemp("bq-merge")) as url:
-        yield url
-
-
 @pytest.fixture
-def bigquery(endpoint: str, tmp_path: Path) -> Iterator[BigQueryDialect]:
+def bigquery(bigquery_endpoint: str, tmp_path: Path) -> Iterator[BigQueryDialect]:
     from eventyard.warehouse.loader import load_tables
     from eventyard.warehouse.schema_map import map_batch
     from tests.warehouse.ext.bq_emulator import PROJECT
 
-    dialect = BigQueryDialect({"project": PROJECT, "apiEndpoint": endpoint}, Settings(home=tmp_path))
+    dialect = BigQueryDialect({"project": PROJECT, "apiEndpoint": bigquery_endpoint}, Settings(home=tmp_path))
     with dialect:
         results = load_tables(
             dialect, OURS, map_batch(our_events(), dialect), datetime(2024, 6, 1, tzinfo=UTC)

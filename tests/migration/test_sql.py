@@ -3,7 +3,6 @@ statements golden (their execution is emulated in tests: decision 0009)."""
 
 from __future__ import annotations
 
-import ast
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,24 +11,14 @@ from eventyard.migration.ops_redshift import RedshiftOps, _timestamp_literal
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects.redshift import RedshiftDialect
 from eventyard.warehouse.sql import Templates
+from tests.sql_text import inline_statements
 from tests.warehouse.test_sql import _STATEMENT
 
 MIGRATION = Path(__file__).resolve().parents[2] / "include" / "eventyard" / "migration"
 
 
 def test_merge_sql_lives_only_in_the_templates() -> None:
-    found = []
-    for path in MIGRATION.rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
-        for node in ast.walk(tree):
-            parts = node.values if isinstance(node, ast.JoinedStr) else [node]
-            head = parts[0] if parts else None
-            if id(node) in docstrings or not (isinstance(head, ast.Constant) and isinstance(head.value, str)):
-                continue
-            if _STATEMENT.match(head.value):
-                found.append(f"{path.name}:{node.lineno}")
-    assert found == []
+    assert inline_statements(MIGRATION.rglob("*.py"), _STATEMENT) == []
 
 
 def test_every_dialect_has_every_merge_template() -> None:

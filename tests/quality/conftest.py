@@ -33,33 +33,19 @@ def at(moment: datetime, kind: str, **fields: Any) -> dict[str, Any]:
     )
 
 
+def track(
+    moment: datetime, event: str, user_id: str, message_id: str, properties: dict[str, Any]
+) -> dict[str, Any]:
+    """A track call with properties, received at ``moment``."""
+    return at(moment, "track", event=event, userId=user_id, messageId=message_id, properties=properties)
+
+
 def healthy(tag: str, moment: datetime = LAST_HOUR + timedelta(minutes=10)) -> list[dict[str, Any]]:
     """One batch of every kind: 2 orders, 1 product view, 1 identify, 1 page."""
     return [
-        at(
-            moment,
-            "track",
-            event="Order Completed",
-            userId="u1",
-            messageId=f"{tag}-o1",
-            properties={"total": 3},
-        ),
-        at(
-            moment,
-            "track",
-            event="Order Completed",
-            userId="u2",
-            messageId=f"{tag}-o2",
-            properties={"total": 5},
-        ),
-        at(
-            moment,
-            "track",
-            event="Product Viewed",
-            userId="u1",
-            messageId=f"{tag}-v1",
-            properties={"sku": "a"},
-        ),
+        track(moment, "Order Completed", "u1", f"{tag}-o1", {"total": 3}),
+        track(moment, "Order Completed", "u2", f"{tag}-o2", {"total": 5}),
+        track(moment, "Product Viewed", "u1", f"{tag}-v1", {"sku": "a"}),
         at(moment, "identify", userId=f"{tag}-user", messageId=f"{tag}-i1", traits={"plan": "pro"}),
         at(moment, "page", anonymousId="anon", messageId=f"{tag}-p1", name="Home", properties={"path": "/"}),
     ]

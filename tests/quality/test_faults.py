@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from eventyard.warehouse.quality.checks import RESULTS_TABLE
-from tests.quality.conftest import LAST_HOUR, NOW, at, check_round, execute, failed, healthy, sql_type
+from tests.quality.conftest import LAST_HOUR, NOW, at, check_round, execute, failed, healthy, sql_type, track
 from tests.warehouse.conftest import Warehouse
 
 
@@ -118,19 +118,7 @@ def test_a_column_whose_type_changes(loaded: Warehouse) -> None:
 
 def test_a_discards_spike(loaded: Warehouse) -> None:
     moment = LAST_HOUR + timedelta(minutes=20)
-    loaded.land(
-        [
-            at(
-                moment,
-                "track",
-                event="Order Completed",
-                userId="u",
-                messageId=f"bad-{n}",
-                properties={"total": "lots"},
-            )
-            for n in range(3)
-        ]
-    )
+    loaded.land([track(moment, "Order Completed", "u", f"bad-{n}", {"total": "lots"}) for n in range(3)])
     loaded.load()
     fail = failed(check_round(loaded))
     assert set(fail) == {("discards_rate", "order_completed")}

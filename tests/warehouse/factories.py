@@ -23,6 +23,18 @@ BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 _ids = itertools.count(1)
 
 
+def case15_properties() -> dict[str, Any]:
+    """segment-spec §6 case 15's Order Completed properties: scalars that become typed columns, a
+    list and an object that become JSON text (a fresh dict per call: tests may change it)."""
+    return {
+        "orderId": "o1",
+        "revenue": 14.99,
+        "items": 2,
+        "products": [{"sku": "a"}],
+        "shipping": {"method": "UPS"},
+    }
+
+
 def iso(moment: datetime) -> str:
     """ISO-8601 with milliseconds and Z, the way SDKs send timestamps."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.warehouse.conftest import Warehouse
-from tests.warehouse.factories import message
+from tests.warehouse.factories import case15_properties, message
 
 ENVELOPE = {
     "id",
@@ -36,13 +36,7 @@ def test_case15_track_rows_in_tracks_and_event_table(warehouse: Warehouse) -> No
                 sentAt="2015-12-12T19:11:01.169Z",
                 originalTimestamp="2015-12-12T19:11:01.152Z",
                 timestamp="2015-12-12T19:11:01.249Z",
-                properties={
-                    "orderId": "o1",
-                    "revenue": 14.99,
-                    "items": 2,
-                    "products": [{"sku": "a"}],
-                    "shipping": {"method": "UPS"},
-                },
+                properties=case15_properties(),
                 context={"library": {"name": "analytics-python", "version": "2.3.4"}},
             )
         ]

@@ -3,7 +3,6 @@ template splitting that no identifier can subvert, and no SQL text outside the t
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from eventyard.warehouse.dialects.duckdb import DuckDBDialect
 from eventyard.warehouse.dialects.postgres import PostgresDialect
 from eventyard.warehouse.sql import Templates, build
 from eventyard.warehouse.types import TableRows
+from tests.sql_text import inline_statements
 
 WAREHOUSE = Path(__file__).resolve().parents[2] / "include" / "eventyard" / "warehouse"
 COLUMNS = {"id": "text", "received_at": "timestamp", "n": "bigint", "ok": "boolean", "x": "double"}
@@ -141,21 +141,6 @@ QUALITY = WAREHOUSE.parent / "quality"
 
 
 def test_warehouse_sql_lives_only_in_the_builder_and_the_templates() -> None:
-    found = []
-    for path in [*WAREHOUSE.rglob("*.py"), *QUALITY.rglob("*.py")]:
-        if path.parent.name == "sql":
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
-        for node in ast.walk(tree):
-            if id(node) in docstrings:
-                continue
-            parts = node.values if isinstance(node, ast.JoinedStr) else [node]
-            head = parts[0] if parts else None
-            if (
-                isinstance(head, ast.Constant)
-                and isinstance(head.value, str)
-                and _STATEMENT.match(head.value)
-            ):
-                found.append(f"{path.relative_to(WAREHOUSE.parent)}:{node.lineno}")
+    paths = [p for p in [*WAREHOUSE.rglob("*.py"), *QUALITY.rglob("*.py")] if p.parent.name != "sql"]
+    found = inline_statements(paths, _STATEMENT, lambda p: str(p.relative_to(WAREHOUSE.parent)))
     assert found == []

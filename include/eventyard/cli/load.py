@@ -6,6 +6,8 @@ import json
 
 import typer
 
+from eventyard.cli.rounds import integration_option, once_option, require_once, run_each
+
 
 def register(app: typer.Typer) -> None:
     """Add ``eventyard load``."""
@@ -13,10 +15,8 @@ def register(app: typer.Typer) -> None:
 
 
 def load(
-    once: bool = typer.Option(
-        False, "--once", help="Run one cycle and exit (the only mode; Airflow schedules)."
-    ),
-    integration: str = typer.Option("", "--integration", help="Load only this integration id."),
+    once: bool = once_option("cycle"),
+    integration: str = integration_option("Load"),
     drain: bool = typer.Option(False, "--drain", help="Repeat chunks until no new batch is left."),
     retry_parked: bool = typer.Option(
         False, "--retry-parked", help="First queue again the tables parked after terminal errors."
@@ -28,16 +28,14 @@ def load(
     from eventyard.warehouse.cycle import enabled_warehouse_integrations, load_safely
     from eventyard.warehouse.ledger import reopen_parked
 
-    if not once:
-        raise typer.BadParameter("use --once (scheduling is Airflow's job: the load_warehouses DAG)")
+    require_once(once, "load_warehouses")
     settings = get_settings()
-    ids = [integration] if integration else enabled_warehouse_integrations(settings)
-    failed = False
-    for integration_id in ids:
+
+    def load_one(integration_id: str) -> bool:
         if retry_parked:
             reopen_parked(get_engine(settings), integration_id)
         report = load_safely(settings, integration_id, drain=drain)
         typer.echo(json.dumps(report.to_dict(), sort_keys=True, default=str))
-        failed = failed or bool(report.errors)
-    if failed:
-        raise typer.Exit(code=1)
+        return bool(report.errors)
+
+    run_each([integration] if integration else enabled_warehouse_integrations(settings), load_one)

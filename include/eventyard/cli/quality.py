@@ -7,6 +7,8 @@ import json
 
 import typer
 
+from eventyard.cli.rounds import integration_option, once_option, require_once, run_each
+
 
 def register(app: typer.Typer) -> None:
     """Add ``eventyard quality``."""
@@ -14,10 +16,8 @@ def register(app: typer.Typer) -> None:
 
 
 def quality(
-    once: bool = typer.Option(
-        False, "--once", help="Run one round and exit (the only mode; Airflow schedules)."
-    ),
-    integration: str = typer.Option("", "--integration", help="Check only this integration id."),
+    once: bool = once_option("round"),
+    integration: str = integration_option("Check"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON report per integration."),
     quarantined: bool = typer.Option(
         False, "--quarantined", help="List the batches write-audit-publish holds back, instead of a round."
@@ -33,12 +33,10 @@ def quality(
     if quarantined or republish:
         _quarantine(integration, republish, as_json)
         return
-    if not once:
-        raise typer.BadParameter("use --once (scheduling is Airflow's job: the quality_checks DAG)")
+    require_once(once, "quality_checks")
     settings = get_settings()
-    ids = [integration] if integration else checked_integration_ids(settings)
-    failed = False
-    for integration_id in ids:
+
+    def check_one(integration_id: str) -> bool:
         report = run_safely(settings, integration_id)
         if as_json:
             typer.echo(json.dumps(report.to_dict(), sort_keys=True, default=str))
@@ -46,9 +44,9 @@ def quality(
             typer.echo(f"{integration_id} ({report.code or '?'}): {report.summary()}")
             for line in report.lines():
                 typer.echo(f"  {line}")
-        failed = failed or not report.passed
-    if failed:
-        raise typer.Exit(code=1)
+        return not report.passed
+
+    run_each([integration] if integration else checked_integration_ids(settings), check_one)
 
 
 def _quarantine(integration: str, batch_id: str, as_json: bool) -> None:

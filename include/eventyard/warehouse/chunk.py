@@ -12,10 +12,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from eventyard.db.engine import get_engine
 from eventyard.db.models import Batch
 from eventyard.settings import Settings
 from eventyard.warehouse.batches import read_batch, start_chunk
@@ -24,8 +22,8 @@ from eventyard.warehouse.errors import error_text
 from eventyard.warehouse.evolve import concat_rows
 from eventyard.warehouse.fastmap import map_landed
 from eventyard.warehouse.integration import TableSetup
-from eventyard.warehouse.ledger import Outcome, record, settled_tables
-from eventyard.warehouse.loader import load_tables
+from eventyard.warehouse.ledger import settled_tables
+from eventyard.warehouse.publish import load_and_record
 from eventyard.warehouse.quality import wap
 from eventyard.warehouse.report import LoadReport
 from eventyard.warehouse.types import TableRows
@@ -137,20 +135,4 @@ def _load_slice(
             if name not in dropped:
                 parts[name].append(rows)
     combined = {name: concat_rows(rows) for name, rows in parts.items()}
-    results = load_tables(setup.dialect, setup.schema, combined, datetime.now(UTC))
-    for name, result in results.items():
-        if result.error:
-            report.add_error(name, result.error, terminal=result.terminal)
-        else:
-            report.add_table(name, result.rows_loaded, result.rows_discarded)
-    outcomes = {
-        batch_id: {
-            name: Outcome(rows.num_rows, len(rows.discards), results[name].error, results[name].terminal)
-            for name, rows in tables.items()
-            if name in results  # skipped by config or loaded before
-        }
-        for batch_id, tables in per_batch.items()
-    }
-    recorded = record(get_engine(settings), setup.integration_id, outcomes)
-    report.batches_completed += recorded.completed
-    report.parked += recorded.parked
+    report.parked += load_and_record(settings, setup, combined, per_batch, report).parked

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.warehouse.ext.harness import LOADED_AT, Warehouse
-from tests.warehouse.factories import message
+from tests.warehouse.factories import case15_properties, message
 
 
 def _ts(value: Any) -> datetime:
@@ -27,13 +27,7 @@ def case_15_track_rows(wh: Warehouse, schema: str) -> None:
         event="Order Completed",
         userId="u1",
         messageId="m1",
-        properties={
-            "orderId": "o1",
-            "revenue": 14.99,
-            "items": 2,
-            "products": [{"sku": "a"}],
-            "shipping": {"method": "UPS"},
-        },
+        properties=case15_properties(),
     )
     wh.load(schema, [m])
     (track,) = wh.rows(schema, "tracks")

@@ -53,16 +53,17 @@ def key_and_time_checks(
     results: list[CheckResult] = []
     window_rows: dict[str, int] = {}
     newest: list[datetime] = []
-    q = dialect.quote
     for table in event_tables(columns):
         # A unique index on id rules repeated ids out; counting DISTINCT ids would sort them all.
         keyed = bool(dialect.query(dialect.sql.statement("unique_key"), (schema, table, ["id"])))
-        sql = dialect.sql.statement(
+        sql = _table_sql(
+            dialect,
             "quality_scan_keyed" if keyed else "quality_scan",
-            target=dialect.qualified(schema, table),
-            id=q("id"),
-            received_at=q("received_at"),
-            timestamp=q("timestamp"),
+            schema,
+            table,
+            id="id",
+            received_at="received_at",
+            timestamp="timestamp",
         )
         skew = limits.timestamp_skew
         (row,) = dialect.query(sql, (now + FUTURE_TOLERANCE, skew, skew, now - limits.window))
@@ -97,7 +98,7 @@ def key_and_time_checks(
         if row["newest"] is not None:
             newest.append(_utc(row["newest"]))
     if "users" in columns and "id" in columns["users"]:
-        sql = dialect.sql.statement("quality_keys", target=dialect.qualified(schema, "users"), id=q("id"))
+        sql = _table_sql(dialect, "quality_keys", schema, "users", id="id")
         results += _key_results("users", dialect.query(sql)[0], False)
     if newest:
         age = (now - max(newest)).total_seconds() / 60
@@ -141,11 +142,7 @@ def volume_checks(
     first = start - timedelta(days=VOLUME_DAYS)
     results = []
     for table in event_tables(columns):
-        sql = dialect.sql.statement(
-            "quality_hourly",
-            target=dialect.qualified(schema, table),
-            received_at=dialect.quote("received_at"),
-        )
+        sql = _table_sql(dialect, "quality_hourly", schema, table, received_at="received_at")
         counts = {_utc(r["hour"]): _int(r["row_count"]) for r in dialect.query(sql, (first, end))}
         observed = counts.get(start, 0)
         baseline = fmean(counts.get(start - timedelta(days=d), 0) for d in range(1, VOLUME_DAYS + 1))
@@ -195,18 +192,28 @@ def column_type_checks(columns: Columns, last: Mapping[str, Mapping[str, str]]) 
     return results
 
 
+def _table_sql(dialect: Dialect, template: str, schema: str, table: str, **columns: str) -> str:
+    """A check's statement on ``schema.table``: each placeholder names a column, quoted here."""
+    return dialect.sql.statement(
+        template,
+        target=dialect.qualified(schema, table),
+        **{placeholder: dialect.quote(column) for placeholder, column in columns.items()},
+    )
+
+
 def last_column_types(dialect: Dialect, schema: str, columns: Columns) -> dict[str, dict[str, str]]:
     """The column types the previous round recorded (empty on the first round)."""
     if RESULTS_TABLE not in columns:
         return {}
-    q = dialect.quote
-    sql = dialect.sql.statement(
+    sql = _table_sql(
+        dialect,
         "quality_last_columns",
-        target=dialect.qualified(schema, RESULTS_TABLE),
-        table_name=q("table_name"),
-        detail=q("snapshot"),
-        check=q("check_name"),
-        run_id=q("run_id"),
+        schema,
+        RESULTS_TABLE,
+        table_name="table_name",
+        detail="snapshot",
+        check="check_name",
+        run_id="run_id",
     )
     return {
         str(r["table_name"]): json.loads(r["detail"] or "{}") for r in dialect.query(sql, (COLUMN_TYPES,) * 2)
@@ -224,12 +231,13 @@ def discard_checks(
     """Values discarded per row loaded in the quality window, per table, under the ceiling."""
     discarded: dict[str, int] = {}
     if DISCARDS_TABLE in columns:
-        q = dialect.quote
-        sql = dialect.sql.statement(
+        sql = _table_sql(
+            dialect,
             "quality_discards",
-            target=dialect.qualified(schema, DISCARDS_TABLE),
-            table_name=q("table_name"),
-            received_at=q("received_at"),
+            schema,
+            DISCARDS_TABLE,
+            table_name="table_name",
+            received_at="received_at",
         )
         discarded = {
             str(r["table_name"]): _int(r["discarded"]) for r in dialect.query(sql, (now - limits.window,))

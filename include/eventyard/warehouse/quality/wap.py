@@ -27,10 +27,10 @@ from eventyard.errors import BadInputError
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.integration import TableSetup, table_setup
-from eventyard.warehouse.ledger import Outcome, record
 from eventyard.warehouse.loader import load_tables
 from eventyard.warehouse.models import BATCH_DONE, QUARANTINED, WarehouseLoad
 from eventyard.warehouse.naming import fit_identifier, short_hash
+from eventyard.warehouse.publish import load_and_record
 from eventyard.warehouse.quality import checks
 from eventyard.warehouse.quality.results import CheckResult
 from eventyard.warehouse.quality.thresholds import Thresholds
@@ -107,20 +107,8 @@ def load_batch(
 def _publish(
     settings: Settings, setup: TableSetup, batch_id: str, tables: dict[str, TableRows], report: LoadReport
 ) -> None:
-    results = load_tables(setup.dialect, setup.schema, tables, datetime.now(UTC))
-    for name, result in results.items():
-        if result.error:
-            report.add_error(name, result.error, terminal=result.terminal)
-        else:
-            report.add_table(name, result.rows_loaded, result.rows_discarded)
-    outcomes = {
-        batch_id: {
-            name: Outcome(rows.num_rows, len(rows.discards), results[name].error, results[name].terminal)
-            for name, rows in tables.items()
-            if name != DISCARDS_TABLE
-        }
-    }
-    report.batches_completed += record(get_engine(settings), setup.integration_id, outcomes).completed
+    # A published batch's ledger entries are its event tables (its discards were never recorded).
+    load_and_record(settings, setup, tables, {batch_id: tables}, report, not_recorded={DISCARDS_TABLE})
 
 
 def quarantined(settings: Settings, integration_id: str) -> list[Quarantined]:
