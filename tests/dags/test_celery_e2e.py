@@ -29,11 +29,13 @@ from typing import Any, TypeVar
 
 import boto3
 import httpx
+import psutil
 import pytest
 import redis
 from segment.analytics import Client
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from eventyard.runtime.local_stack import Houston, free_port
 from eventyard.runtime.supervisor import Service, Supervisor
@@ -273,13 +275,53 @@ def _delete_redis_keys(prefix: str) -> None:
 def _wait_for(
     what: str, probe: Callable[[], T | None], deployment: Deployment, timeout: float = STEP_TIMEOUT
 ) -> T:
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     while time.monotonic() < deadline:
         value = probe()
         if value is not None:
+            print(f"[celery-e2e] {what}: {time.monotonic() - started:.0f} s", flush=True)
             return value
         time.sleep(1.0)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n--- log ---\n{deployment.log_tail()}")
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{_diagnosis(deployment)}")
+
+
+def _diagnosis(deployment: Deployment) -> str:
+    """What Airflow thinks is going on: runs, task instances and their past tries, notable events,
+    the processes still alive, and the tail of every process's output."""
+    parts: list[str] = []
+    queries = {
+        "dag runs": "SELECT dag_id, run_id, state, run_type, queued_at, start_date, end_date FROM dag_run"
+        " ORDER BY id",
+        "task instances": "SELECT dag_id, task_id, run_id, map_index, state, try_number, hostname,"
+        " queued_dttm, start_date, end_date, last_heartbeat_at FROM task_instance"
+        " ORDER BY queued_dttm NULLS LAST",
+        "task instance history": "SELECT dag_id, task_id, run_id, map_index, state, try_number, hostname,"
+        " queued_dttm, start_date, end_date FROM task_instance_history ORDER BY queued_dttm NULLS LAST",
+        "events": "SELECT dttm, event, task_id, map_index, try_number, extra FROM log"
+        " WHERE event NOT IN ('cli_task_run', 'running', 'success') ORDER BY dttm",
+    }
+    for title, query in queries.items():
+        try:
+            lines = [str(tuple(row)) for row in _rows(deployment.metadata, query)]
+        except SQLAlchemyError as exc:  # a diagnosis must not hide the failure it explains
+            lines = [f"query failed: {exc}"]
+        parts += [f"--- {title} ---", *lines]
+    parts += ["--- processes ---", *_process_list(deployment)]
+    parts += ["--- log ---", deployment.log_tail()]
+    return "\n".join(parts)
+
+
+def _process_list(deployment: Deployment) -> list[str]:
+    """Every live process of this deployment (its environment names the deployment's root)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "ppid", "status", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.environ().get("EVENTYARD_HOME", "").startswith(str(deployment.root)):
+                info = proc.info
+                command = " ".join(info["cmdline"] or [])[:160]
+                found.append(f"{info['pid']} (parent {info['ppid']}, {info['status']}) {command}")
+    return found
 
 
 def _rows(engine: Engine, query: str, **params: Any) -> list[Any]:
@@ -302,6 +344,45 @@ def _send(collector: str, write_key: str, ids: list[str]) -> None:
     client.flush()
     client.join()
     assert errors == []
+
+
+def _admin_headers(api_url: str) -> dict[str, str]:
+    token = httpx.post(
+        f"{api_url}/auth/token", json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=30
+    )
+    assert token.status_code == 201, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def _trigger(deployment: Deployment, dag_id: str) -> None:
+    """A manual run of ``dag_id`` through Airflow's REST API (it waits behind a running one)."""
+    reply = httpx.post(
+        f"{deployment.api_url}/api/v2/dags/{dag_id}/dagRuns",
+        json={"logical_date": None},
+        headers=_admin_headers(deployment.api_url),
+        timeout=60,
+    )
+    assert reply.status_code == 200, reply.text
+
+
+def _kill_container(pid: int) -> None:
+    """SIGKILL a worker and every process under it, as when its container is gone.
+
+    The process group alone is not enough: Airflow's supervisor puts each task process in a
+    process group of its own, and such a task would live on without its supervisor (no
+    heartbeat, nobody to report to) and go on loading next to Airflow's retry. The group is
+    stopped first so that no process is forked between listing the tree and killing it.
+    """
+    os.killpg(pid, signal.SIGSTOP)
+    leader = psutil.Process(pid)
+    tree = [leader, *leader.children(recursive=True)]
+    os.killpg(pid, signal.SIGKILL)
+    for proc in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+    # The leader is reaped by its Popen (the supervisor); the rest by init.
+    _, alive = psutil.wait_procs(tree[1:], timeout=30)
+    assert not alive, f"still alive after SIGKILL: {alive}"
 
 
 def _task_logs(deployment: Deployment, worker: str) -> list[Path]:
@@ -366,12 +447,9 @@ def test_mapped_tasks_spread_over_both_workers_and_a_killed_worker_loses_and_dou
         "password": target.password or "",
         "sslmode": "disable",
     }
-    for schema in WAREHOUSES:
+    *loaded, held = WAREHOUSES
+    for schema in loaded:
         houston.add_integration(source, "postgres", details, {"namespace": schema})
-    # The "held" schema is being created by a transaction that stays open: that warehouse's load
-    # blocks on its CREATE SCHEMA, in the middle of the run, until the test lets go.
-    holder = warehouse.connect()
-    holder.execute(text('CREATE SCHEMA "held"'))
     with (
         running(webhook_contract, keys=webhook_keys) as hook_a,
         running(webhook_contract, keys=webhook_keys) as hook_b,
@@ -386,12 +464,24 @@ def test_mapped_tasks_spread_over_both_workers_and_a_killed_worker_loses_and_dou
         _send(deployment.collectors[0], source, sent[: EVENTS // 2])
         _send(deployment.collectors[1], source, sent[EVENTS // 2 :])
 
+        # 1. The batches land (one asset event each, or one for both) and the mapped load and
+        #    deliver tasks run on the workers. Nothing blocks yet: a blocked load would hold its
+        #    run open, and with max_active_runs=1 a batch that landed after the run's loads had
+        #    looked would then wait behind it for ever.
         def others_done() -> bool | None:
-            loaded = all(set(_warehouse_ids(warehouse, s) or []) >= set(sent) for s in WAREHOUSES[:-1])
+            loaded_all = all(set(_warehouse_ids(warehouse, s) or []) >= set(sent) for s in loaded)
             delivered = all(set(h.deliveries) >= set(sent) for h in (hook_a, hook_b))
-            return True if loaded and delivered else None
+            return True if loaded_all and delivered else None
 
         _wait_for("three warehouses loaded and both webhooks delivered", others_done, deployment)
+
+        # 2. A fourth warehouse whose schema is being created by a transaction that stays open:
+        #    its load (all the landed batches, as a new integration) blocks on its CREATE SCHEMA
+        #    in the middle of a run until the test lets go.
+        holder = warehouse.connect()
+        holder.execute(text(f'CREATE SCHEMA "{held}"'))
+        houston.add_integration(source, "postgres", details, {"namespace": held})
+        _trigger(deployment, "load_warehouses")
 
         def held_load() -> tuple[str, int, int] | None:
             waiting = _rows(
@@ -399,12 +489,16 @@ def test_mapped_tasks_spread_over_both_workers_and_a_killed_worker_loses_and_dou
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND wait_event_type = 'Lock' AND query ILIKE 'CREATE SCHEMA IF NOT EXISTS%'",
             )[0][0]
-            ti = _rows(
+            # The held load is the only load not finished: the victim runs nothing else of it.
+            unfinished = _rows(
                 deployment.metadata,
-                "SELECT run_id, map_index, try_number FROM task_instance WHERE dag_id = 'load_warehouses'"
-                " AND task_id = 'load' AND state = 'running'",
+                "SELECT run_id, map_index, try_number, state FROM task_instance"
+                " WHERE dag_id = 'load_warehouses' AND task_id = 'load'"
+                " AND (state IS NULL OR state NOT IN ('success', 'failed', 'skipped', 'removed'))",
             )
-            return (ti[0][0], ti[0][1], ti[0][2]) if waiting and len(ti) == 1 else None
+            if waiting and len(unfinished) == 1 and unfinished[0][3] == "running":
+                return unfinished[0][0], unfinished[0][1], unfinished[0][2]
+            return None
 
         run_id, map_index, attempt = _wait_for("the held load blocked mid-run", held_load, deployment)
         victim = _wait_for(
@@ -414,11 +508,11 @@ def test_mapped_tasks_spread_over_both_workers_and_a_killed_worker_loses_and_dou
         )
         survivor = next(w for w in WORKERS if w != victim)
         deployment.killed.add(victim)
-        os.killpg(deployment.supervisor.pids()[victim], signal.SIGKILL)  # the container is gone
+        _kill_container(deployment.supervisor.pids()[victim])
         holder.rollback()
         holder.close()
 
-        def retried() -> tuple[str, int] | None:
+        def load_try() -> tuple[str, int]:
             rows = _rows(
                 deployment.metadata,
                 "SELECT state, try_number FROM task_instance WHERE dag_id = 'load_warehouses'"
@@ -426,9 +520,22 @@ def test_mapped_tasks_spread_over_both_workers_and_a_killed_worker_loses_and_dou
                 r=run_id,
                 m=map_index,
             )
-            return (rows[0][0], rows[0][1]) if rows and rows[0][0] == "success" else None
+            state, tries = rows[0]
+            if state in ("failed", "upstream_failed"):
+                pytest.fail(f"the lost load failed for good (try {tries})\n{_diagnosis(deployment)}")
+            return state, tries
 
-        _, tries = _wait_for("Airflow's retry of the lost load on the other worker", retried, deployment)
+        def found_lost() -> bool | None:
+            state, tries = load_try()
+            return True if state == "up_for_retry" or tries > attempt else None
+
+        def retried() -> int | None:
+            state, tries = load_try()
+            return tries if state == "success" else None
+
+        # 3. No heartbeat: Airflow fails the lost try and retries it, on the only worker left.
+        _wait_for("Airflow to find the lost load (no heartbeat)", found_lost, deployment)
+        tries = _wait_for("the retry of the lost load on the other worker", retried, deployment)
         assert tries > attempt, f"the rows came from a retry: try {tries}"
         assert _which_worker(deployment, run_id, map_index, tries) == survivor
 
