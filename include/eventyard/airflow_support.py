@@ -74,6 +74,33 @@ LAPTOP_DEFAULTS = {
 }
 
 
+# With the CeleryExecutor a worker can be lost with tasks on it (its container or machine gone):
+# docs/deploy.md, "When a worker is lost". Pinned here so that they do not depend on the Celery
+# provider's defaults; an operator's AIRFLOW__* values still win.
+CELERY_DEFAULTS = {
+    # A worker reserves one message per free slot and acknowledges it when the task has ended: it
+    # never holds a backlog of not-yet-started tasks that would die with it (those would wait in
+    # "queued" for [scheduler] task_queued_timeout, 10 minutes, before being sent again).
+    "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+    "AIRFLOW__CELERY__TASK_ACKS_LATE": "True",
+    # Redis hands an unacknowledged message out again after this long, so it must outlast the
+    # longest task (a load's execution_timeout is 30 minutes) or a healthy task starts twice. A
+    # lost worker's tasks are recovered by the scheduler below, not by the broker.
+    "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "86400",
+    # A running task whose worker is gone stops heartbeating: it is failed and retried (on
+    # another worker) after 2 minutes (Airflow's default is 5). A live task's supervisor
+    # heartbeats every 5 s; tests/dags/test_celery_e2e.py runs with 30 s on a loaded 2-core machine.
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "120",
+}
+
+
+def uses_celery(executor: str) -> bool:
+    """Whether ``[core] executor`` (one executor or a comma-separated list, each a name, a class
+    path or ``alias:path``) includes the CeleryExecutor."""
+    names = (part.strip().rsplit(":", 1)[-1].rsplit(".", 1)[-1] for part in executor.split(","))
+    return "CeleryExecutor" in names
+
+
 def execution_api_url(host: str, port: int | str) -> str:
     """The URL task runners call the API server's execution API at (``[core] execution_api_server_url``).
 
@@ -123,6 +150,9 @@ def airflow_env(
         defaults.update(LAPTOP_DEFAULTS)
     for key, value in defaults.items():
         env.setdefault(key, value)
+    if uses_celery(env["AIRFLOW__CORE__EXECUTOR"]):
+        for key, value in CELERY_DEFAULTS.items():
+            env.setdefault(key, value)
     apply_auth_defaults(settings, env)
     env.setdefault(
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",

@@ -7,11 +7,13 @@ scheduler, the DAG processor, the triggerer and two ``airflow celery worker`` pr
 dedicated Redis database and key prefix; Airflow's metadata and Eventyard's control DB in
 fresh Postgres databases; landing on a moto S3 server; two collectors with their own spools.
 
-Four warehouses and two webhooks make the mapped ``load`` and ``deliver`` tasks; the test shows
-they ran on both workers. One warehouse's schema is held by an open transaction, so its load
-task blocks in the middle of the run; the test kills the worker running it (SIGKILL to its
-process group, as a lost container), Airflow's heartbeat timeout fails the task instance, the
-retry runs on the surviving worker, and every warehouse holds each event exactly once.
+Three warehouses and two webhooks make the mapped ``load`` and ``deliver`` tasks; the test shows
+they ran on both workers. Then a fourth warehouse is enabled whose schema is held by an open
+transaction, so its load blocks in the middle of a run; the test kills the worker running it
+(SIGKILL to its whole process tree, as a lost container), Airflow's heartbeat timeout fails the
+task instance, the retry runs on the surviving worker, and every warehouse holds each event
+exactly once. A step that times out prints what Airflow's metadata DB, the processes and their
+logs say (``_diagnosis``).
 """
 
 from __future__ import annotations

@@ -280,3 +280,15 @@ def test_the_dockerfile_is_multi_stage_non_root_and_installs_runtime_pins_only()
     assert re.search(r"^USER eventyard$", final, flags=re.M) and "useradd" in final
     assert "requirements.txt" in text and "requirements-dev.txt" not in text
     assert "npm" not in final, "no Node.js toolchain in the runtime stage"
+
+
+def test_a_lost_worker_s_tasks_are_found_and_sent_again(tmp_path: Path) -> None:
+    """docs/deploy.md, "When a worker is lost": what the scheduler and the workers run with."""
+    for name in ("airflow-scheduler", "airflow-worker"):
+        env = _env(OURS[name])
+        effective = airflow_env(_settings(env).model_copy(update={"home": tmp_path}), env)
+        assert effective["AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER"] == "1", name
+        assert effective["AIRFLOW__CELERY__TASK_ACKS_LATE"] == "True", name
+        # Longer than the longest task (a load's execution_timeout: 30 minutes).
+        assert int(effective["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT"]) > 1800, name
+        assert float(effective["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"]) <= 120, name

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from eventyard.airflow_support import airflow_env, execution_api_url
+import json
+import os
+import subprocess
+import sys
+
+from eventyard.airflow_support import airflow_env, execution_api_url, uses_celery
 from eventyard.runtime.stack import Ports, airflow_services, eventyard_env, stack_services
 from eventyard.settings import Settings
 
@@ -75,3 +80,38 @@ def test_task_instance_debugger_tab_has_a_route_of_its_own(sqlite_settings: Sett
     assert tabs and all(v.get("url_route") for v in tabs)
     routes = [v["url_route"] for v in external_views(sqlite_settings) if v.get("url_route")]
     assert len(routes) == len(set(routes)), "routes must be unique across the UI"
+
+
+def test_celery_workers_hold_no_backlog_and_a_lost_task_is_retried_within_minutes(
+    sqlite_settings: Settings,
+) -> None:
+    """What Airflow's scheduler and the Celery app actually read from the environment we give."""
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env = airflow_env(sqlite_settings, {**base, "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"})
+    code = (
+        "import json\n"
+        "from airflow.configuration import conf\n"
+        "from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG as c\n"
+        "print(json.dumps({'prefetch': c['worker_prefetch_multiplier'], 'acks_late': c['task_acks_late'],"
+        " 'visibility': c['broker_transport_options'].get('visibility_timeout'),"
+        " 'heartbeat': conf.getfloat('scheduler', 'task_instance_heartbeat_timeout')}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    effective = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert effective == {"prefetch": 1, "acks_late": True, "visibility": 86400, "heartbeat": 120.0}
+    # The operator's values win; other executors keep Airflow's own defaults.
+    mine = {"AIRFLOW__CORE__EXECUTOR": "CeleryExecutor", "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "2"}
+    assert airflow_env(sqlite_settings, mine)["AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER"] == "2"
+    local = airflow_env(sqlite_settings, {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"})
+    assert not {k for k in local if k.startswith("AIRFLOW__CELERY")}
+    assert "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT" not in local
+
+
+def test_celery_is_recognised_in_every_spelling_of_the_executor() -> None:
+    assert uses_celery("CeleryExecutor")
+    assert uses_celery("airflow.providers.celery.executors.celery_executor.CeleryExecutor")
+    assert uses_celery("LocalExecutor, CeleryExecutor")
+    assert uses_celery("celery:airflow.providers.celery.executors.celery_executor.CeleryExecutor")
+    assert not uses_celery("LocalExecutor") and not uses_celery("KubernetesExecutor")
