@@ -382,9 +382,18 @@ def _kill_container(pid: int) -> None:
     for proc in tree:
         with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-    # The leader is reaped by its Popen (the supervisor); the rest by init.
+    # The leader is reaped by its Popen (the supervisor); the rest by whoever adopts them, and a
+    # zombie not yet reaped runs nothing.
     _, alive = psutil.wait_procs(tree[1:], timeout=30)
-    assert not alive, f"still alive after SIGKILL: {alive}"
+    running = [p for p in alive if _status(p) not in (psutil.STATUS_ZOMBIE, None)]
+    assert not running, f"still running after SIGKILL: {running}"
+
+
+def _status(proc: psutil.Process) -> str | None:
+    try:
+        return str(proc.status())
+    except psutil.NoSuchProcess:
+        return None
 
 
 def _task_logs(deployment: Deployment, worker: str) -> list[Path]:
