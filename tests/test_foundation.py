@@ -44,6 +44,7 @@ def test_migrations_create_the_schema_from_empty(db_url: str) -> None:
 # to a revision or to the helpers they share must leave it as it is. After a NEW revision, record
 # it again with EVENTYARD_RECORD_SCHEMA=1 and review the diff.
 SCHEMA_RECORDS = Path(__file__).parent / "data"
+COLUMN_KEYS = ("name", "type", "nullable", "default", "autoincrement")
 
 
 def _schema(engine: Engine) -> dict[str, Any]:
@@ -57,8 +58,7 @@ def _schema(engine: Engine) -> dict[str, Any]:
     for table in sorted(insp.get_table_names()):
         tables[table] = {
             "columns": [
-                {key: str(column.get(key)) for key in ("name", "type", "nullable", "default", "autoincrement")}
-                for column in insp.get_columns(table)
+                {key: str(column.get(key)) for key in COLUMN_KEYS} for column in insp.get_columns(table)
             ],
             "primary_key": dict(insp.get_pk_constraint(table)),
             "foreign_keys": named(insp.get_foreign_keys(table)),
