@@ -12,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 # An autoincrementing key: BIGSERIAL on Postgres; SQLite autoincrements only an INTEGER primary key.
 SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -50,7 +51,7 @@ def index(table: str, column: str, *, unique: bool = False) -> None:
     op.create_index(op.f(f"ix_{table}_{column}"), table, [column], unique=unique)
 
 
-def org_table(table: str, *items: sa.SchemaItem) -> None:
+def org_table(table: str, *items: SchemaItem) -> None:
     """A table of rows an organization owns: ``id``, ``org_id`` (indexed; the rows go with the
     organization), then ``items`` (the other columns and constraints)."""
     op.create_table(
