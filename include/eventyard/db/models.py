@@ -70,6 +70,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class OrgOwned:
+    """A row an organization owns: a generated id, and its organization (the row goes with it).
+    Both come first in the table, as the revisions create them."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id, sort_order=-1)
+    org_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True, sort_order=-1
+    )
+
+
 class Role(enum.StrEnum):
     """A member's role in an organization."""
 
@@ -118,14 +128,12 @@ class Organization(Base):
     )
 
 
-class Membership(Base):
+class Membership(OrgOwned, Base):
     """A user's role in one organization."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("org_id", "user_id"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
@@ -160,13 +168,11 @@ class LoginThrottle(Base):
     window_started_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
-class ApiKey(Base):
+class ApiKey(OrgOwned, Base):
     """A long-lived key for trusted partners, scoped to one organization; stored hashed."""
 
     __tablename__ = "api_keys"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -177,13 +183,11 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class Source(Base):
+class Source(OrgOwned, Base):
     """A clickstream source ("application"); its 21-character id is the SDK write key."""
 
     __tablename__ = "sources"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     platform: Mapped[str] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -192,13 +196,11 @@ class Source(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class Connection(Base):
+class Connection(OrgOwned, Base):
     """Credentials for a destination, encrypted at rest; reusable by several integrations."""
 
     __tablename__ = "connections"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     integration_code: Mapped[str] = mapped_column(String(64))
     connection_prototype_id: Mapped[str] = mapped_column(String(64))
@@ -207,13 +209,11 @@ class Connection(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class Integration(Base):
+class Integration(OrgOwned, Base):
     """A source + a connection + a config payload: one enabled destination of a pipeline."""
 
     __tablename__ = "integrations"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="RESTRICT"), index=True)
     integration_code: Mapped[str] = mapped_column(String(64), index=True)

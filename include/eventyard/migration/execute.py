@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eventyard.dataclass_json import fields_dict
 from eventyard.migration.ops import Chunk, MergeOps
 from eventyard.migration.plan import _FAR, LEDGER_TABLE, MergePlan, TablePlan
 from eventyard.migration.rules import ColumnDecision
@@ -46,6 +47,8 @@ _stages = itertools.count()
 
 # (table, rows done, rows to merge): called after every committed chunk.
 Progress = Callable[[str, int, int], None]
+# TableResult fields whose ``--json`` key says more than the field name.
+_RESULT_KEYS = {"present": "already_present", "discarded": "discarded_values"}
 
 
 class ReconciliationFailed(TerminalWarehouseError):
@@ -82,19 +85,8 @@ class TableResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The result for ``--json`` and the task's XCom."""
-        return {
-            "table": self.table,
-            "segment_rows": self.segment_rows,
-            "merged": self.merged,
-            "already_present": self.present,
-            "after_cutover": self.after_cutover,
-            "discarded_values": self.discarded,
-            "missing": self.missing,
-            "chunks_run": self.chunks_run,
-            "chunks_before": self.chunks_before,
-            "ok": self.ok,
-        }
+        """The result for ``--json`` and the task's XCom: the fields, then ``ok``."""
+        return {**fields_dict(self, rename=_RESULT_KEYS), "ok": self.ok}
 
 
 def prepare(ops: MergeOps, plan: MergePlan, table: TablePlan) -> None:

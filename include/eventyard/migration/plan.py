@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from eventyard.dataclass_json import fields_dict
 from eventyard.migration.catalog import ColumnInfo, Tables
 from eventyard.migration.ops import MergeOps
 from eventyard.migration.rules import ColumnDecision, decide
@@ -21,6 +22,8 @@ EVENT_TABLES = ("tracks", "identifies", "pages", "screens", "groups", "aliases")
 REQUIRED = ("id", "received_at")
 
 TableKind = Literal["events", "users", "skip", "ours_only"]
+# TablePlan fields whose ``--json`` key says more than the field name.
+_PLAN_KEYS = {"after_cutover": "rows_after_cutover"}
 
 
 @dataclass
@@ -47,17 +50,9 @@ class TablePlan:
         return [d for d in self.decisions if d.merged]
 
     def to_dict(self) -> dict[str, Any]:
-        """The table's plan for ``--json``."""
-        return {
-            "table": self.table,
-            "kind": self.kind,
-            "reason": self.reason,
-            "create": self.create,
-            "segment_rows": self.segment_rows,
-            "rows_after_cutover": self.after_cutover,
-            "rows_to_merge": self.to_merge,
-            "columns": [d.to_dict() for d in self.decisions],
-        }
+        """The table's plan for ``--json``: its counts and flags, then ``rows_to_merge`` and the decisions."""
+        head = fields_dict(self, rename=_PLAN_KEYS, omit=("decisions", "null_received"))
+        return {**head, "rows_to_merge": self.to_merge, "columns": [d.to_dict() for d in self.decisions]}
 
 
 @dataclass

@@ -25,9 +25,9 @@ from eventyard.warehouse.arrow_json import read_json
 from eventyard.warehouse.batches import messages_of_table
 from eventyard.warehouse.columns import build_column, discard_text
 from eventyard.warehouse.combine import combine_parts
-from eventyard.warehouse.flatten import ENVELOPE_TYPES
+from eventyard.warehouse.flatten import COMMON, ENVELOPE_TYPES
 from eventyard.warehouse.naming import column_name, snake_case, table_name_for_event
-from eventyard.warehouse.schema_map import COMMON, LOADER_COLUMNS, RENAMED, TABLE_ENVELOPE, map_batch
+from eventyard.warehouse.schema_map import LOADER_COLUMNS, RENAMED, TABLE_ENVELOPE, map_batch
 from eventyard.warehouse.types import ARROW_TYPES, Discard, Logical, TableKind, TableRows
 from eventyard.warehouse.values import parse_timestamp, to_text
 

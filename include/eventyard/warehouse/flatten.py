@@ -34,6 +34,9 @@ ENVELOPE_TYPES: dict[str, Logical] = {
     "previous_id": "text",
 }
 
+# The envelope columns every event table has, in the order they are created.
+COMMON = ("id", "received_at", "sent_at", "timestamp", "original_timestamp", "user_id", "anonymous_id")
+
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
@@ -54,16 +57,8 @@ class Envelope:
     previous_id: str | None
 
     def common(self) -> dict[str, Any]:
-        """The envelope columns every event table has."""
-        return {
-            "id": self.id,
-            "received_at": self.received_at,
-            "sent_at": self.sent_at,
-            "timestamp": self.timestamp,
-            "original_timestamp": self.original_timestamp,
-            "user_id": self.user_id,
-            "anonymous_id": self.anonymous_id,
-        }
+        """The envelope columns every event table has (``COMMON``, in that order)."""
+        return {name: getattr(self, name) for name in COMMON}
 
 
 def _ts(value: Any) -> datetime | None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from eventyard.warehouse.columns import build_column, discard_text
-from eventyard.warehouse.flatten import ENVELOPE_TYPES, Envelope, flatten, read_envelope
+from eventyard.warehouse.flatten import COMMON, ENVELOPE_TYPES, Envelope, flatten, read_envelope
 from eventyard.warehouse.naming import snake_case, table_name_for_event
 from eventyard.warehouse.types import Discard, Logical, TableKind, TableRows
 from eventyard.warehouse.values import infer_column_type
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from eventyard.warehouse.dialects.base import Dialect
 
 # Envelope columns of each table, in the order they are created.
-COMMON = ("id", "received_at", "sent_at", "timestamp", "original_timestamp", "user_id", "anonymous_id")
 TABLE_ENVELOPE: dict[str, tuple[str, ...]] = {
     "tracks": (*COMMON, "event", "event_text"),
     "event": (*COMMON, "event", "event_text"),

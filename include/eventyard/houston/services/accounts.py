@@ -121,8 +121,7 @@ def create_user(unit: Unit, email: str, password: str, profile: Profile | None) 
         return
     user = User(email=email, password_hash=security.hash_password(password))
     _apply_profile(user, profile)
-    unit.session.add(user)
-    unit.session.flush()
+    unit.insert(user)
     queue_link(
         unit, user, TokenPurpose.CONFIRM_EMAIL, "Confirm your Eventyard account", "Confirm your email:"
     )

@@ -32,8 +32,7 @@ def create_api_key(unit: Unit, org_id: str, name: str, role: Role) -> CreatedKey
         role=role,
         created_by=unit.actor.user_id if unit.actor else None,
     )
-    unit.session.add(row)
-    unit.session.flush()
+    unit.insert(row)
     return CreatedKey(id=row.id, plaintext=key.plaintext)
 
 

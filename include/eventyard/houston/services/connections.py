@@ -122,9 +122,7 @@ def create_connection(
         connection_prototype_id=dest.connection_prototype_id,
         details_encrypted=encrypt_details(unit.settings, _validated_details(dest, details)),
     )
-    unit.session.add(row)
-    unit.session.flush()
-    return row.id
+    return unit.insert(row).id
 
 
 def update_connection(unit: Unit, connection_id: str, *, name: str | None, details: Any | None) -> str:

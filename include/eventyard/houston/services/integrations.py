@@ -54,9 +54,7 @@ def create_integration(
         config=_validated_config(dest.code, config_payload),
         enabled=True,
     )
-    unit.session.add(row)
-    unit.session.flush()
-    return row.id
+    return unit.insert(row).id
 
 
 def update_integration(

@@ -59,9 +59,7 @@ def create_organization(unit: Unit, name: str, user_id: str) -> str:
     caller = unit.user_id()
     if user_id != caller:
         raise HoustonError(Code.FORBIDDEN, "userId: must be your own user id")
-    org = Organization(name=validation.name("name", name))
-    unit.session.add(org)
-    unit.session.flush()
+    org = unit.insert(Organization(name=validation.name("name", name)))
     unit.session.add(Membership(org_id=org.id, user_id=caller, role=Role.OWNER))
     return org.id
 
@@ -161,9 +159,7 @@ def _add_user(unit: Unit, org: Organization, entry: AddUser) -> None:
     user = user_by_email(unit, email)
     if user is None:
         # Auto sign-up: the account exists from now on; its owner sets a password via the link.
-        user = User(email=email, password_hash=None)
-        unit.session.add(user)
-        unit.session.flush()
+        user = unit.insert(User(email=email, password_hash=None))
         queue_link(
             unit,
             user,
@@ -185,8 +181,7 @@ def _add_user(unit: Unit, org: Organization, entry: AddUser) -> None:
                 kind="added-to-org",
             )
         )
-    unit.session.add(Membership(org_id=org.id, user_id=user.id, role=entry.role))
-    unit.session.flush()
+    unit.insert(Membership(org_id=org.id, user_id=user.id, role=entry.role))
 
 
 def _delete(unit: Unit, org: Organization) -> None:

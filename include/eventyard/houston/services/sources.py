@@ -30,9 +30,7 @@ def create_application(unit: Unit, name: str, platform: str, org_id: str) -> str
     """A new source in the organization; returns its id (the write key)."""
     org_id = unit.member_org(org_id)
     source = Source(org_id=org_id, name=validation.name("name", name), platform=_platform(platform))
-    unit.session.add(source)
-    unit.session.flush()
-    return source.id
+    return unit.insert(source).id
 
 
 def update_application(

@@ -91,6 +91,12 @@ class Unit:
             raise not_found(what)
         return row
 
+    def insert(self, row: T) -> T:
+        """Add a new row and flush it, so that its generated id and defaults exist; returns it."""
+        self.session.add(row)
+        self.session.flush()
+        return row
+
     @property
     def is_owner(self) -> bool:
         """Whether the caller is an Owner of the header organization."""
