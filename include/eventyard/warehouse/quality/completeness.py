@@ -164,9 +164,15 @@ def missing_rows(
             with dialect.staged(
                 schema, TableRows("quality_expected", "event", {"id": "text"}, data)
             ) as stage:
+                # BigQuery stages in the dataset; the others in a temp table.
+                staged = (
+                    dialect.qualified(schema, str(stage))
+                    if dialect.sql.folder == "bigquery"
+                    else q(str(stage))
+                )
                 *prepare, sql = dialect.sql.statements(
                     "quality_missing",
-                    stage=q(str(stage)),
+                    stage=staged,
                     target=dialect.qualified(schema, table),
                     id=q("id"),
                 )

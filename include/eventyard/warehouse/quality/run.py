@@ -43,7 +43,7 @@ RESULT_KEY = ("run_id", "check_name", "table_name")
 
 
 # The warehouses with quality templates (warehouse_sql/<dialect>/quality_*.sql).
-QUALITY_CODES = frozenset({"duckdb", "postgres"})
+QUALITY_CODES = frozenset({"duckdb", "postgres", "amazon_redshift", "google_bigquery"})
 
 
 class QualityUnavailable(TerminalWarehouseError):
@@ -93,8 +93,7 @@ def check_schema(
     # Reading the landed ids (Arrow, off the GIL) overlaps the warehouse's scans.
     with ThreadPoolExecutor(1, thread_name_prefix="quality-ids") as pool:
         expected = pool.submit(completeness.expected_ids, settings, dialect, batches)
-        results, window_rows = checks.key_and_time_checks(dialect, setup.schema, columns, limits, now)
-        results += checks.volume_checks(dialect, setup.schema, columns, limits, now)
+        results, window_rows = checks.scan_checks(dialect, setup.schema, columns, limits, now)
         results += checks.discard_checks(dialect, setup.schema, columns, limits, now, window_rows)
         last = checks.last_column_types(dialect, setup.schema, columns)
         results += checks.column_type_checks(columns, last)

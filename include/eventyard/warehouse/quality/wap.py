@@ -73,7 +73,7 @@ def enabled(setup: TableSetup) -> bool:
 def audit(dialect: Dialect, schema: str, limits: Thresholds) -> list[CheckResult]:
     """The staged tables' key and time checks that failed."""
     columns = checks.schema_columns(dialect, schema)
-    results, _ = checks.key_and_time_checks(dialect, schema, columns, limits, datetime.now(UTC))
+    results, _ = checks.scan_checks(dialect, schema, columns, limits, datetime.now(UTC))
     return [r for r in results if r.check in AUDITS and not r.passed]
 
 
