@@ -109,7 +109,8 @@ def test_deleted_batch_duplicates_a_year_ahead_and_a_type_change(ext: Warehouse)
     )
     _execute(
         ext,
-        f"UPDATE {_table(ext, 'identifies')} SET {q('timestamp')} = {ahead('timestamp')} WHERE {q('id')} = 'a-i1'",
+        f"UPDATE {_table(ext, 'identifies')} SET {q('timestamp')} = {ahead('timestamp')} "
+        f"WHERE {q('id')} = 'a-i1'",
     )
     viewed = _table(ext, "product_viewed")
     _execute(ext, f"UPDATE {viewed} SET {q('received_at')} = {ahead('received_at')} WHERE {q('id')} = 'b-v1'")
@@ -117,7 +118,8 @@ def test_deleted_batch_duplicates_a_year_ahead_and_a_type_change(ext: Warehouse)
     if bq:  # BigQuery changes a column's type by rewriting the table
         _execute(
             ext,
-            f"CREATE OR REPLACE TABLE {tracks} AS SELECT * REPLACE (CAST({q('event')} AS BYTES) AS {q('event')}) FROM {tracks}",
+            f"CREATE OR REPLACE TABLE {tracks} AS "
+            f"SELECT * REPLACE (CAST({q('event')} AS BYTES) AS {q('event')}) FROM {tracks}",
         )
     else:
         _execute(ext, f"ALTER TABLE {tracks} ALTER COLUMN {q('user_id')} TYPE VARCHAR(64)")
