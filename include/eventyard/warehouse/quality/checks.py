@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import Any
@@ -68,16 +69,25 @@ def event_tables(columns: Columns) -> list[str]:
     )
 
 
+@dataclass
+class Scanned:
+    """What the scans found: the results, and per table its rows in the quality window (the
+    discard rate's denominator) and in all (completeness compares them with the ledger)."""
+
+    results: list[CheckResult] = field(default_factory=list)
+    window_rows: dict[str, int] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+
 def scan_checks(
     dialect: Dialect, schema: str, columns: Columns, limits: Thresholds, now: datetime
-) -> tuple[list[CheckResult], dict[str, int]]:
+) -> Scanned:
     """One pass per event table (``quality_scan``) for the key, time and volume checks: ids not
     null and unique in every table, received_at present and not ahead, timestamps within the skew
     window of received_at, freshness of the newest row, and rows in the last full hour against
-    the same hour of the 7 days before. Also returns each event table's rows in the quality
-    window (the discard rate's denominator)."""
-    results: list[CheckResult] = []
-    window_rows: dict[str, int] = {}
+    the same hour of the 7 days before."""
+    scanned = Scanned()
+    results, window_rows = scanned.results, scanned.window_rows
     newest: list[datetime] = []
     hours = volume_hours(now)
     params = _bind(
@@ -126,18 +136,21 @@ def scan_checks(
         ]
         results += _volume_result(table, [_int(row[f"hour_{k}"]) for k in range(len(hours))], hours, limits)
         window_rows[table] = _int(row["window_rows"])
+        scanned.row_counts[table] = _int(row["row_count"])
         if row["newest"] is not None:
             newest.append(_utc(row["newest"]))
     if "users" in columns and "id" in columns["users"]:
         sql = _table_sql(dialect, "quality_keys", schema, "users", id="id")
-        results += _key_results("users", dialect.query(sql)[0], False)
+        (row,) = dialect.query(sql)
+        results += _key_results("users", row, False)
+        scanned.row_counts["users"] = _int(row["row_count"])
     if newest:
         age = (now - max(newest)).total_seconds() / 60
         limit = limits.freshness.total_seconds() / 60
         results.append(
             CheckResult("freshness", "*", round(age, 1), limit, age <= limit, "minutes since the newest row")
         )
-    return results, window_rows
+    return scanned
 
 
 def volume_hours(now: datetime) -> list[datetime]:

@@ -73,8 +73,8 @@ def enabled(setup: TableSetup) -> bool:
 def audit(dialect: Dialect, schema: str, limits: Thresholds) -> list[CheckResult]:
     """The staged tables' key and time checks that failed."""
     columns = checks.schema_columns(dialect, schema)
-    results, _ = checks.scan_checks(dialect, schema, columns, limits, datetime.now(UTC))
-    return [r for r in results if r.check in AUDITS and not r.passed]
+    scanned = checks.scan_checks(dialect, schema, columns, limits, datetime.now(UTC))
+    return [r for r in scanned.results if r.check in AUDITS and not r.passed]
 
 
 def load_batch(
