@@ -158,7 +158,8 @@ def validate_tables(
     settings: Settings, integration_id: str, tables: Mapping[str, pa.Table]
 ) -> list[CheckResult]:
     """Validate tables read out of the warehouse to be loaded again (a quarantined batch's staging
-    tables, without the load's columns) with their generated suites through GX's pandas datasource: one ``gx_suite`` result per table."""
+    tables, without the load's columns) with their generated suites through GX's pandas
+    datasource: one ``gx_suite`` result per table."""
     frames = {
         name: (data.to_pandas(), suite_for(name, data.column_names, loaded=False))
         for name, data in sorted(tables.items())
