@@ -4,12 +4,16 @@ publish, and after a fix the quarantined batch publishes with nothing lost or do
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from eventyard.airflow_links import redirect_app
 from eventyard.cli import app
 from eventyard.warehouse.quality import wap
+from eventyard.warehouse.quality.paths import data_docs_index
 from tests.quality.conftest import LAST_HOUR, check_round, configure, execute, healthy
 from tests.warehouse.conftest import Warehouse
 
@@ -64,3 +68,53 @@ def test_a_bad_batch_is_quarantined_and_publishes_after_a_fix(warehouse: Warehou
     }
     # The published data passes every check, completeness and the ledger's balance included.
     assert check_round(warehouse).passed
+
+
+def test_great_expectations_on_the_landed_batch_quarantines_what_our_sql_audit_passes(
+    warehouse: Warehouse,
+) -> None:
+    """A track without its event name passes the SQL audit (ids and times are fine) but not the
+    GX suite of the landed batch: quarantined, listed with GX's reason, in the Data Docs; after a
+    fix in staging (checked by the tables' GX suites) it publishes."""
+    configure(warehouse, qualityWriteAuditPublish=True)
+    bad = healthy("b")
+    del bad[2]["event"]  # b-v1: a track whose name the SDK lost
+    warehouse.land(healthy("a"))
+    quarantined_id = warehouse.land(bad)
+    report = warehouse.load()
+    assert not report.errors and report.batches_completed == 1
+    (held,) = wap.quarantined(warehouse.settings, warehouse.integration_id)
+    assert held.batch_id == quarantined_id
+    assert held.reason.startswith("gx_landed on landed batch: 1 ")
+    assert "expect_column_values_to_not_be_null(event)" in held.reason
+    assert not any(i.startswith("b-") for i in _ids(warehouse, "tracks"))
+    docs = data_docs_index(warehouse.settings)
+    assert docs.exists() and f"{warehouse.integration_id}.landed" in docs.read_text()
+    # The Airflow UI plugin's "Quality Data Docs" link serves GX's site, validation pages included.
+    client = TestClient(redirect_app(warehouse.settings))
+    index = client.get("/data-docs/index.html")
+    assert index.status_code == 200 and f"{warehouse.integration_id}.landed" in index.text
+    page = re.search(r"(validations/[^'\"]+\.html)", index.text)  # the index lists them in its JS data
+    assert page and client.get(f"/data-docs/{page.group(1)}").status_code == 200
+    assert client.get("/data-docs/static/images/favicon.ico").status_code == 200
+
+    republish = ["quality", "--republish", quarantined_id, "--integration", warehouse.integration_id]
+    refused = CliRunner().invoke(app, republish)
+    assert refused.exit_code == 1 and "gx_suite tracks" in refused.output, refused.output
+    # The fix: the event's name back in tracks, and the table of the nameless event dropped.
+    staging = f'"{held.staging_schema}"'
+    execute(warehouse, f'UPDATE {staging}."tracks" SET "event" = \'Product Viewed\' WHERE "id" = \'b-v1\'')
+    nameless = {
+        r["table_name"]
+        for r in warehouse.query(
+            f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{held.staging_schema}'"
+        )
+    } - {"tracks", "order_completed", "identifies", "users", "pages", "discards"}
+    assert len(nameless) == 1
+    execute(warehouse, f'DROP TABLE {staging}."{nameless.pop()}"')
+    published = CliRunner().invoke(app, republish)
+    assert published.exit_code == 0, published.output
+    assert (
+        len(_ids(warehouse, "tracks")) == 6
+        and wap.quarantined(warehouse.settings, warehouse.integration_id) == []
+    )

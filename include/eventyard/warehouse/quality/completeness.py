@@ -15,7 +15,7 @@ Two exact checks over the batches landed in the quality window and fully loaded:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -23,7 +23,7 @@ from io import BytesIO
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch
@@ -33,9 +33,9 @@ from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.integration import TableSetup
 from eventyard.warehouse.models import BATCH_DONE, LOADED, PARKED, WarehouseLoad
 from eventyard.warehouse.naming import table_name_for_event
-from eventyard.warehouse.quality.checks import Columns
+from eventyard.warehouse.quality.checks import RESULTS_TABLE, Columns
 from eventyard.warehouse.quality.results import CheckResult
-from eventyard.warehouse.types import ROW_COLUMN, TableRows
+from eventyard.warehouse.types import DISCARDS_TABLE, ROW_COLUMN, TableRows
 
 PRIMARY_TABLES = {
     "track": "tracks",
@@ -119,8 +119,60 @@ def ledger_balance(batches: Iterable[LoadedBatch]) -> CheckResult:
     return CheckResult("ledger_balance", "*", unaccounted, 0, unaccounted == 0, detail)
 
 
-def expected_ids(settings: Settings, dialect: Dialect, batches: Iterable[LoadedBatch]) -> dict[str, pa.Array]:
-    """Per table, the distinct ids the loaded batches put there (tables the ledger says are loaded)."""
+def ledger_totals(settings: Settings, integration_id: str) -> dict[str, int]:
+    """Per table, the rows the ledger recorded loading into it, over every batch ever loaded."""
+    with session_scope(get_engine(settings)) as session:
+        rows = session.execute(
+            select(WarehouseLoad.table_name, func.sum(WarehouseLoad.rows_loaded))
+            .where(
+                WarehouseLoad.integration_id == integration_id,
+                WarehouseLoad.status == LOADED,
+                WarehouseLoad.table_name != BATCH_DONE,
+            )
+            .group_by(WarehouseLoad.table_name)
+        ).all()
+    return {str(table): int(total or 0) for table, total in rows}
+
+
+def completeness_checks(
+    settings: Settings,
+    dialect: Dialect,
+    schema: str,
+    columns: Columns,
+    batches: list[LoadedBatch],
+    row_counts: Mapping[str, int],
+    totals: Mapping[str, int],
+) -> list[CheckResult]:
+    """``completeness`` for every table the window's batches loaded.
+
+    An event table holding exactly the rows the ledger recorded for it over all time (its count
+    comes from the round's scan; ids are unique there, which ``id_unique`` checks) has lost none:
+    it passes without reading an id. Any other table — fewer rows (something was deleted), more
+    (a hand-run insert, a Segment merge, a redelivered message counted in two batches), or
+    ``users``, whose ledger counts upserts — gets the exact check: the window's ids staged and
+    anti-joined (``missing_rows``)."""
+    loaded = sorted({t for item in batches for t in item.loaded if t not in (DISCARDS_TABLE, RESULTS_TABLE)})
+    exact = [t for t in loaded if t == "users" or t not in row_counts or row_counts[t] != totals.get(t)]
+    results = [
+        CheckResult(
+            "completeness", table, 0, 0, True,
+            f"none missing: the table holds the {row_counts[table]} rows the ledger recorded loading",
+        )
+        for table in loaded
+        if table not in exact
+    ]  # fmt: skip
+    if exact:
+        results += missing_rows(
+            dialect, schema, columns, expected_ids(settings, dialect, batches, set(exact))
+        )
+    return sorted(results, key=lambda r: r.table)
+
+
+def expected_ids(
+    settings: Settings, dialect: Dialect, batches: Iterable[LoadedBatch], only: set[str] | None = None
+) -> dict[str, pa.Array]:
+    """Per table, the distinct ids the loaded batches put there (tables the ledger says are loaded;
+    of those, ``only`` these when given)."""
     store = open_store(
         settings.resolved_landing_url, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
     )
@@ -130,16 +182,19 @@ def expected_ids(settings: Settings, dialect: Dialect, batches: Iterable[LoadedB
         columns = ["message_id", "type", "event", "user_id"]
         landed = pq.read_table(BytesIO(store.get(item.batch.uri)), columns=columns)
         types, ids = landed.column("type"), landed.column("message_id")
+        wanted = item.loaded.keys() if only is None else item.loaded.keys() & only
+        if not wanted:
+            continue
         for kind, table in PRIMARY_TABLES.items():
-            if table in item.loaded:
+            if table in wanted:
                 parts[table].append(pc.filter(ids, pc.equal(types, kind)))
         is_track = pc.equal(types, "track")
         events = pc.fill_null(landed.column("event"), "")
         for event in pc.unique(pc.filter(events, is_track)).to_pylist():
             table = table_name_for_event(event, dialect)
-            if table in item.loaded:
+            if table in wanted:
                 parts[table].append(pc.filter(ids, pc.and_(is_track, pc.equal(events, event))))
-        if "users" in item.loaded:
+        if "users" in wanted:
             identified = pc.and_(pc.equal(types, "identify"), pc.is_valid(landed.column("user_id")))
             parts["users"].append(pc.filter(landed.column("user_id"), identified))
     out = {}
@@ -164,9 +219,15 @@ def missing_rows(
             with dialect.staged(
                 schema, TableRows("quality_expected", "event", {"id": "text"}, data)
             ) as stage:
+                # BigQuery stages in the dataset; the others in a temp table.
+                staged = (
+                    dialect.qualified(schema, str(stage))
+                    if dialect.sql.folder == "bigquery"
+                    else q(str(stage))
+                )
                 *prepare, sql = dialect.sql.statements(
                     "quality_missing",
-                    stage=q(str(stage)),
+                    stage=staged,
                     target=dialect.qualified(schema, table),
                     id=q("id"),
                 )

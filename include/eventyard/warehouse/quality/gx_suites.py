@@ -13,22 +13,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import pyarrow as pa
 
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects.postgres import conninfo
 from eventyard.warehouse.quality.checks import RESULTS_TABLE, Columns
 from eventyard.warehouse.quality.paths import project_dir
 from eventyard.warehouse.quality.results import CheckResult
+from eventyard.warehouse.quality.thresholds import Thresholds
 from eventyard.warehouse.types import DISCARDS_TABLE
 
 log = logging.getLogger(__name__)
 
 # The warehouses GX runs on: a SQL datasource each (DuckDB would need duckdb-engine; see 0021).
 GX_CODES = frozenset({"postgres"})
+# Segment's call types: what a landed message's ``type`` may be.
+CALL_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
+# The column GX checks the timestamp skew on: timestamp - received_at in hours, per message.
+SKEW_COLUMN = "skew_hours"
 ENVELOPE = ("id", "received_at", "timestamp", "original_timestamp", "sent_at", "uuid_ts")
 NOT_NULL = ("received_at", "timestamp", "uuid_ts")
+LOAD_COLUMNS = ("uuid_ts", "loaded_at")  # what the load adds to every row
 
 
 @dataclass(frozen=True)
@@ -39,9 +47,11 @@ class Expectation:
     kwargs: Mapping[str, Any]
 
 
-def suite_for(table: str, columns: Sequence[str]) -> list[Expectation]:
-    """The expectations Segment's schema implies for one table (see the module docstring)."""
+def suite_for(table: str, columns: Sequence[str], *, loaded: bool = True) -> list[Expectation]:
+    """The expectations Segment's schema implies for one table (see the module docstring); not
+    ``loaded``: rows about to be loaded, without the columns the load adds (``uuid_ts``)."""
     present = set(columns)
+    envelope = ENVELOPE if loaded else tuple(c for c in ENVELOPE if c not in LOAD_COLUMNS)
     out = [
         Expectation("ExpectColumnValuesToNotBeNull", {"column": "id"}),
         Expectation("ExpectColumnValuesToBeUnique", {"column": "id"}),
@@ -49,11 +59,13 @@ def suite_for(table: str, columns: Sequence[str]) -> list[Expectation]:
     if table == "users":
         return out
     out.append(
-        Expectation("ExpectTableColumnsToMatchSet", {"column_set": list(ENVELOPE), "exact_match": False})
+        Expectation("ExpectTableColumnsToMatchSet", {"column_set": list(envelope), "exact_match": False})
     )
     out += [Expectation("ExpectColumnValuesToNotBeNull", {"column": c}) for c in NOT_NULL if c in present]
     if table == "tracks" and "event" in present:
         out.append(Expectation("ExpectColumnValuesToNotBeNull", {"column": "event"}))
+        # A nameless track is loaded with an empty name: present is not enough.
+        out.append(Expectation("ExpectColumnValueLengthsToBeBetween", {"column": "event", "min_value": 1}))
     return out
 
 
@@ -73,11 +85,8 @@ def run_suites(
     result per table (observed = failed expectations)."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="file", project_root_dir=str(project_dir(settings)))
-    # No progress bars: a task log or `--json` output is no terminal.
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context = _context(settings)
     url = _sqlalchemy_url(details)
     source = context.data_sources.add_or_update_postgres(
         name=f"eventyard-{integration_id}", connection_string=url
@@ -104,16 +113,117 @@ def run_suites(
         )
     )
     outcome = checkpoint.run()
+    return [
+        _result("gx_suite", str(run.suite_name).rsplit(".", 1)[-1], run)
+        for run in outcome.run_results.values()
+    ]
+
+
+def landed_suite(limits: Thresholds) -> list[Expectation]:
+    """What Segment's spec asks of every landed message (the envelope of ``landing.schema``): an id,
+    a known call type, ``received_at`` and ``timestamp``, a track's event name, and the timestamp
+    within ``qualityTimestampSkewHours`` of ``received_at`` (GX sees that as ``skew_hours``)."""
+    hours = limits.timestamp_skew.total_seconds() / 3600
+    return [
+        Expectation("ExpectColumnValuesToNotBeNull", {"column": "message_id"}),
+        Expectation("ExpectColumnValuesToBeInSet", {"column": "type", "value_set": sorted(CALL_TYPES)}),
+        Expectation("ExpectColumnValuesToNotBeNull", {"column": "received_at"}),
+        Expectation("ExpectColumnValuesToNotBeNull", {"column": "timestamp"}),
+        Expectation(
+            "ExpectColumnValuesToNotBeNull",
+            {"column": "event", "row_condition": 'type=="track"', "condition_parser": "pandas"},
+        ),
+        Expectation(
+            "ExpectColumnValuesToBeBetween", {"column": SKEW_COLUMN, "min_value": -hours, "max_value": hours}
+        ),
+    ]
+
+
+def validate_landed(
+    settings: Settings, integration_id: str, batch_id: str, landed: pa.Table, limits: Thresholds
+) -> CheckResult:
+    """Validate one landed Parquet batch (its envelope columns, without the message JSON) with
+    ``landed_suite`` through GX's pandas datasource, before the batch is published; the
+    validation goes into the Data Docs. One ``gx_landed`` result (observed: failed expectations)."""
+    columns = [c for c in landed.column_names if c != "message"]
+    frame = landed.select(columns).to_pandas()
+    frame[SKEW_COLUMN] = (frame["timestamp"] - frame["received_at"]).dt.total_seconds() / 3600
+    (result,) = _validate_frames(
+        settings, f"{integration_id}.landed", {"landed batch": (frame, landed_suite(limits))}, "gx_landed"
+    )
+    return replace(result, detail=f"batch {batch_id}: {result.detail}")
+
+
+def validate_tables(
+    settings: Settings, integration_id: str, tables: Mapping[str, pa.Table]
+) -> list[CheckResult]:
+    """Validate tables read out of the warehouse to be loaded again (a quarantined batch's staging
+    tables, without the load's columns) with their generated suites through GX's pandas
+    datasource: one ``gx_suite`` result per table."""
+    frames = {
+        name: (data.to_pandas(), suite_for(name, data.column_names, loaded=False))
+        for name, data in sorted(tables.items())
+        if name not in (RESULTS_TABLE, DISCARDS_TABLE) and "id" in data.column_names
+    }
+    return _validate_frames(settings, f"{integration_id}.staged", frames, "gx_suite")
+
+
+def _validate_frames(
+    settings: Settings, prefix: str, frames: Mapping[str, tuple[Any, list[Expectation]]], check: str
+) -> list[CheckResult]:
+    """Run each data frame's expectations through one GX pandas datasource, Data Docs updated."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    context = _context(settings)
+    source = context.data_sources.add_or_update_pandas(name="eventyard-frames")
     results = []
-    for run in outcome.run_results.values():
-        table = str(run.suite_name).rsplit(".", 1)[-1]
-        failed = [r for r in run.results if not r.success]
-        names = ", ".join(sorted({_describe(r) for r in failed}))
-        results.append(
-            CheckResult("gx_suite", table, len(failed), 0, bool(run.success),
-                        f"{len(run.results)} expectations" + (f"; failed: {names}" if names else ""))
-        )  # fmt: skip
+    for name, (frame, expectations) in frames.items():
+        key = f"{prefix}.{name}"
+        try:
+            asset = source.get_asset(key)
+        except LookupError:
+            asset = source.add_dataframe_asset(name=key)
+        try:
+            batch = asset.get_batch_definition("frame")
+        except (LookupError, KeyError):
+            batch = asset.add_batch_definition_whole_dataframe("frame")
+        suite = context.suites.add_or_update(
+            gx.ExpectationSuite(
+                name=key, expectations=[getattr(gxe, e.name)(**e.kwargs) for e in expectations]
+            )
+        )
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=key, data=batch, suite=suite)
+        )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"eventyard-{key}",
+                validation_definitions=[definition],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data docs")],
+            )
+        )
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        results += [_result(check, name, run) for run in outcome.run_results.values()]
     return results
+
+
+def _context(settings: Settings) -> Any:
+    """The home's GX file project (suites, validations, Data Docs), without progress bars (a task
+    log or ``--json`` output is no terminal)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=str(project_dir(settings)))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def _result(check: str, table: str, run: Any) -> CheckResult:
+    failed = [r for r in run.results if not r.success]
+    names = ", ".join(sorted({_describe(r) for r in failed}))
+    detail = f"{len(run.results)} expectations" + (f"; failed: {names}" if names else "")
+    return CheckResult(check, table, len(failed), 0, bool(run.success), detail)
 
 
 def _describe(result: Any) -> str:

@@ -8,7 +8,6 @@ round), so they can be charted beside the data they describe.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -43,7 +42,7 @@ RESULT_KEY = ("run_id", "check_name", "table_name")
 
 
 # The warehouses with quality templates (warehouse_sql/<dialect>/quality_*.sql).
-QUALITY_CODES = frozenset({"duckdb", "postgres"})
+QUALITY_CODES = frozenset({"duckdb", "postgres", "amazon_redshift", "google_bigquery"})
 
 
 class QualityUnavailable(TerminalWarehouseError):
@@ -90,16 +89,15 @@ def check_schema(
     columns = checks.schema_columns(dialect, setup.schema)
     if not any(t != checks.RESULTS_TABLE for t in columns):
         return []
-    # Reading the landed ids (Arrow, off the GIL) overlaps the warehouse's scans.
-    with ThreadPoolExecutor(1, thread_name_prefix="quality-ids") as pool:
-        expected = pool.submit(completeness.expected_ids, settings, dialect, batches)
-        results, window_rows = checks.key_and_time_checks(dialect, setup.schema, columns, limits, now)
-        results += checks.volume_checks(dialect, setup.schema, columns, limits, now)
-        results += checks.discard_checks(dialect, setup.schema, columns, limits, now, window_rows)
-        last = checks.last_column_types(dialect, setup.schema, columns)
-        results += checks.column_type_checks(columns, last)
-        results.append(completeness.ledger_balance(batches))
-        results += completeness.missing_rows(dialect, setup.schema, columns, expected.result())
+    scanned = checks.scan_checks(dialect, setup.schema, columns, limits, now)
+    results = scanned.results
+    results += checks.discard_checks(dialect, setup.schema, columns, limits, now, scanned.window_rows)
+    results += checks.column_type_checks(columns, checks.last_column_types(dialect, setup.schema, columns))
+    results.append(completeness.ledger_balance(batches))
+    totals = completeness.ledger_totals(settings, setup.integration_id)
+    results += completeness.completeness_checks(
+        settings, dialect, setup.schema, columns, batches, scanned.row_counts, totals
+    )
     return results
 
 

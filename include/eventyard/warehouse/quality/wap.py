@@ -3,12 +3,15 @@
 Each batch is **written** to staging tables of its own schema (``<schema>__wap_<hash of the
 batch id>``) by the ordinary loader, **audited** there with the round's key and time checks
 (``quality_scan``: ids present and unique, ``received_at`` present and not ahead, timestamps
-within the skew window), and **published** — loaded into the real tables from the same rows, the
-staging schema dropped — only when every check passed. A batch that fails is **quarantined**: its
-staging schema is kept, the ledger marks the batch ``quarantined`` (so later loads go on without
-it, and nothing of it is published), ``eventyard quality --quarantined`` lists it with the reason,
-and ``eventyard quality --republish BATCH`` audits its staging tables again — after someone fixed
-them, or the thresholds — and publishes what they hold, deduplicated on ``id`` like any load.
+within the skew window) while Great Expectations validates the landed Parquet batch itself with
+a suite generated from Segment's spec (``gx_suites.validate_landed``), and **published** —
+loaded into the real tables from the same rows, the staging schema dropped — only when every
+check passed. A batch that fails is **quarantined**: its staging schema is kept, the ledger marks
+the batch ``quarantined`` (so later loads go on without it, and nothing of it is published),
+``eventyard quality --quarantined`` lists it with the reason, and ``eventyard quality
+--republish BATCH`` audits its staging tables again — our checks and each table's generated GX
+suite, after someone fixed them, or the thresholds — and publishes what they hold, deduplicated
+on ``id`` like any load.
 """
 
 from __future__ import annotations
@@ -16,14 +19,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from io import BytesIO
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import delete, select
 
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Batch
 from eventyard.errors import BadInputError
+from eventyard.landing import open_store
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.integration import TableSetup, table_setup
@@ -31,7 +37,7 @@ from eventyard.warehouse.loader import load_tables
 from eventyard.warehouse.models import BATCH_DONE, QUARANTINED, WarehouseLoad
 from eventyard.warehouse.naming import fit_identifier, short_hash
 from eventyard.warehouse.publish import load_and_record
-from eventyard.warehouse.quality import checks
+from eventyard.warehouse.quality import checks, gx_suites
 from eventyard.warehouse.quality.results import CheckResult
 from eventyard.warehouse.quality.thresholds import Thresholds
 from eventyard.warehouse.report import LoadReport
@@ -73,8 +79,8 @@ def enabled(setup: TableSetup) -> bool:
 def audit(dialect: Dialect, schema: str, limits: Thresholds) -> list[CheckResult]:
     """The staged tables' key and time checks that failed."""
     columns = checks.schema_columns(dialect, schema)
-    results, _ = checks.key_and_time_checks(dialect, schema, columns, limits, datetime.now(UTC))
-    return [r for r in results if r.check in AUDITS and not r.passed]
+    scanned = checks.scan_checks(dialect, schema, columns, limits, datetime.now(UTC))
+    return [r for r in scanned.results if r.check in AUDITS and not r.passed]
 
 
 def load_batch(
@@ -91,6 +97,11 @@ def load_batch(
             report.add_error(name, str(error), terminal=False)
         return
     problems = audit(dialect, staging, limits)
+    landed = gx_suites.validate_landed(
+        settings, setup.integration_id, batch.id, _landed(settings, batch), limits
+    )
+    if not landed.passed:
+        problems.append(landed)
     if problems:
         reason = "; ".join(f"{r.check} on {r.table}: {r.observed:g} {r.detail}" for r in problems)
         log.warning("batch %s quarantined in %s: %s", batch.id, staging, reason)
@@ -136,11 +147,14 @@ def republish(settings: Settings, integration_id: str, batch_id: str) -> LoadRep
     report = LoadReport(integration_id, setup.code, setup.source_id, setup.schema, 1)
     with setup.dialect as dialect:
         problems = audit(dialect, staging, Thresholds.for_integration(setup.code, setup.config))
+        tables = _read_back(dialect, staging)
+        # The landed file cannot change: the fix is in the staging tables, which GX checks now.
+        staged = {name: rows.data for name, rows in tables.items()}
+        problems += [r for r in gx_suites.validate_tables(settings, integration_id, staged) if not r.passed]
         if problems:
             for r in problems:
                 report.add_error(f"{r.check} {r.table}", f"{r.observed:g} {r.detail}", terminal=True)
             return report
-        tables = _read_back(dialect, staging)
         with session_scope(get_engine(settings)) as session:
             session.execute(
                 delete(WarehouseLoad).where(
@@ -153,6 +167,14 @@ def republish(settings: Settings, integration_id: str, batch_id: str) -> LoadRep
         if not report.errors:
             dialect.run([dialect.sql.statement("drop_schema", schema=dialect.quote(staging))])
     return report
+
+
+def _landed(settings: Settings, batch: Batch) -> pa.Table:
+    """The batch's landed Parquet file."""
+    store = open_store(
+        settings.resolved_landing_url, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
+    )
+    return pq.read_table(BytesIO(store.get(batch.uri)))
 
 
 def _read_back(dialect: Dialect, schema: str) -> dict[str, TableRows]:

@@ -1,0 +1,6 @@
+-- How many of the ids staged for a table (distinct) the table lacks.
+-- The stage is analyzed first, so the planner knows its size.
+ANALYZE {stage};
+SELECT count(*) AS missing
+FROM {stage} AS s
+WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE t.{id} = s.{id})
