@@ -156,6 +156,19 @@ class SlotFlusher:
         with self._lock:
             if not names or (not force and time.monotonic() < self._next_attempt):
                 return counts
+            # The live spool renames spares into segments without a directory fsync (slots.repair_slot):
+            # make those names durable before batch ids derived from them are stored anywhere.
+            try:
+                segment.fsync_dir(self.slot_dir)
+            except OSError as exc:
+                log.warning(
+                    "flush of slot %d: cannot fsync %s (%s); retrying later", self.slot, self.slot_dir, exc
+                )
+                self._failures += 1
+                self.counters["upload_failures"] += 1
+                self._next_attempt = time.monotonic() + backoff_delay(self._failures)
+                counts.failed_segments += len(names)
+                return counts
             failed = False
             for index, name in enumerate(names):
                 path = self.slot_dir / name

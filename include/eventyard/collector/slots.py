@@ -17,7 +17,8 @@ from eventyard.collector import segment
 MAX_SLOTS = 4096
 LOCK_FILE = "lock"
 CORRUPT_DIR = "corrupt"
-# Zero-filled files a live spool prepares for its next segment; never a segment name, never data.
+# Zero-filled files a live spool prepares for its next segment (``spare-<20-digit ns>-<hex>``);
+# never a segment name. Holds frames only after a crash that lost its rename (see repair_slot).
 SPARE_PREFIX = "spare-"
 
 
@@ -49,10 +50,26 @@ def try_lock_slot(slot_dir: Path) -> int | None:
 def repair_slot(slot_dir: Path) -> int:
     """Cut torn tails off every segment of a slot we hold the lock of; return the bytes cut.
 
-    Spare segments its previous owner prepared hold only zeros: they are removed.
+    Spares its previous owner prepared hold only zeros and are removed, except one that starts
+    with the segment magic: it was renamed into the active segment and took acknowledged frames,
+    and the crash came before the journal made the rename durable (the spool does not fsync the
+    directory for a renamed spare, whose entry was durable already). It becomes a segment again,
+    named after every existing segment, in spare (creation, hence use) order, before the
+    segments are repaired.
     """
-    for spare in slot_dir.glob(f"{SPARE_PREFIX}*"):
-        spare.unlink(missing_ok=True)
+    rescued = False
+    last_ns = max((segment.segment_ns(n) or 0 for n in segment.list_segments(slot_dir)), default=0)
+    for spare in sorted(slot_dir.glob(f"{SPARE_PREFIX}*")):
+        with open(spare, "rb") as fh:
+            holds_frames = fh.read(len(segment.MAGIC)) == segment.MAGIC
+        if holds_frames:
+            name, last_ns = segment.new_segment_name(last_ns)
+            os.rename(spare, slot_dir / name)
+            rescued = True
+        else:
+            spare.unlink(missing_ok=True)
+    if rescued:
+        segment.fsync_dir(slot_dir)
     cut = 0
     for name in segment.list_segments(slot_dir):
         cut += segment.repair(slot_dir / name, slot_dir / CORRUPT_DIR).torn_bytes

@@ -31,6 +31,9 @@ from eventyard.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Spares are written (and fdatasync'd) in pieces of this size: see ``Spool.after_seal``.
+SPARE_CHUNK_BYTES = 1024 * 1024
+
 
 class SpoolUnavailable(RetriableError):
     """The spool cannot write (disk full, read-only, closed) -> answer 503."""
@@ -52,6 +55,7 @@ class Spool:
         self._active_name: str | None = None
         self._active_size = 0
         self._allocated = 0  # bytes of the active segment already on disk (data + zero fill)
+        self._active_from_spare = False  # renamed from a spare (its directory entry is durable)
         # Zero-fill in steps of at most 4 MiB, never much beyond the seal-by-size threshold.
         self._prealloc = max(64 * 1024, min(4 * 1024 * 1024, settings.flush_max_bytes))
         self._active_opened = 0.0
@@ -179,7 +183,11 @@ class Spool:
             started = time.perf_counter()
             segment.write_at(fd, payload, offset)
             os.fdatasync(fd)
-            if fresh:
+            if fresh and not self._active_from_spare:
+                # A file created just now: its directory entry must be durable too. A renamed
+                # spare needs no directory fsync here (a journal commit on the hot path): its
+                # entry is durable under the spare's name, and recovery turns a spare holding
+                # frames back into a segment (slots.repair_slot).
                 segment.fsync_dir(self.slot_dir)
         except OSError:
             self._abandon_segment()
@@ -198,7 +206,7 @@ class Spool:
             allocated = 0
             if spare is not None:
                 try:
-                    # The directory fsync after the first write makes the rename durable.
+                    # Not made durable here: see _write_durably and slots.repair_slot.
                     os.rename(self.slot_dir / spare[0], self.slot_dir / name)
                     allocated = spare[1]
                 except OSError as exc:
@@ -207,6 +215,7 @@ class Spool:
             fd = os.open(self.slot_dir / name, flags, 0o644)
             self._fd, self._active_name, self._last_ns = fd, name, ns
             self._active_size, self._allocated = 0, allocated
+            self._active_from_spare = bool(allocated)
             self._active_opened = time.monotonic()
 
     def _abandon_segment(self) -> None:
@@ -252,15 +261,18 @@ class Spool:
     async def after_seal(self) -> None:
         """Prepare a zero-filled spare for the next segment, on a thread that is not the I/O one.
 
-        Sized like the last sealed segment plus a quarter, between 64 KiB and the zero-fill
-        step (4 MiB at most): no more zero bytes are written than before, they are only written
-        earlier, and one fdatasync of a large spare cannot hold up the group commits sharing
-        the file system journal with it. Failing is harmless: the next segment is then created
-        and zero-filled on the hot path as before.
+        Sized like the last sealed segment plus a quarter (64 KiB at least, at most the
+        seal-by-size threshold plus one zero-fill step), so that at a steady rate the next
+        segment is sealed by age before it outgrows the spare: the hot path then never
+        zero-fills (a 4 MiB zero-fill step in a group commit cost 30-50 ms here, see
+        decision 0016). No more zeros are written than before, only earlier and elsewhere,
+        and in pieces of ``SPARE_CHUNK_BYTES`` each fdatasync'd, so a large spare never puts
+        more than one piece of writeback ahead of a group commit's flush on the disk.
+        Failing is harmless: the next segment is then created and zero-filled on the hot path.
         """
         if self._spare is not None or self._closed or not self._healthy:
             return
-        size = min(self._prealloc, max(64 * 1024, self._last_sealed_size * 5 // 4))
+        size = self.spare_size()
         try:
             spare = await asyncio.to_thread(self._write_spare, size)
         except OSError as exc:
@@ -272,19 +284,32 @@ class Spool:
             else:
                 self._spare = (spare, size)
 
+    def spare_size(self) -> int:
+        """Bytes of the next spare: the last sealed segment plus a quarter, within bounds."""
+        want = max(64 * 1024, self._last_sealed_size * 5 // 4)
+        if want > SPARE_CHUNK_BYTES:  # whole pieces
+            want = -(-want // SPARE_CHUNK_BYTES) * SPARE_CHUNK_BYTES
+        return min(want, self._max_bytes + self._prealloc)
+
     def _write_spare(self, size: int) -> str:
-        name = f"{SPARE_PREFIX}{secrets.token_hex(8)}"
+        # Named in creation order: spares are used in that order, recovery relies on it.
+        name = f"{SPARE_PREFIX}{time.time_ns():020d}-{secrets.token_hex(4)}"
         fd = os.open(self.slot_dir / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            chunk = bytes(min(size, 1024 * 1024))
-            for offset in range(0, size, len(chunk)):
-                segment.write_at(fd, chunk[: size - offset], offset)
-            os.fdatasync(fd)  # size and blocks on disk now, not in the first group commit's fsync
+            try:
+                chunk = bytes(min(size, SPARE_CHUNK_BYTES))
+                for offset in range(0, size, len(chunk)):
+                    segment.write_at(fd, chunk[: size - offset], offset)
+                    # Size and blocks on disk now, piece by piece, not in a group commit's fsync.
+                    os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            # Its entry durable now, off the hot path: the segment it becomes may take acknowledged
+            # frames before its rename reaches the journal.
+            segment.fsync_dir(self.slot_dir)
         except OSError:
-            os.close(fd)
             (self.slot_dir / name).unlink(missing_ok=True)
             raise
-        os.close(fd)
         return name
 
     async def seal(self) -> None:

@@ -13,7 +13,7 @@ import pytest
 from eventyard.collector import flusher as flusher_module
 from eventyard.collector import segment
 from eventyard.collector.slots import SPARE_PREFIX
-from eventyard.collector.spool import Spool
+from eventyard.collector.spool import SPARE_CHUNK_BYTES, Spool
 from eventyard.settings import Settings
 
 from .helpers import landed_ids, record
@@ -115,6 +115,54 @@ async def test_rotation_renames_a_spare_prepared_off_the_hot_path(
     assert flush_all(spool_settings)["rows"] == 51
 
 
+async def test_a_spare_holds_a_segment_like_the_last_one_so_the_hot_path_never_zero_fills(
+    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the old 4 MiB cap: the next segment of the same size fits its spare, no zero-fill step."""
+    padding = "p" * 1000
+    rounds = [[record(message_id=f"{r}-{i}", note=padding) for i in range(100)] for r in range(60)]
+    spool = Spool.open(spool_settings)
+    for batch in rounds[:30]:
+        await spool.append(batch)
+    first_size = spool._active_size
+    assert first_size > 3 * 1024 * 1024
+    await spool.seal()
+
+    syncs: list[int] = []
+    real_fdatasync = os.fdatasync
+
+    def counting_fdatasync(fd: int) -> None:
+        syncs.append(fd)
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", counting_fdatasync)
+    await spool.after_seal()
+    monkeypatch.undo()
+    [spare] = [p for p in spool.slot_dir.iterdir() if p.name.startswith(SPARE_PREFIX)]
+    spare_size = spare.stat().st_size
+    assert spare_size >= first_size * 5 // 4 and spare_size > 4 * 1024 * 1024
+    assert len(syncs) == -(-spare_size // SPARE_CHUNK_BYTES), "written and synced piece by piece"
+
+    writes: list[tuple[int, int]] = []
+    real_write_at = segment.write_at
+
+    def recording_write_at(fd: int, data: bytes, offset: int) -> None:
+        writes.append((offset, len(data)))
+        real_write_at(fd, data, offset)
+
+    monkeypatch.setattr(segment, "write_at", recording_write_at)
+    for batch in rounds[30:]:
+        await spool.append(batch)
+    monkeypatch.undo()
+    # Only frames, back to back from offset 0: no zero-fill write ahead of the data.
+    assert [offset for offset, _ in writes] == [sum(n for _, n in writes[:i]) for i in range(len(writes))]
+    assert spool._allocated == spare_size
+    await spool.close()
+    from eventyard.collector.flusher import flush_all
+
+    assert flush_all(spool_settings)["rows"] == 6000
+
+
 async def test_a_spare_left_by_a_crash_is_removed_on_recovery(spool_settings: Settings) -> None:
     spool = Spool.open(spool_settings)
     await spool.append([record(message_id="kept")])
@@ -128,3 +176,61 @@ async def test_a_spare_left_by_a_crash_is_removed_on_recovery(spool_settings: Se
     from eventyard.collector.flusher import flush_all
 
     assert flush_all(spool_settings)["rows"] == 1
+
+
+async def test_frames_in_a_spare_whose_rename_was_lost_are_recovered(
+    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renamed spare takes acknowledged frames without a directory fsync on the hot path."""
+    spool = Spool.open(spool_settings)
+    await spool.append([record(message_id="old")])
+    await spool.seal()
+    await spool.after_seal()
+    [spare] = [p for p in spool.slot_dir.iterdir() if p.name.startswith(SPARE_PREFIX)]
+    dir_syncs: list[Path] = []
+    monkeypatch.setattr(segment, "fsync_dir", dir_syncs.append)
+    await spool.append([record(message_id="new-1"), record(message_id="new-2")])
+    monkeypatch.undo()
+    assert dir_syncs == [], "the first group commit into a renamed spare syncs no directory"
+    active = spool._active_name
+    assert active is not None and not spare.exists()
+    # Power lost before the journal committed the rename: the directory shows the spare's name.
+    os.rename(spool.slot_dir / active, spare)
+    os.close(spool._lock_fd)
+    reopened = Spool.open(spool_settings)
+    assert reopened.slot_dir == spool.slot_dir
+    assert not [p for p in reopened.slot_dir.iterdir() if p.name.startswith(SPARE_PREFIX)]
+    names = segment.list_segments(reopened.slot_dir)
+    assert (
+        len(names) == 2 and segment.read_segment(reopened.slot_dir / names[1]).records[0].find(b"new-1") > 0
+    )
+    await reopened.close()
+    from eventyard.collector.flusher import flush_all
+
+    assert flush_all(spool_settings)["rows"] == 3
+    assert sorted(landed_ids(spool_settings)) == ["new-1", "new-2", "old"]
+
+
+async def test_flushing_makes_segment_names_durable_before_landing(
+    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool.open(spool_settings)
+    await spool.append([record(message_id="m")])
+    await spool.seal()
+    events: list[str] = []
+    real_fsync_dir, real_flush_segment = segment.fsync_dir, flusher_module.flush_segment
+
+    def fsync_dir(path: Path) -> None:
+        events.append("fsync_dir")
+        real_fsync_dir(path)
+
+    def flush_segment(*args: Any) -> Any:
+        events.append("land")
+        return real_flush_segment(*args)
+
+    monkeypatch.setattr(segment, "fsync_dir", fsync_dir)
+    monkeypatch.setattr(flusher_module, "flush_segment", flush_segment)
+    assert spool.flusher.flush(spool.sealed_segments()).rows == 1
+    monkeypatch.undo()
+    assert events[:2] == ["fsync_dir", "land"]
+    await spool.close()
