@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 
+import attrs
 import pytest
 import uvicorn
 
@@ -31,9 +32,11 @@ class _Clock:
         return self.now
 
 
+@attrs.define
 class _Job:
-    def __init__(self) -> None:
-        self.runs = 0
+    """Slotted and unhashable, like Airflow's TriggerRunnerSupervisor."""
+
+    runs: int = 0
 
     def housekeeping(self) -> list[int]:
         self.runs += 1

@@ -84,15 +84,16 @@ def paced(method: Callable[..., Any], seconds: float, idle: Callable[[], Any]) -
     The next run is due ``seconds`` after a run starts, whether it returned or raised (a failing
     query is retried on the same cadence, not every second).
     """
-    due_attr = f"_eventyard_next_{method.__name__}"
+    # Keyed by instance id, not stored on the instance: Airflow's classes are slotted attrs
+    # classes (no new attributes) and unhashable (no weak-key dict). One instance per service.
+    due: dict[int, float] = {}
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         now = time.monotonic()
-        due = getattr(self, due_attr, None)
-        if due is not None and now < due:
+        if now < due.get(id(self), now):
             return idle()
-        setattr(self, due_attr, now + seconds)
+        due[id(self)] = now + seconds
         return method(self, *args, **kwargs)
 
     setattr(wrapper, PACED_ATTRIBUTE, seconds)
