@@ -101,6 +101,15 @@ def uses_celery(executor: str) -> bool:
     return "CeleryExecutor" in names
 
 
+def paces_airflow(settings: Settings) -> bool:
+    """Whether ``eventyard up``/``airflow`` run Airflow's services with paced housekeeping loops.
+
+    Part of the laptop sizing, so development only (``eventyard.runtime.airflow_pacing``);
+    ``EVENTYARD_AIRFLOW_PACING=false`` runs them exactly as Airflow ships them.
+    """
+    return settings.environment == "development" and settings.airflow_pacing
+
+
 def execution_api_url(host: str, port: int | str) -> str:
     """The URL task runners call the API server's execution API at (``[core] execution_api_server_url``).
 

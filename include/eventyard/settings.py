@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     airflow_admin_password: SecretStr | None = Field(
         default=None, description="The Airflow UI admin's password; required outside development."
     )
+    airflow_pacing: bool = Field(
+        default=True,
+        description="Development only: `eventyard up`/`airflow` pace Airflow's idle housekeeping loops "
+        "(eventyard.runtime.airflow_pacing); false runs Airflow's services exactly as shipped.",
+    )
 
     # Collector
     spool_dir: Path | None = Field(default=None, description="Spool directory; under home when unset.")

@@ -29,6 +29,7 @@ def airflow(
     ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`` (Postgres); every ``AIRFLOW__*`` variable already
     set is respected. ``eventyard up`` runs the collector and Houston alongside.
     """
+    from eventyard.airflow_support import paces_airflow
     from eventyard.runtime.launch import prepare_airflow, run_foreground
     from eventyard.runtime.stack import airflow_services
 
@@ -47,7 +48,8 @@ def airflow(
     )
     if migrate_only:
         return
-    raise typer.Exit(run_foreground(airflow_services(env), title="Airflow"))
+    services = airflow_services(env, paced=paces_airflow(settings))
+    raise typer.Exit(run_foreground(services, title="Airflow"))
 
 
 def airflow_dag_test(dag_id: str = typer.Argument("load_warehouses", help="DAG to run once.")) -> None:

@@ -36,13 +36,18 @@ def register_bench(bench_app: typer.Typer) -> None:
             )
         total = sum(result.idle_cpu.values())
         top = max(result.idle_cpu.items(), key=lambda kv: kv[1])
-        parts = ", ".join(f"{k} {v:.2f}%" for k, v in sorted(result.idle_cpu.items(), key=lambda kv: -kv[1]))
+        wakeups = result.idle_wakeups
+        parts = ", ".join(
+            f"{k} {v:.2f}% ({wakeups.get(k, 0.0):.1f}/s)"
+            for k, v in sorted(result.idle_cpu.items(), key=lambda kv: -kv[1])
+        )
         typer.echo(
             f"idle CPU over {idle_seconds:.0f} s: {total:.2f}% of one core "
             f"(target <= {TARGET_IDLE_CPU:.0f}%: ratio {total / TARGET_IDLE_CPU:.2f}); "
             f"dominated by {top[0]} ({top[1]:.2f}%)"
         )
-        typer.echo(f"  per component: {parts}")
+        typer.echo(f"  wake-ups: {sum(wakeups.values()):.1f}/s in all (context switches of every thread)")
+        typer.echo(f"  per component, CPU (wake-ups): {parts}")
         typer.echo(f"  {result.processes} processes, {result.memory_mb:.0f} MB (PSS)")
         arrived = min(len(result.latencies(result.in_warehouse)), len(result.latencies(result.at_webhook)))
         if arrived < sent:

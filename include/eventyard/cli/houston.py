@@ -15,10 +15,10 @@ def houston(
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
     """Serve the Houston GraphQL API (and its explorer) at /graphql."""
-    import uvicorn
-
     from eventyard.cli.control import init_quietly
     from eventyard.houston.app import create_app
+    from eventyard.runtime import quiet_uvicorn
 
     init_quietly()
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # Houston has no background work: idle, its only wake-ups are uvicorn's tick (once a second).
+    quiet_uvicorn.run(create_app(), host=host, port=port, log_level="info")

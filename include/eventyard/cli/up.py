@@ -24,11 +24,13 @@ def up(
     destination integrations configured in Houston within seconds: the DAGs run when batches
     land (see docs/airflow.md).
     """
+    from eventyard.airflow_support import paces_airflow
     from eventyard.runtime.launch import prepare_airflow, run_foreground
     from eventyard.runtime.stack import Ports, eventyard_env, stack_services
     from eventyard.settings import get_settings
 
+    settings = get_settings()
     ports = Ports(host=host, collector=collector_port, houston=houston_port, airflow=airflow_port)
-    env = eventyard_env(prepare_airflow(get_settings(), api_host=host, api_port=airflow_port), ports)
-    services = stack_services(env, ports, collector_workers=collector_workers)
+    env = eventyard_env(prepare_airflow(settings, api_host=host, api_port=airflow_port), ports)
+    services = stack_services(env, ports, collector_workers=collector_workers, paced=paces_airflow(settings))
     raise typer.Exit(run_foreground(services, title="Eventyard"))

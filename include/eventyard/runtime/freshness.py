@@ -11,6 +11,7 @@ every process of the stack.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import statistics
 import tempfile
 import threading
@@ -87,6 +88,7 @@ class FreshnessResult:
     in_warehouse: dict[str, float] = field(default_factory=dict)
     at_webhook: dict[str, float] = field(default_factory=dict)
     idle_cpu: dict[str, float] = field(default_factory=dict)  # % of one core, per component
+    idle_wakeups: dict[str, float] = field(default_factory=dict)  # context switches per second
     memory_mb: float = 0.0
     processes: int = 0
 
@@ -132,36 +134,74 @@ def _poll_warehouse(url: str, seen: dict[str, float], stop: threading.Event) -> 
         engine.dispose()
 
 
-def measure_idle(stack: RunningStack, seconds: float) -> tuple[dict[str, float], float, int]:
-    """CPU (% of one core) per component over ``seconds``, the stack's memory (PSS, MB), processes."""
+@dataclass
+class IdleCost:
+    """What the idle stack cost over a window, per component."""
+
+    cpu: dict[str, float]  # % of one core
+    wakeups: dict[str, float]  # context switches per second, every thread of every process
+    memory_mb: float  # PSS of the whole stack
+    processes: int
+
+
+def measure_idle(stack: RunningStack, seconds: float) -> IdleCost:
+    """CPU (% of one core) and wake-ups per second per component over ``seconds``, memory, processes.
+
+    Wake-ups (voluntary plus involuntary context switches of every thread) are the steadier
+    figure on a busy machine: CPU time per wake-up grows with the load, their number does not.
+    """
     import psutil
 
     assert stack.process is not None
     root = psutil.Process(stack.process.pid)
 
-    def tree() -> dict[int, tuple[str, float]]:
-        out: dict[int, tuple[str, float]] = {}
+    def tree() -> dict[int, tuple[str, float, int]]:
+        out: dict[int, tuple[str, float, int]] = {}
         for proc in [root, *root.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
                 times = proc.cpu_times()
-                out[proc.pid] = (_component(proc.cmdline()), times.user + times.system)
+                out[proc.pid] = (_component(proc.cmdline()), times.user + times.system, _switches(proc))
         return out
 
     before, started = tree(), time.monotonic()
     time.sleep(seconds)
     after, elapsed = tree(), time.monotonic() - started
     cpu: dict[str, float] = {}
-    for pid, (name, spent) in after.items():
-        cpu[name] = cpu.get(name, 0.0) + (spent - before.get(pid, (name, 0.0))[1]) / elapsed * 100
+    wakeups: dict[str, float] = {}
+    for pid, (name, spent, switches) in after.items():
+        _, spent_before, switches_before = before.get(pid, (name, 0.0, 0))
+        cpu[name] = cpu.get(name, 0.0) + (spent - spent_before) / elapsed * 100
+        wakeups[name] = wakeups.get(name, 0.0) + (switches - switches_before) / elapsed
     memory = 0
     for proc in [root, *root.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
             memory += proc.memory_full_info().pss
-    return cpu, memory / 1e6, len(after)
+    return IdleCost(cpu, wakeups, memory / 1e6, len(after))
+
+
+def _switches(proc: Any) -> int:
+    """Context switches so far of every thread of ``proc`` (``/proc``; psutil's count is one thread's)."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{proc.pid}/task").iterdir())
+    except OSError:
+        switches = proc.num_ctx_switches()
+        return int(switches.voluntary + switches.involuntary)
+    for task in tasks:
+        with contextlib.suppress(OSError):
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+    return total
 
 
 def _component(cmdline: list[str]) -> str:
     line = " ".join(cmdline)
+    words = line.split()
+    if any(w.endswith("eventyard") and nxt == "up" for w, nxt in itertools.pairwise(words)):
+        return "supervisor"  # `eventyard up --collector-port ...` is not the collector
+    if "eventyard.collector" in line:
+        return "collector"  # its lander child process
     for name in COMPONENTS:
         if name in line:
             return name.replace("api_server", "api-server")
@@ -211,7 +251,9 @@ def run_freshness(postgres_url: str, rate: float, seconds: float, idle_seconds: 
             result.at_webhook = dict(receiver.arrived)
             _wait(lambda: not _runs_in_flight(stack), 300)  # the last runs finish: then it is idle
             time.sleep(10)
-            result.idle_cpu, result.memory_mb, result.processes = measure_idle(stack, idle_seconds)
+            idle = measure_idle(stack, idle_seconds)
+            result.idle_cpu, result.idle_wakeups = idle.cpu, idle.wakeups
+            result.memory_mb, result.processes = idle.memory_mb, idle.processes
         finally:
             receiver.close()
             stack.stop()

@@ -22,6 +22,8 @@ AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 # Every service runs on this machine and writes task logs under AIRFLOW_HOME, where the API
 # server reads them: the log-serving side processes (fixed ports 8793/8794) are not needed.
 EXTRA_ARGS = {"scheduler": ["--skip-serve-logs"], "triggerer": ["--skip-serve-logs"]}
+# The services whose hard-coded idle loops eventyard.runtime.airflow_pacing slows down.
+PACED_COMPONENTS = ("api-server", "dag-processor", "triggerer")
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,20 @@ def reachable_host(host: str) -> str:
     return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)
 
 
-def airflow_services(env: Mapping[str, str]) -> list[Service]:
-    """Airflow's four services, configured by ``env`` (``airflow_env``)."""
+def airflow_argv(component: str, *, paced: bool = False) -> list[str]:
+    """The command line of one Airflow service: ``airflow <component>``, or its paced launcher."""
+    args = [component, *EXTRA_ARGS.get(component, [])]
+    if paced and component in PACED_COMPONENTS:
+        return [sys.executable, "-m", "eventyard.runtime.airflow_pacing", *args]
+    return [_bin("airflow"), *args]
+
+
+def airflow_services(env: Mapping[str, str], *, paced: bool = False) -> list[Service]:
+    """Airflow's four services, configured by ``env`` (``airflow_env``).
+
+    ``paced``: the triggerer, DAG processor and API server run with their idle housekeeping
+    paced (``eventyard.runtime.airflow_pacing``; the laptop defaults, development only).
+    """
     base = f"http://{reachable_host(env['AIRFLOW__API__HOST'])}:{env['AIRFLOW__API__PORT']}"
     services = []
     for component in AIRFLOW_COMPONENTS:
@@ -58,7 +72,7 @@ def airflow_services(env: Mapping[str, str]) -> list[Service]:
         services.append(
             Service(
                 name=component,
-                argv=[_bin("airflow"), component, *EXTRA_ARGS.get(component, [])],
+                argv=airflow_argv(component, paced=paced),
                 env=env,
                 url=base if is_api else None,
                 ready_url=f"{base}/api/v2/monitor/health" if is_api else None,
@@ -77,7 +91,9 @@ def eventyard_env(env: Mapping[str, str], ports: Ports) -> dict[str, str]:
     return out
 
 
-def stack_services(env: Mapping[str, str], ports: Ports, *, collector_workers: int = 1) -> list[Service]:
+def stack_services(
+    env: Mapping[str, str], ports: Ports, *, collector_workers: int = 1, paced: bool = False
+) -> list[Service]:
     """The collector, Houston and Airflow's services: the whole local stack."""
     host = reachable_host(ports.host)
     collector = Service(
@@ -97,7 +113,7 @@ def stack_services(env: Mapping[str, str], ports: Ports, *, collector_workers: i
         url=f"http://{host}:{ports.houston}/graphql",
         ready_url=f"http://{host}:{ports.houston}/healthz",
     )
-    return [collector, houston, *airflow_services(env)]
+    return [collector, houston, *airflow_services(env, paced=paced)]
 
 
 class ReadinessWatch:
