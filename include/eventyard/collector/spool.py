@@ -264,8 +264,8 @@ class Spool:
         Sized like the last sealed segment plus a quarter (64 KiB at least, at most the
         seal-by-size threshold plus one zero-fill step), so that at a steady rate the next
         segment is sealed by age before it outgrows the spare: the hot path then never
-        zero-fills (a 4 MiB zero-fill step in a group commit cost 30-50 ms here, see
-        decision 0016). No more zeros are written than before, only earlier and elsewhere,
+        zero-fills (a 4 MiB zero-fill step in a group commit took 28-80 ms here, decision
+        0030). No more zeros are written than before, only earlier and elsewhere,
         and in pieces of ``SPARE_CHUNK_BYTES`` each fdatasync'd, so a large spare never puts
         more than one piece of writeback ahead of a group commit's flush on the disk.
         Failing is harmless: the next segment is then created and zero-filled on the hot path.
