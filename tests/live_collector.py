@@ -57,7 +57,7 @@ def collector_process(
         stop(process)
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
+def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 120.0) -> None:
     """Return once ``url``/readyz answers 200; raise with the log if the process exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

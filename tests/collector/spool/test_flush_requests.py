@@ -18,7 +18,7 @@ async def test_a_live_owner_seals_and_flushes_on_request(spool_settings: Setting
     await owner.start_flusher()
     await owner.append([record(message_id=f"m-{i}") for i in range(5)])
     # Not passed as owned: to flush_all the slot belongs to another process; it must ask.
-    counts = await asyncio.to_thread(flush_all, spool_settings, owner_timeout=30)
+    counts = await asyncio.to_thread(flush_all, spool_settings, owner_timeout=60)
     assert (counts["rows"], counts["unanswered_slots"]) == (5, 0)
     assert sorted(landed_ids(spool_settings)) == [f"m-{i}" for i in range(5)]
     assert not list(owner.slot_dir.glob("*.flush-*"))

@@ -72,7 +72,7 @@ async def test_seal_by_age_lands_without_an_explicit_flush(spool_settings: Setti
     spool = Spool.open(quick)
     await spool.start_flusher()
     await spool.append([record(message_id="aged")])
-    for _ in range(200):  # bounded wait for the background flusher, not a timing assertion
+    for _ in range(1200):  # bounded wait (60 s) for the background flusher, not a timing assertion
         if spool.stats()["flushed_rows"]:  # counted once landed, recorded and deleted
             break
         await asyncio.sleep(0.05)
