@@ -28,6 +28,35 @@ PG_ADMIN_URLS = (
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+_UNGROUPED: set[str] = set()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note the tests whose ``xdist_group`` mark did not take effect under ``--dist loadgroup``.
+
+    pytest-xdist groups a test by appending ``@group`` to its node id; when it cannot (pytest 9.2
+    with pytest-xdist 3.8), grouped tests are spread over the workers without a word: each worker
+    then starts its own copy of a group's shared stack (the scheduler and Celery end-to-end tests
+    ran twice as many Airflows at once) and the suite takes minutes longer.
+    """
+    if getattr(session.config.option, "loadgroup", False):
+        _UNGROUPED.update(
+            item.nodeid
+            for item in session.items
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
+        )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail each test that lost its group (see ``pytest_collection_finish``), saying why."""
+    if item.nodeid in _UNGROUPED:
+        pytest.fail(
+            "--dist loadgroup did not group this test (its xdist_group mark was ignored): this pytest"
+            " and pytest-xdist do not work together; see the pytest pin in requirements-dev.txt",
+            pytrace=False,
+        )
+
+
 def _pg_admin_engine() -> Engine | None:
     for url in PG_ADMIN_URLS:
         engine = create_engine(url, isolation_level="AUTOCOMMIT")
