@@ -1,6 +1,9 @@
 """The running stack the real-scheduler tests share: one ``eventyard up`` per test session
 (starting it is most of their cost), used by every ``*scheduler_e2e`` module of this folder.
-Those modules are one xdist group, so they run on the same worker as the stack."""
+Those modules are one xdist group, so they run on the same worker as the stack.
+
+A test that adds an integration of its own lists it in ``switched_off_after``: it is switched off
+when the test is done, so that the next module's DAG runs map over their own only."""
 
 from __future__ import annotations
 
@@ -8,9 +11,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from eventyard.db.engine import get_engine, session_scope
+from eventyard.db.models import Integration
 from eventyard.runtime.local_stack import Houston, RunningStack
+from eventyard.settings import Settings
 
 START_TIMEOUT = 420.0  # migrations and five Python services on a loaded 2-core machine
+STACK_SECRET = "e2e-secret-" + "k" * 40
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +27,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     # A short flush interval keeps the test quick; everything else is the embedded default.
     running_stack = RunningStack.start(
         home,
-        extra_env={"EVENTYARD_SECRET_KEY": "e2e-secret-" + "k" * 40, "EVENTYARD_FLUSH_INTERVAL_SECONDS": "2"},
+        extra_env={"EVENTYARD_SECRET_KEY": STACK_SECRET, "EVENTYARD_FLUSH_INTERVAL_SECONDS": "2"},
     )
     try:
         running_stack.wait_ready(START_TIMEOUT)
@@ -35,3 +42,26 @@ def account(stack: RunningStack) -> tuple[Houston, str]:
     """An owner's Houston client and the source ``eventyard bootstrap`` made for them."""
     made = stack.bootstrap("owner@example.com", "correct horse battery", "Acme", "web")
     return Houston(stack.houston_url, made["token"], made["orgId"]), made["sourceId"]
+
+
+@pytest.fixture
+def switched_off_after(stack: RunningStack) -> Iterator[list[str]]:
+    """Integration ids a test adds to the shared stack: switched off after the test, so that the
+    later modules' DAG runs leave them out."""
+    added: list[str] = []
+    yield added
+    for integration_id in added:
+        switch_off_integration(stack, integration_id)
+
+
+def stack_settings(stack: RunningStack) -> Settings:
+    """Settings on the stack's own state (its control DB, landing and secret key)."""
+    return Settings(home=stack.home, secret_key=STACK_SECRET)
+
+
+def switch_off_integration(stack: RunningStack, integration_id: str) -> None:
+    """Disable an integration in the stack's control DB: later DAG runs leave it out."""
+    with session_scope(get_engine(stack_settings(stack))) as session:
+        integration = session.get(Integration, integration_id)
+        assert integration is not None, integration_id
+        integration.enabled = False

@@ -1,11 +1,12 @@
 """``segment_compare`` under the real scheduler: triggered with params, as a person triggers it.
 
-One ``eventyard up`` (scheduler with the LocalExecutor, DAG processor, triggerer, API server) in a
-fresh state directory. A Postgres warehouse integration is created through Houston; its database
-holds Segment's schema (Segment's Postgres DDL shapes, one event lost for an hour) and ours
-(loaded by our loader). The DAG is triggered with ``airflow dags trigger --conf`` as
-docs/aa-compare.md shows it (no ``dag.test()``); the mapped compare task must flag exactly that
-table and hour, write the HTML report and label itself with the verdict.
+The session's ``eventyard up`` (scheduler with the LocalExecutor, DAG processor, triggerer, API
+server), shared with the other scheduler modules (tests/dags/conftest.py). A Postgres warehouse
+integration of a source of its own is created through Houston; its database holds Segment's
+schema (Segment's Postgres DDL shapes, one event lost for an hour) and ours (loaded by our
+loader). The DAG is triggered with ``airflow dags trigger --conf`` as docs/aa-compare.md shows it
+(no ``dag.test()``); the mapped compare task must flag exactly that table and hour, write the
+HTML report and label itself with the verdict.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +38,10 @@ RUN_TIMEOUT = 300.0
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """``eventyard up`` in its own state directory."""
-    home = tmp_path_factory.mktemp("compare-stack") / "home"
-    running_stack = RunningStack.start(home, extra_env={"EVENTYARD_SECRET_KEY": "compare-e2e-" + "k" * 40})
-    try:
-        running_stack.wait_ready(START_TIMEOUT)
-        _wait_for_dag(running_stack, "segment_compare")
-        yield running_stack
-    finally:
-        code = running_stack.stop()
-        assert code == 0, f"eventyard up did not stop cleanly ({code}):\n{running_stack.log_tail()}"
+def compare_stack(stack: RunningStack) -> RunningStack:
+    """The session's ``eventyard up`` (tests/dags/conftest.py), once it has parsed segment_compare."""
+    _wait_for_dag(stack, "segment_compare")
+    return stack
 
 
 def _airflow_rows(stack: RunningStack, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -108,15 +101,20 @@ def _wait_for_run(stack: RunningStack, run_id: str) -> str:
 
 
 def test_a_triggered_comparison_flags_the_dropped_hour_under_the_real_scheduler(
-    stack: RunningStack, pg_server_url: str
+    compare_stack: RunningStack,
+    account: tuple[Houston, str],
+    switched_off_after: list[str],
+    pg_server_url: str,
 ) -> None:
-    made = stack.bootstrap("owner@example.com", "correct horse battery", "Acme", "web")
-    houston = Houston(stack.houston_url, made["token"], made["orgId"])
+    stack = compare_stack
+    houston = account[0]
+    source_id = houston.create_source("compared")
     database = _fresh_pg_database(pg_server_url)
     details = pg_details(database)
     details.pop("bucketName")
     config = {"namespace": "shop", "segmentSchema": "segment_shop"}  # the daily mode's setting
-    integration = houston.add_integration(made["sourceId"], "postgres", details, config)
+    integration = houston.add_integration(source_id, "postgres", details, config)
+    switched_off_after.append(integration)
     with PostgresDialect(details, Settings(home=stack.home)) as warehouse:
         load_segment(warehouse, "segment_shop", "postgres", drop=True)
         warehouse.ensure_schema("shop")

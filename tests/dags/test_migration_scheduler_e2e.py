@@ -1,6 +1,6 @@
-"""``segment_merge`` under the real scheduler: ``eventyard airflow`` (scheduler with the
-LocalExecutor, DAG processor, triggerer, API server) in a fresh state directory, the DAG
-triggered by hand with params through Airflow's REST API, as a person does from the UI.
+"""``segment_merge`` under the real scheduler: the session's ``eventyard up`` (scheduler with the
+LocalExecutor, DAG processor, triggerer, API server; tests/dags/conftest.py), the DAG triggered
+by hand with params through Airflow's REST API, as a person does from the UI.
 
 The warehouse is a real Postgres database holding Eventyard's tables (loaded by our loader) and a
 Segment schema built from Segment's DDL shapes. The test checks the run's outcome in the
@@ -10,48 +10,34 @@ the task log, and that a second run adds nothing.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from eventyard.runtime.local_stack import free_port, stack_env
-from eventyard.settings import Settings
+from eventyard.runtime.local_stack import RunningStack
 from tests.conftest import _fresh_pg_database
+from tests.dags.conftest import STACK_SECRET, stack_settings
 from tests.migration.conftest import SEGMENT_SCHEMA, build_switch
 from tests.warehouse.conftest import Warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("scheduler_e2e")]
 
-SECRET = "merge-e2e-secret-" + "k" * 40
 START_TIMEOUT = 420.0
 RUN_TIMEOUT = 300.0
 
 
 class Airflow:
-    """``eventyard airflow`` on a free port; REST calls without login (the laptop's all-admins mode)."""
+    """Airflow's REST API of the shared ``eventyard up``, without login (the laptop's all-admins mode)."""
 
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.port = free_port()
-        self.api = f"http://127.0.0.1:{self.port}/api/v2"
-        self.log_path = home / "airflow-services.log"
-        env = stack_env(home, {"EVENTYARD_SECRET_KEY": SECRET})
-        self._log = self.log_path.open("ab")
-        argv = [str(Path(sys.executable).with_name("eventyard")), "airflow", "--port", str(self.port)]
-        self.process = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)  # fmt: skip
+    def __init__(self, stack: RunningStack) -> None:
+        self.stack = stack
+        self.home = stack.home
+        self.api = f"http://127.0.0.1:{stack.ports.airflow}/api/v2"
 
     def log_tail(self, lines: int = 150) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return self.stack.log_tail(lines)
 
     def get(self, path: str) -> Any:
         reply = httpx.get(self.api + path, timeout=120)
@@ -60,9 +46,10 @@ class Airflow:
 
     def wait(self, what: str, probe: Any, timeout: float) -> Any:
         deadline = time.monotonic() + timeout
+        process = self.stack.process
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"eventyard airflow exited ({self.process.returncode}):\n{self.log_tail()}")
+            if process is not None and process.poll() is not None:
+                pytest.fail(f"eventyard up exited ({process.returncode}):\n{self.log_tail()}")
             try:
                 value = probe()
             except (httpx.HTTPError, ValueError):
@@ -72,30 +59,13 @@ class Airflow:
             time.sleep(1.0)
         pytest.fail(f"timed out waiting for {what}\n{self.log_tail()}")
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self._log.close()
-
 
 @pytest.fixture(scope="module")
-def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
-    home = tmp_path_factory.mktemp("merge-stack") / "home"
-    home.mkdir(parents=True)
-    running = Airflow(home)
-    try:
-        running.wait("the API server", lambda: running.get("/monitor/health") or None, START_TIMEOUT)
-        running.wait(
-            "the parsed segment_merge DAG", lambda: running.get("/dags/segment_merge"), START_TIMEOUT
-        )
-        yield running
-    finally:
-        running.stop()
+def airflow(stack: RunningStack) -> Airflow:
+    """The session's stack (tests/dags/conftest.py) once its API server has parsed segment_merge."""
+    running = Airflow(stack)
+    running.wait("the parsed segment_merge DAG", lambda: running.get("/dags/segment_merge"), START_TIMEOUT)
+    return running
 
 
 def _trigger(airflow: Airflow, run_id: str, conf: dict[str, Any]) -> str:
@@ -121,15 +91,14 @@ def _finished(airflow: Airflow, run_id: str) -> str:
 
 
 def test_segment_merge_runs_under_the_real_scheduler_one_mapped_task_per_table(
-    airflow: Airflow, pg_server_url: str, monkeypatch: pytest.MonkeyPatch
+    airflow: Airflow, switched_off_after: list[str], pg_server_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The test writes the integration and our tables into the stack's own state (same home, same key).
     monkeypatch.setenv("EVENTYARD_HOME", str(airflow.home))
-    monkeypatch.setenv("EVENTYARD_SECRET_KEY", SECRET)
-    settings = Settings(home=airflow.home, secret_key=SECRET)
-    wh = Warehouse("postgres", {"url": _fresh_pg_database(pg_server_url)}, settings).setup(
-        source_name="Merge Shop"
-    )
+    monkeypatch.setenv("EVENTYARD_SECRET_KEY", STACK_SECRET)
+    wh = Warehouse("postgres", {"url": _fresh_pg_database(pg_server_url)}, stack_settings(airflow.stack))
+    wh.setup(source_name="Merge Shop")
+    switched_off_after.append(wh.integration_id)
     wh.schema = "merge_shop"
 
     def run(statements: list[str]) -> None:
