@@ -1,6 +1,8 @@
-"""The running stack the real-scheduler tests share: one ``eventyard up`` per test session
-(starting it is most of their cost), used by every ``*scheduler_e2e`` module of this folder.
-Those modules are one xdist group, so they run on the same worker as the stack.
+"""The running stack the real-scheduler tests share: one ``eventyard up`` (starting it is most of
+their cost), used by every ``*scheduler_e2e`` module of this folder. Those modules are one xdist
+group, so they run one after the other on the same worker as the stack. The stack is scoped to
+this package: it stops as soon as the worker moves on to another folder's tests, instead of
+idling beside them until the end of the session.
 
 A test that adds an integration of its own lists it in ``switched_off_after``: it is switched off
 when the test is done, so that the next module's DAG runs map over their own only."""
@@ -20,7 +22,7 @@ START_TIMEOUT = 420.0  # migrations and five Python services on a loaded 2-core 
 STACK_SECRET = "e2e-secret-" + "k" * 40
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """``eventyard up`` in its own state directory; its log is printed if a test fails."""
     home = tmp_path_factory.mktemp("stack") / "home"
@@ -42,7 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         assert code == 0, f"eventyard up did not stop cleanly ({code}):\n{running_stack.log_tail()}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def account(stack: RunningStack) -> tuple[Houston, str]:
     """An owner's Houston client and the source ``eventyard bootstrap`` made for them."""
     made = stack.bootstrap("owner@example.com", "correct horse battery", "Acme", "web")
