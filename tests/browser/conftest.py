@@ -1,8 +1,9 @@
 """Device mode in a real browser: Debian's Chromium driven by Playwright, a real collector
 subprocess, Houston's GraphQL API on the same control DB.
 
-One browser and one collector serve every test of the package (xdist group ``browser``);
-each test opens its own browser context (no shared cookies or cache) and its own source.
+One browser and one collector serve every test of the package (xdist group ``browser``, so the
+tests run back to back on one worker) and stop when the worker moves on to another package; each
+test opens its own browser context (no shared cookies or cache) and its own source.
 
 Playwright's sync API runs an asyncio loop (in a greenlet) in the thread that starts it and
 leaves that loop marked as running there for as long as it is open. Started in pytest's main
@@ -58,8 +59,10 @@ class PlaywrightThread:
         self._pool.shutdown(wait=True)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every browser test shares the worker that owns the browser and the collector."""
+    """Every browser test shares the worker that owns the browser and the collector (first:
+    pytest-xdist reads the xdist_group marks in its own implementation of this hook)."""
     for item in items:
         if _is_browser_test(item):
             item.add_marker(pytest.mark.xdist_group("browser"))
@@ -84,7 +87,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 _THREAD: dict[str, PlaywrightThread] = {}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium (``make setup`` installs it), headless, with a fresh profile, owned by
     the Playwright thread."""
@@ -121,7 +124,7 @@ def browse(chromium: Browser) -> Callable[[Callable[[Browser], T]], T]:
     return lambda work: thread.run(lambda: work(chromium))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def yard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Yard]:
     """A collector subprocess + Houston (in process) on one SQLite control DB, and an org in it."""
     assert (REPO / "build/browser/click-ids.js").is_file(), "plugins are not built: run `make setup`"
