@@ -6,44 +6,35 @@ with its table and observed value while the healthy tables pass."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from eventyard.settings import Settings
-from eventyard.warehouse.dialects import DIALECTS
 from eventyard.warehouse.quality.checks import RESULTS_TABLE
 from eventyard.warehouse.quality.tasks import checked_integration_ids
-from tests.conftest import _fresh_pg_database
-from tests.quality.conftest import LAST_HOUR, NOW, at, check_round, failed, healthy, track
+from tests.quality.conftest import (
+    EXT_PARAMS,
+    LAST_HOUR,
+    NOW,
+    at,
+    check_round,
+    ext_warehouse,
+    failed,
+    healthy,
+    track,
+)
 from tests.warehouse.conftest import Warehouse
 from tests.warehouse.ext.conftest import bigquery_endpoint  # noqa: F401 - the session's emulator
-from tests.warehouse.ext.redshift_pg import pg_details
 
 
-@pytest.fixture(params=[pytest.param("redshift", marks=pytest.mark.postgres), "bigquery"])
+@pytest.fixture(params=EXT_PARAMS)
 def ext(
     request: pytest.FixtureRequest, sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> Warehouse:
     """A Redshift-on-Postgres or BigQuery-emulator integration, in a schema of its own."""
-    schema = f"shop_{uuid.uuid4().hex[:10]}"
-    if request.param == "redshift":
-        # The integration's dialect is Redshift's, with the stage filled by COPY FROM STDIN.
-        monkeypatch.setitem(
-            DIALECTS, "amazon_redshift", "tests.warehouse.ext.redshift_pg:PostgresStagedRedshift"
-        )
-        details = pg_details(_fresh_pg_database(request.getfixturevalue("pg_server_url")))
-        code = "amazon_redshift"
-    else:
-        from tests.warehouse.ext.bq_emulator import PROJECT
-
-        details = {"project": PROJECT, "apiEndpoint": request.getfixturevalue("bigquery_endpoint")}
-        code = "google_bigquery"
-    wh = Warehouse(code, details, sqlite_settings, schema=schema).setup(config={"namespace": schema})
-    wh.extra["kind"] = request.param
-    return wh
+    return ext_warehouse(request, request.param, sqlite_settings, monkeypatch)
 
 
 def _load(wh: Warehouse) -> None:
