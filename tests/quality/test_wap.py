@@ -1,5 +1,6 @@
-"""Write-audit-publish on DuckDB and real Postgres: a bad batch stays in quarantine, the good ones
-publish, and after a fix the quarantined batch publishes with nothing lost or doubled."""
+"""Write-audit-publish on DuckDB, real Postgres, Redshift (its SQL on Postgres) and BigQuery (the
+emulator): a bad batch stays in quarantine, the good ones publish, and after a fix the quarantined
+batch publishes with nothing lost or doubled."""
 
 from __future__ import annotations
 
@@ -7,29 +8,53 @@ import json
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from eventyard.airflow_links import redirect_app
 from eventyard.cli import app
+from eventyard.settings import Settings
 from eventyard.warehouse.quality import wap
 from eventyard.warehouse.quality.paths import data_docs_index
-from tests.quality.conftest import LAST_HOUR, check_round, configure, execute, healthy
+from tests.quality.conftest import (
+    EXT_PARAMS,
+    LAST_HOUR,
+    check_round,
+    configure,
+    execute,
+    ext_warehouse,
+    healthy,
+)
 from tests.warehouse.conftest import Warehouse
+from tests.warehouse.ext.conftest import bigquery_endpoint  # noqa: F401 - the session's emulator
 
 
 def _ids(warehouse: Warehouse, table: str) -> list[str]:
     return sorted(r["id"] for r in warehouse.query(f'SELECT "id" FROM "{warehouse.schema}"."{table}"'))
 
 
+@pytest.fixture(params=EXT_PARAMS)
+def ext(
+    request: pytest.FixtureRequest, sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Warehouse:
+    """A Redshift-on-Postgres or BigQuery-emulator integration."""
+    return ext_warehouse(request, request.param, sqlite_settings, monkeypatch)
+
+
+def _a_year_ahead(tag: str) -> list[dict[str, object]]:
+    """A healthy batch but for its first order: a client whose clock is a year ahead."""
+    moment = LAST_HOUR + timedelta(minutes=10)
+    bad = healthy(tag, moment)
+    assert bad[0]["messageId"] == f"{tag}-o1"
+    bad[0]["timestamp"] = str(bad[0]["timestamp"]).replace(str(moment.year), str(moment.year + 1), 1)
+    return bad
+
+
 def test_a_bad_batch_is_quarantined_and_publishes_after_a_fix(warehouse: Warehouse) -> None:
     configure(warehouse, qualityWriteAuditPublish=True)
-    moment = LAST_HOUR + timedelta(minutes=10)
-    bad = healthy("b", moment)
-    assert bad[0]["messageId"] == "b-o1"  # a client whose clock is a year ahead: this order's timestamp
-    bad[0]["timestamp"] = bad[0]["timestamp"].replace(str(moment.year), str(moment.year + 1), 1)
     warehouse.land(healthy("a"))
-    quarantined_id = warehouse.land(bad)
+    quarantined_id = warehouse.land(_a_year_ahead("b"))
     warehouse.land(healthy("c"))
 
     report = warehouse.load()
@@ -118,3 +143,40 @@ def test_great_expectations_on_the_landed_batch_quarantines_what_our_sql_audit_p
         len(_ids(warehouse, "tracks")) == 6
         and wap.quarantined(warehouse.settings, warehouse.integration_id) == []
     )
+
+
+def test_write_audit_publish_on_redshift_and_bigquery(ext: Warehouse) -> None:
+    """The same round trip through Redshift's and BigQuery's SQL: the batch a year ahead stays in
+    its staging schema while the others publish; refused until fixed there, then published."""
+    configure(ext, qualityWriteAuditPublish=True)
+    ext.land(healthy("a"))
+    held_id = ext.land(_a_year_ahead("b"))
+    ext.land(healthy("c"))
+    report = ext.load()
+    assert not report.errors and report.remaining == 0 and report.batches_completed == 2, report
+    with ext.dialect() as d:
+
+        def ids(schema: str, table: str) -> list[str]:
+            return sorted(
+                r["id"] for r in d.query(f"SELECT {d.quote('id')} AS id FROM {d.qualified(schema, table)}")
+            )
+
+        assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2", "c-o1", "c-o2"]
+        (held,) = wap.quarantined(ext.settings, ext.integration_id)
+        assert held.batch_id == held_id and "timestamp_skew on order_completed: 1" in held.reason
+        assert len(ids(held.staging_schema, "tracks")) == 3, "kept in its staging tables"
+        refused = wap.republish(ext.settings, ext.integration_id, held_id)
+        assert set(refused.errors) == {"timestamp_skew order_completed", "timestamp_skew tracks"}, refused.errors
+        # The fix, in the staging tables: the client's clock was a year off.
+        for table in ("tracks", "order_completed"):
+            ts, received = d.quote("timestamp"), d.quote("received_at")
+            target = d.qualified(held.staging_schema, table)
+            d.run([f"UPDATE {target} SET {ts} = {received} WHERE {d.quote('id')} = 'b-o1'"])
+        published = wap.republish(ext.settings, ext.integration_id, held_id)
+        assert not published.errors, published.errors
+        assert wap.quarantined(ext.settings, ext.integration_id) == []
+        assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2", "b-o1", "b-o2", "c-o1", "c-o2"]
+        tracks = ids(ext.schema, "tracks")
+        assert len(tracks) == len(set(tracks)) == 9, "nothing lost, nothing doubled"
+        assert d.existing_columns(held.staging_schema, "tracks") is None, "the staging schema is dropped"
+    assert check_round(ext).passed
