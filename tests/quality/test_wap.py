@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -96,11 +97,14 @@ def test_a_bad_batch_is_quarantined_and_publishes_after_a_fix(warehouse: Warehou
 
 
 def test_great_expectations_on_the_landed_batch_quarantines_what_our_sql_audit_passes(
-    warehouse: Warehouse,
+    sqlite_settings: Settings, tmp_path: Path
 ) -> None:
     """A track without its event name passes the SQL audit (ids and times are fine) but not the
     GX suite of the landed batch: quarantined, listed with GX's reason, in the Data Docs; after a
-    fix in staging (checked by the tables' GX suites) it publishes."""
+    fix in staging (checked by the tables' GX suites) it publishes. On DuckDB only: GX validates
+    the landed file and the staging tables' rows through pandas, whatever the warehouse (the
+    staging tables are read back on every warehouse by the round trips above)."""
+    warehouse = Warehouse("duckdb", {"path": str(tmp_path / "warehouse.duckdb")}, sqlite_settings).setup()
     configure(warehouse, qualityWriteAuditPublish=True)
     bad = healthy("b")
     del bad[2]["event"]  # b-v1: a track whose name the SDK lost
@@ -147,13 +151,12 @@ def test_great_expectations_on_the_landed_batch_quarantines_what_our_sql_audit_p
 
 def test_write_audit_publish_on_redshift_and_bigquery(ext: Warehouse) -> None:
     """The same round trip through Redshift's and BigQuery's SQL: the batch a year ahead stays in
-    its staging schema while the others publish; refused until fixed there, then published."""
+    its staging schema while the good one publishes; refused until fixed there, then published."""
     configure(ext, qualityWriteAuditPublish=True)
     ext.land(healthy("a"))
     held_id = ext.land(_a_year_ahead("b"))
-    ext.land(healthy("c"))
     report = ext.load()
-    assert not report.errors and report.remaining == 0 and report.batches_completed == 2, report
+    assert not report.errors and report.remaining == 0 and report.batches_completed == 1, report
     with ext.dialect() as d:
 
         def ids(schema: str, table: str) -> list[str]:
@@ -161,12 +164,14 @@ def test_write_audit_publish_on_redshift_and_bigquery(ext: Warehouse) -> None:
                 r["id"] for r in d.query(f"SELECT {d.quote('id')} AS id FROM {d.qualified(schema, table)}")
             )
 
-        assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2", "c-o1", "c-o2"]
+        assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2"]
         (held,) = wap.quarantined(ext.settings, ext.integration_id)
         assert held.batch_id == held_id and "timestamp_skew on order_completed: 1" in held.reason
         assert len(ids(held.staging_schema, "tracks")) == 3, "kept in its staging tables"
         refused = wap.republish(ext.settings, ext.integration_id, held_id)
-        assert set(refused.errors) == {"timestamp_skew order_completed", "timestamp_skew tracks"}, refused.errors
+        assert set(refused.errors) == {"timestamp_skew order_completed", "timestamp_skew tracks"}, (
+            refused.errors
+        )
         # The fix, in the staging tables: the client's clock was a year off.
         for table in ("tracks", "order_completed"):
             ts, received = d.quote("timestamp"), d.quote("received_at")
@@ -175,8 +180,8 @@ def test_write_audit_publish_on_redshift_and_bigquery(ext: Warehouse) -> None:
         published = wap.republish(ext.settings, ext.integration_id, held_id)
         assert not published.errors, published.errors
         assert wap.quarantined(ext.settings, ext.integration_id) == []
-        assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2", "b-o1", "b-o2", "c-o1", "c-o2"]
+        assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2", "b-o1", "b-o2"]
         tracks = ids(ext.schema, "tracks")
-        assert len(tracks) == len(set(tracks)) == 9, "nothing lost, nothing doubled"
+        assert len(tracks) == len(set(tracks)) == 6, "nothing lost, nothing doubled"
         assert d.existing_columns(held.staging_schema, "tracks") is None, "the staging schema is dropped"
     assert check_round(ext).passed

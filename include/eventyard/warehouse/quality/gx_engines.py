@@ -132,6 +132,8 @@ class LentBigQuery(BigQueryDialect):
 class LentPostgres(PGDialect_psycopg):
     """Postgres over lent psycopg connections (``postgresql+eventyard://?lent=KEY``)."""
 
+    supports_statement_cache = True  # compiles like its base
+
     def create_connect_args(self, url: URL) -> Any:
         return (), {"url": url}
 

@@ -22,7 +22,6 @@ import pyarrow as pa
 
 from eventyard.settings import Settings
 from eventyard.warehouse.dialects import Dialect
-from eventyard.warehouse.integration import TableSetup
 from eventyard.warehouse.quality.checks import RESULTS_TABLE, Columns
 from eventyard.warehouse.quality.paths import project_dir
 from eventyard.warehouse.quality.results import CheckResult
@@ -49,7 +48,6 @@ CALL_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"}
 SKEW_COLUMN = "skew_hours"
 ENVELOPE = ("id", "received_at", "timestamp", "original_timestamp", "sent_at", "uuid_ts")
 NOT_NULL = ("received_at", "timestamp", "uuid_ts")
-LOAD_COLUMNS = ("uuid_ts", "loaded_at")  # what the load adds to every row
 
 
 @dataclass(frozen=True)
@@ -60,11 +58,9 @@ class Expectation:
     kwargs: Mapping[str, Any]
 
 
-def suite_for(table: str, columns: Sequence[str], *, loaded: bool = True) -> list[Expectation]:
-    """The expectations Segment's schema implies for one table (see the module docstring); not
-    ``loaded``: rows about to be loaded, without the columns the load adds (``uuid_ts``)."""
+def suite_for(table: str, columns: Sequence[str]) -> list[Expectation]:
+    """The expectations Segment's schema implies for one table (see the module docstring)."""
     present = set(columns)
-    envelope = ENVELOPE if loaded else tuple(c for c in ENVELOPE if c not in LOAD_COLUMNS)
     out = [
         Expectation("ExpectColumnValuesToNotBeNull", {"column": "id"}),
         Expectation("ExpectColumnValuesToBeUnique", {"column": "id"}),
@@ -72,7 +68,7 @@ def suite_for(table: str, columns: Sequence[str], *, loaded: bool = True) -> lis
     if table == "users":
         return out
     out.append(
-        Expectation("ExpectTableColumnsToMatchSet", {"column_set": list(envelope), "exact_match": False})
+        Expectation("ExpectTableColumnsToMatchSet", {"column_set": list(ENVELOPE), "exact_match": False})
     )
     out += [Expectation("ExpectColumnValuesToNotBeNull", {"column": c}) for c in NOT_NULL if c in present]
     if table == "tracks" and "event" in present:
@@ -92,17 +88,18 @@ def suites(columns: Columns) -> dict[str, list[Expectation]]:
 
 
 def run_suites(
-    settings: Settings, setup: TableSetup, dialect: Dialect, columns: Columns
+    settings: Settings, integration_id: str, dialect: Dialect, schema: str, columns: Columns
 ) -> list[CheckResult]:
-    """Validate every table with its generated suite through GX's SQL datasource on the connected
-    ``dialect`` (the warehouse runs the expectations' queries), update Data Docs, and return one
-    result per table (observed = failed expectations)."""
+    """Validate every table of ``schema`` (the source's, or a quarantined batch's staging schema)
+    with its generated suite through GX's SQL datasource on the connected ``dialect`` (the
+    warehouse runs the expectations' queries), update Data Docs once, and return one result per
+    table (observed = failed expectations)."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
     from eventyard.warehouse.quality import gx_engines
 
-    folder, integration_id = dialect.sql.folder, setup.integration_id
+    folder = dialect.sql.folder
     context = _context(settings)
     with gx_engines.lend(_connections(dialect)) as key:
         with warnings.catch_warnings():  # the generic datasource is the point (gx_engines)
@@ -112,11 +109,11 @@ def run_suites(
             )
         definitions = []
         for table, expectations in suites(columns).items():
-            name = f"{setup.schema}.{table}"
+            name = f"{schema}.{table}"
             if folder in TABLE_ASSETS:
-                asset = source.add_table_asset(name=name, table_name=table, schema_name=setup.schema)
+                asset = source.add_table_asset(name=name, table_name=table, schema_name=schema)
             else:
-                query = dialect.sql.statement("select_all", target=dialect.qualified(setup.schema, table))
+                query = dialect.sql.statement("select_all", target=dialect.qualified(schema, table))
                 asset = source.add_query_asset(name=name, query=query)
             batch = asset.add_batch_definition_whole_table("whole table")
             suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"{integration_id}.{name}"))
@@ -129,9 +126,11 @@ def run_suites(
             )
         if not definitions:
             return []
-        checkpoint = context.checkpoints.add_or_update(
+        name = f"eventyard-{integration_id}.{schema}"
+        _forget_checkpoint(context, name)
+        checkpoint = context.checkpoints.add(
             gx.Checkpoint(
-                name=f"eventyard-{integration_id}",
+                name=name,
                 validation_definitions=definitions,
                 actions=[gx.checkpoint.UpdateDataDocsAction(name="data docs")],
             )
@@ -170,6 +169,16 @@ def _connections(dialect: Dialect) -> Callable[[], Any]:
         return fresh.conn  # type: ignore[attr-defined]
 
     return connect
+
+
+def _forget_checkpoint(context: Any, name: str) -> None:
+    """Remove the schema's checkpoint of the previous round from GX's store without loading it:
+    its validations may name a table dropped since (a fixed quarantined batch's, or one dropped
+    by hand), and GX refuses to load, so to update or delete, such a checkpoint."""
+    store = context.checkpoint_store
+    key = store.get_key(name=name, id=None)
+    if store.has_key(key):
+        store.remove_key(key)
 
 
 def _release(context: Any, name: str) -> None:
@@ -212,20 +221,6 @@ def validate_landed(
         settings, f"{integration_id}.landed", {"landed batch": (frame, landed_suite(limits))}, "gx_landed"
     )
     return replace(result, detail=f"batch {batch_id}: {result.detail}")
-
-
-def validate_tables(
-    settings: Settings, integration_id: str, tables: Mapping[str, pa.Table]
-) -> list[CheckResult]:
-    """Validate tables read out of the warehouse to be loaded again (a quarantined batch's staging
-    tables, without the load's columns) with their generated suites through GX's pandas
-    datasource: one ``gx_suite`` result per table."""
-    frames = {
-        name: (data.to_pandas(), suite_for(name, data.column_names, loaded=False))
-        for name, data in sorted(tables.items())
-        if name not in (RESULTS_TABLE, DISCARDS_TABLE) and "id" in data.column_names
-    }
-    return _validate_frames(settings, f"{integration_id}.staged", frames, "gx_suite")
 
 
 def _validate_frames(

@@ -66,7 +66,7 @@ def run_round(settings: Settings, integration_id: str, now: datetime | None = No
         report.results = check_schema(settings, setup, dialect, limits, now, batches)
         if report.results and limits.great_expectations:
             columns = checks.schema_columns(dialect, setup.schema)
-            report.results += gx_suites.run_suites(settings, setup, dialect, columns)
+            report.results += gx_suites.run_suites(settings, integration_id, dialect, setup.schema, columns)
         if report.results:
             record(dialect, setup, report)
     remember(get_engine(settings), setup.org_id, report)
