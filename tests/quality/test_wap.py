@@ -153,8 +153,9 @@ def test_write_audit_publish_on_redshift_and_bigquery(ext: Warehouse) -> None:
     """The same round trip through Redshift's and BigQuery's SQL: the batch a year ahead stays in
     its staging schema while the good one publishes; refused until fixed there, then published."""
     configure(ext, qualityWriteAuditPublish=True)
-    ext.land(healthy("a"))
-    held_id = ext.land(_a_year_ahead("b"))
+    # Two orders a batch (tables tracks and order_completed only: the emulator is slow per table)
+    ext.land(healthy("a")[:2])
+    held_id = ext.land(_a_year_ahead("b")[:2])
     report = ext.load()
     assert not report.errors and report.remaining == 0 and report.batches_completed == 1, report
     with ext.dialect() as d:
@@ -167,7 +168,7 @@ def test_write_audit_publish_on_redshift_and_bigquery(ext: Warehouse) -> None:
         assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2"]
         (held,) = wap.quarantined(ext.settings, ext.integration_id)
         assert held.batch_id == held_id and "timestamp_skew on order_completed: 1" in held.reason
-        assert len(ids(held.staging_schema, "tracks")) == 3, "kept in its staging tables"
+        assert len(ids(held.staging_schema, "tracks")) == 2, "kept in its staging tables"
         refused = wap.republish(ext.settings, ext.integration_id, held_id)
         assert set(refused.errors) == {"timestamp_skew order_completed", "timestamp_skew tracks"}, (
             refused.errors
@@ -182,6 +183,6 @@ def test_write_audit_publish_on_redshift_and_bigquery(ext: Warehouse) -> None:
         assert wap.quarantined(ext.settings, ext.integration_id) == []
         assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2", "b-o1", "b-o2"]
         tracks = ids(ext.schema, "tracks")
-        assert len(tracks) == len(set(tracks)) == 6, "nothing lost, nothing doubled"
+        assert len(tracks) == len(set(tracks)) == 4, "nothing lost, nothing doubled"
         assert d.existing_columns(held.staging_schema, "tracks") is None, "the staging schema is dropped"
     assert check_round(ext).passed
