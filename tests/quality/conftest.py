@@ -1,8 +1,10 @@
-"""Fixtures: the warehouse fixture of tests/warehouse (a DuckDB file or a fresh Postgres database)
-with a healthy, small data set landed and loaded, and a way to run one quality round on it."""
+"""Fixtures: the warehouse fixture of tests/warehouse (a DuckDB file or a fresh Postgres database),
+Redshift (its SQL on Postgres) and BigQuery (the emulator) integrations, a healthy, small data set
+landed and loaded, and a way to run one quality round on it."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,9 +12,13 @@ import pytest
 
 from eventyard.db.engine import get_engine, session_scope
 from eventyard.db.models import Integration
+from eventyard.settings import Settings
+from eventyard.warehouse.dialects import DIALECTS
 from eventyard.warehouse.quality.results import CheckResult, QualityReport
 from eventyard.warehouse.quality.run import run_round
+from tests.conftest import _fresh_pg_database
 from tests.warehouse.conftest import Warehouse, warehouse  # noqa: F401  (the fixture)
+from tests.warehouse.ext.redshift_pg import pg_details
 from tests.warehouse.factories import iso, message
 
 # The checks run "now"; the data is placed in the last full hour before it, so the volume
@@ -49,6 +55,34 @@ def healthy(tag: str, moment: datetime = LAST_HOUR + timedelta(minutes=10)) -> l
         at(moment, "identify", userId=f"{tag}-user", messageId=f"{tag}-i1", traits={"plan": "pro"}),
         at(moment, "page", anonymousId="anon", messageId=f"{tag}-p1", name="Home", properties={"path": "/"}),
     ]
+
+
+# Params of a fixture over the two warehouses tested on stand-ins: Redshift's SQL run by Postgres,
+# BigQuery's by the emulator (one per test worker: the group shares it with tests/warehouse/ext).
+EXT_PARAMS = [
+    pytest.param("redshift", marks=pytest.mark.postgres),
+    pytest.param("bigquery", marks=pytest.mark.xdist_group("bigquery")),
+]
+
+
+def ext_warehouse(
+    request: pytest.FixtureRequest, kind: str, settings: Settings, mp: pytest.MonkeyPatch
+) -> Warehouse:
+    """A Redshift-on-Postgres or BigQuery-emulator integration, in a schema of its own."""
+    schema = f"shop_{uuid.uuid4().hex[:10]}"
+    if kind == "redshift":
+        # The integration's dialect is Redshift's, with the stage filled by COPY FROM STDIN.
+        mp.setitem(DIALECTS, "amazon_redshift", "tests.warehouse.ext.redshift_pg:PostgresStagedRedshift")
+        details = pg_details(_fresh_pg_database(request.getfixturevalue("pg_server_url")))
+        code = "amazon_redshift"
+    else:
+        from tests.warehouse.ext.bq_emulator import PROJECT
+
+        details = {"project": PROJECT, "apiEndpoint": request.getfixturevalue("bigquery_endpoint")}
+        code = "google_bigquery"
+    wh = Warehouse(code, details, settings, schema=schema).setup(config={"namespace": schema})
+    wh.extra["kind"] = kind
+    return wh
 
 
 @pytest.fixture

@@ -6,44 +6,35 @@ with its table and observed value while the healthy tables pass."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from eventyard.settings import Settings
-from eventyard.warehouse.dialects import DIALECTS
 from eventyard.warehouse.quality.checks import RESULTS_TABLE
 from eventyard.warehouse.quality.tasks import checked_integration_ids
-from tests.conftest import _fresh_pg_database
-from tests.quality.conftest import LAST_HOUR, NOW, at, check_round, failed, healthy, track
+from tests.quality.conftest import (
+    EXT_PARAMS,
+    LAST_HOUR,
+    NOW,
+    at,
+    check_round,
+    ext_warehouse,
+    failed,
+    healthy,
+    track,
+)
 from tests.warehouse.conftest import Warehouse
 from tests.warehouse.ext.conftest import bigquery_endpoint  # noqa: F401 - the session's emulator
-from tests.warehouse.ext.redshift_pg import pg_details
 
 
-@pytest.fixture(params=[pytest.param("redshift", marks=pytest.mark.postgres), "bigquery"])
+@pytest.fixture(params=EXT_PARAMS)
 def ext(
     request: pytest.FixtureRequest, sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> Warehouse:
     """A Redshift-on-Postgres or BigQuery-emulator integration, in a schema of its own."""
-    schema = f"shop_{uuid.uuid4().hex[:10]}"
-    if request.param == "redshift":
-        # The integration's dialect is Redshift's, with the stage filled by COPY FROM STDIN.
-        monkeypatch.setitem(
-            DIALECTS, "amazon_redshift", "tests.warehouse.ext.redshift_pg:PostgresStagedRedshift"
-        )
-        details = pg_details(_fresh_pg_database(request.getfixturevalue("pg_server_url")))
-        code = "amazon_redshift"
-    else:
-        from tests.warehouse.ext.bq_emulator import PROJECT
-
-        details = {"project": PROJECT, "apiEndpoint": request.getfixturevalue("bigquery_endpoint")}
-        code = "google_bigquery"
-    wh = Warehouse(code, details, sqlite_settings, schema=schema).setup(config={"namespace": schema})
-    wh.extra["kind"] = request.param
-    return wh
+    return ext_warehouse(request, request.param, sqlite_settings, monkeypatch)
 
 
 def _load(wh: Warehouse) -> None:
@@ -70,12 +61,18 @@ def _q(wh: Warehouse, name: str) -> str:
     return f"`{name}`" if wh.extra["kind"] == "bigquery" else f'"{name}"'
 
 
-def test_healthy_data_passes_and_the_dag_maps_over_them(ext: Warehouse) -> None:
+def test_healthy_data_passes_then_a_deleted_batch_duplicates_a_year_ahead_and_a_type_change(
+    ext: Warehouse,
+) -> None:
+    """Healthy data passes every check (recorded in the warehouse; the DAG maps over the
+    integration); then four faults in it, each named with its own table only: a loaded batch
+    deleted, an id repeated by hand, a row received and one stamped a year ahead, a column's type
+    changed."""
     ext.land(healthy("a"))
     ext.land(healthy("b"))
     _load(ext)
     assert ext.integration_id in checked_integration_ids(ext.settings)  # no longer skipped
-    report = check_round(ext)
+    report = check_round(ext)  # also the column-type snapshot the next round compares to
     assert report.passed, report.lines()
     assert {r.check for r in report.results} == {
         "id_not_null", "id_unique", "received_at_null", "received_at_future", "timestamp_skew",
@@ -87,17 +84,6 @@ def test_healthy_data_passes_and_the_dag_maps_over_them(ext: Warehouse) -> None:
     )
     stored = _rows(ext, f"SELECT * FROM {_table(ext, RESULTS_TABLE)}")
     assert len(stored) == len(report.results) and all(r["passed"] for r in stored)
-    # A second round compares the column types with the first one's snapshot: nothing changed.
-    assert check_round(ext, NOW + timedelta(minutes=1)).passed
-
-
-def test_deleted_batch_duplicates_a_year_ahead_and_a_type_change(ext: Warehouse) -> None:
-    """Four faults in one warehouse (each names only its own table): a loaded batch deleted, an id
-    repeated by hand, a row received and one stamped a year ahead, a column's type changed."""
-    ext.land(healthy("a"))
-    ext.land(healthy("b"))
-    _load(ext)
-    assert check_round(ext).passed  # the column-type snapshot the next round compares to
     q, bq = (lambda n: _q(ext, n)), ext.extra["kind"] == "bigquery"
     _execute(ext, f"DELETE FROM {_table(ext, 'order_completed')} WHERE {q('id')} IN ('b-o1', 'b-o2')")
     pages = _table(ext, "pages")

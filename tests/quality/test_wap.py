@@ -1,35 +1,61 @@
-"""Write-audit-publish on DuckDB and real Postgres: a bad batch stays in quarantine, the good ones
-publish, and after a fix the quarantined batch publishes with nothing lost or doubled."""
+"""Write-audit-publish on DuckDB, real Postgres, Redshift (its SQL on Postgres) and BigQuery (the
+emulator): a bad batch stays in quarantine, the good ones publish, and after a fix the quarantined
+batch publishes with nothing lost or doubled."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from eventyard.airflow_links import redirect_app
 from eventyard.cli import app
+from eventyard.settings import Settings
 from eventyard.warehouse.quality import wap
 from eventyard.warehouse.quality.paths import data_docs_index
-from tests.quality.conftest import LAST_HOUR, check_round, configure, execute, healthy
+from tests.quality.conftest import (
+    EXT_PARAMS,
+    LAST_HOUR,
+    check_round,
+    configure,
+    execute,
+    ext_warehouse,
+    healthy,
+)
 from tests.warehouse.conftest import Warehouse
+from tests.warehouse.ext.conftest import bigquery_endpoint  # noqa: F401 - the session's emulator
 
 
 def _ids(warehouse: Warehouse, table: str) -> list[str]:
     return sorted(r["id"] for r in warehouse.query(f'SELECT "id" FROM "{warehouse.schema}"."{table}"'))
 
 
+@pytest.fixture(params=EXT_PARAMS)
+def ext(
+    request: pytest.FixtureRequest, sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Warehouse:
+    """A Redshift-on-Postgres or BigQuery-emulator integration."""
+    return ext_warehouse(request, request.param, sqlite_settings, monkeypatch)
+
+
+def _a_year_ahead(tag: str) -> list[dict[str, object]]:
+    """A healthy batch but for its first order: a client whose clock is a year ahead."""
+    moment = LAST_HOUR + timedelta(minutes=10)
+    bad = healthy(tag, moment)
+    assert bad[0]["messageId"] == f"{tag}-o1"
+    bad[0]["timestamp"] = str(bad[0]["timestamp"]).replace(str(moment.year), str(moment.year + 1), 1)
+    return bad
+
+
 def test_a_bad_batch_is_quarantined_and_publishes_after_a_fix(warehouse: Warehouse) -> None:
     configure(warehouse, qualityWriteAuditPublish=True)
-    moment = LAST_HOUR + timedelta(minutes=10)
-    bad = healthy("b", moment)
-    assert bad[0]["messageId"] == "b-o1"  # a client whose clock is a year ahead: this order's timestamp
-    bad[0]["timestamp"] = bad[0]["timestamp"].replace(str(moment.year), str(moment.year + 1), 1)
     warehouse.land(healthy("a"))
-    quarantined_id = warehouse.land(bad)
+    quarantined_id = warehouse.land(_a_year_ahead("b"))
     warehouse.land(healthy("c"))
 
     report = warehouse.load()
@@ -71,11 +97,14 @@ def test_a_bad_batch_is_quarantined_and_publishes_after_a_fix(warehouse: Warehou
 
 
 def test_great_expectations_on_the_landed_batch_quarantines_what_our_sql_audit_passes(
-    warehouse: Warehouse,
+    sqlite_settings: Settings, tmp_path: Path
 ) -> None:
     """A track without its event name passes the SQL audit (ids and times are fine) but not the
     GX suite of the landed batch: quarantined, listed with GX's reason, in the Data Docs; after a
-    fix in staging (checked by the tables' GX suites) it publishes."""
+    fix in staging (checked by the tables' GX suites) it publishes. On DuckDB only: GX validates
+    the landed file and the staging tables' rows through pandas, whatever the warehouse (the
+    staging tables are read back on every warehouse by the round trips above)."""
+    warehouse = Warehouse("duckdb", {"path": str(tmp_path / "warehouse.duckdb")}, sqlite_settings).setup()
     configure(warehouse, qualityWriteAuditPublish=True)
     bad = healthy("b")
     del bad[2]["event"]  # b-v1: a track whose name the SDK lost
@@ -118,3 +147,42 @@ def test_great_expectations_on_the_landed_batch_quarantines_what_our_sql_audit_p
         len(_ids(warehouse, "tracks")) == 6
         and wap.quarantined(warehouse.settings, warehouse.integration_id) == []
     )
+
+
+def test_write_audit_publish_on_redshift_and_bigquery(ext: Warehouse) -> None:
+    """The same round trip through Redshift's and BigQuery's SQL: the batch a year ahead stays in
+    its staging schema while the good one publishes; refused until fixed there, then published."""
+    configure(ext, qualityWriteAuditPublish=True)
+    # Two orders a batch (tables tracks and order_completed only: the emulator is slow per table)
+    ext.land(healthy("a")[:2])
+    held_id = ext.land(_a_year_ahead("b")[:2])
+    report = ext.load()
+    assert not report.errors and report.remaining == 0 and report.batches_completed == 1, report
+    with ext.dialect() as d:
+
+        def ids(schema: str, table: str) -> list[str]:
+            return sorted(
+                r["id"] for r in d.query(f"SELECT {d.quote('id')} AS id FROM {d.qualified(schema, table)}")
+            )
+
+        assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2"]
+        (held,) = wap.quarantined(ext.settings, ext.integration_id)
+        assert held.batch_id == held_id and "timestamp_skew on order_completed: 1" in held.reason
+        assert len(ids(held.staging_schema, "tracks")) == 2, "kept in its staging tables"
+        refused = wap.republish(ext.settings, ext.integration_id, held_id)
+        assert set(refused.errors) == {"timestamp_skew order_completed", "timestamp_skew tracks"}, (
+            refused.errors
+        )
+        # The fix, in the staging tables: the client's clock was a year off.
+        for table in ("tracks", "order_completed"):
+            ts, received = d.quote("timestamp"), d.quote("received_at")
+            target = d.qualified(held.staging_schema, table)
+            d.run([f"UPDATE {target} SET {ts} = {received} WHERE {d.quote('id')} = 'b-o1'"])
+        published = wap.republish(ext.settings, ext.integration_id, held_id)
+        assert not published.errors, published.errors
+        assert wap.quarantined(ext.settings, ext.integration_id) == []
+        assert ids(ext.schema, "order_completed") == ["a-o1", "a-o2", "b-o1", "b-o2"]
+        tracks = ids(ext.schema, "tracks")
+        assert len(tracks) == len(set(tracks)) == 4, "nothing lost, nothing doubled"
+        assert d.existing_columns(held.staging_schema, "tracks") is None, "the staging schema is dropped"
+    assert check_round(ext).passed

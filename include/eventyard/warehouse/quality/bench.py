@@ -95,7 +95,7 @@ def _time_gx(settings: Settings, integration_id: str) -> float:
     started = time.perf_counter()
     with setup.dialect as dialect:
         columns = schema_columns(dialect, setup.schema)
-    results = gx_suites.run_suites(settings, integration_id, setup.details, setup.schema, columns)
+        results = gx_suites.run_suites(settings, integration_id, dialect, setup.schema, columns)
     if not all(r.passed for r in results):
         raise RuntimeError(f"GX suites failed on healthy rows: {results}")
     return time.perf_counter() - started

@@ -97,14 +97,14 @@ def scan_checks(
     )  # fmt: skip
     for table in event_tables(columns):
         keyed = _unique_id(dialect, schema, table)
-        sql = _table_sql(
-            dialect,
-            "quality_scan_keyed" if keyed else "quality_scan",
-            schema,
-            table,
-            id="id",
-            received_at="received_at",
-            timestamp="timestamp",
+        duplicates = "0" if keyed else dialect.sql.statement("quality_duplicate_ids", id=dialect.quote("id"))
+        sql = dialect.sql.statement(
+            "quality_scan",
+            target=dialect.qualified(schema, table),
+            id=dialect.quote("id"),
+            received_at=dialect.quote("received_at"),
+            timestamp=dialect.quote("timestamp"),
+            duplicate_ids=duplicates,
         )
         (row,) = dialect.query(sql, params)
         results += _key_results(table, row, keyed)

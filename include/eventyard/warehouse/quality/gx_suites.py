@@ -1,7 +1,8 @@
 """Great Expectations 1.x on the loaded tables: suites generated from the Segment schema, run by
 GX on a SQL datasource (the warehouse runs the expectations' queries), and GX Data Docs.
 
-What runs here and what runs through our own templates, and why: docs/decisions/0021.
+What runs here and what runs through our own templates, and why: docs/decisions/0021; GX's SQL
+datasource on DuckDB, Redshift and BigQuery (``gx_engines``): 0034.
 Each table's suite follows Segment's contract for its kind: every table's ``id`` is present and
 unique; an event table has the envelope columns, ``received_at``, ``timestamp`` and ``uuid_ts``
 on every row and, for ``tracks``, the event name; ``users`` has its ``id``. The project lives
@@ -12,14 +13,15 @@ are served by the Airflow UI plugin (``eventyard.airflow_links``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pyarrow as pa
 
 from eventyard.settings import Settings
-from eventyard.warehouse.dialects.postgres import conninfo
+from eventyard.warehouse.dialects import Dialect
 from eventyard.warehouse.quality.checks import RESULTS_TABLE, Columns
 from eventyard.warehouse.quality.paths import project_dir
 from eventyard.warehouse.quality.results import CheckResult
@@ -28,15 +30,24 @@ from eventyard.warehouse.types import DISCARDS_TABLE
 
 log = logging.getLogger(__name__)
 
-# The warehouses GX runs on: a SQL datasource each (DuckDB would need duckdb-engine; see 0021).
-GX_CODES = frozenset({"postgres"})
+# GX runs on every warehouse with quality templates through its SQL datasource (decision 0034);
+# the SQLAlchemy dialect name of each template folder (``gx_engines`` registers ``<name>+eventyard``).
+SQLALCHEMY_NAMES = {
+    "duckdb": "duckdb",
+    "postgres": "postgresql",
+    "redshift": "redshift",
+    "bigquery": "bigquery",
+}
+# Where GX reflects the table (a table asset); elsewhere a query asset ``SELECT *`` of it, since
+# duckdb-engine's reflection fails on SQLAlchemy 2.1 and the BigQuery emulator has no
+# INFORMATION_SCHEMA to reflect from.
+TABLE_ASSETS = frozenset({"postgres", "redshift"})
 # Segment's call types: what a landed message's ``type`` may be.
 CALL_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 # The column GX checks the timestamp skew on: timestamp - received_at in hours, per message.
 SKEW_COLUMN = "skew_hours"
 ENVELOPE = ("id", "received_at", "timestamp", "original_timestamp", "sent_at", "uuid_ts")
 NOT_NULL = ("received_at", "timestamp", "uuid_ts")
-LOAD_COLUMNS = ("uuid_ts", "loaded_at")  # what the load adds to every row
 
 
 @dataclass(frozen=True)
@@ -47,11 +58,9 @@ class Expectation:
     kwargs: Mapping[str, Any]
 
 
-def suite_for(table: str, columns: Sequence[str], *, loaded: bool = True) -> list[Expectation]:
-    """The expectations Segment's schema implies for one table (see the module docstring); not
-    ``loaded``: rows about to be loaded, without the columns the load adds (``uuid_ts``)."""
+def suite_for(table: str, columns: Sequence[str]) -> list[Expectation]:
+    """The expectations Segment's schema implies for one table (see the module docstring)."""
     present = set(columns)
-    envelope = ENVELOPE if loaded else tuple(c for c in ENVELOPE if c not in LOAD_COLUMNS)
     out = [
         Expectation("ExpectColumnValuesToNotBeNull", {"column": "id"}),
         Expectation("ExpectColumnValuesToBeUnique", {"column": "id"}),
@@ -59,7 +68,7 @@ def suite_for(table: str, columns: Sequence[str], *, loaded: bool = True) -> lis
     if table == "users":
         return out
     out.append(
-        Expectation("ExpectTableColumnsToMatchSet", {"column_set": list(envelope), "exact_match": False})
+        Expectation("ExpectTableColumnsToMatchSet", {"column_set": list(ENVELOPE), "exact_match": False})
     )
     out += [Expectation("ExpectColumnValuesToNotBeNull", {"column": c}) for c in NOT_NULL if c in present]
     if table == "tracks" and "event" in present:
@@ -79,44 +88,108 @@ def suites(columns: Columns) -> dict[str, list[Expectation]]:
 
 
 def run_suites(
-    settings: Settings, integration_id: str, details: Mapping[str, Any], schema: str, columns: Columns
+    settings: Settings, integration_id: str, dialect: Dialect, schema: str, columns: Columns
 ) -> list[CheckResult]:
-    """Validate every table with its generated suite through GX, update Data Docs, and return one
-    result per table (observed = failed expectations)."""
+    """Validate every table of ``schema`` (the source's, or a quarantined batch's staging schema)
+    with its generated suite through GX's SQL datasource on the connected ``dialect`` (the
+    warehouse runs the expectations' queries), update Data Docs once, and return one result per
+    table (observed = failed expectations)."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
+    from eventyard.warehouse.quality import gx_engines
+
+    folder = dialect.sql.folder
     context = _context(settings)
-    url = _sqlalchemy_url(details)
-    source = context.data_sources.add_or_update_postgres(
-        name=f"eventyard-{integration_id}", connection_string=url
-    )
-    definitions = []
-    for table, expectations in suites(columns).items():
-        asset = source.add_table_asset(name=f"{schema}.{table}", table_name=table, schema_name=schema)
-        batch = asset.add_batch_definition_whole_table("whole table")
-        suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"{integration_id}.{schema}.{table}"))
-        for expectation in expectations:
-            suite.add_expectation(getattr(gxe, expectation.name)(**expectation.kwargs))
-        definitions.append(
-            context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=f"{integration_id}.{schema}.{table}", data=batch, suite=suite)
+    with gx_engines.lend(_connections(dialect)) as key:
+        with warnings.catch_warnings():  # the generic datasource is the point (gx_engines)
+            warnings.filterwarnings("ignore", "You are using a generic SQLDatasource")
+            source = context.data_sources.add_or_update_sql(
+                name=f"eventyard-{integration_id}", connection_string=_url(dialect, key)
             )
-        )
-    if not definitions:
-        return []
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=f"eventyard-{integration_id}",
-            validation_definitions=definitions,
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data docs")],
-        )
-    )
-    outcome = checkpoint.run()
+        definitions = []
+        for table, expectations in suites(columns).items():
+            name = f"{schema}.{table}"
+            if folder in TABLE_ASSETS:
+                asset = source.add_table_asset(name=name, table_name=table, schema_name=schema)
+            else:
+                query = dialect.sql.statement("select_all", target=dialect.qualified(schema, table))
+                asset = source.add_query_asset(name=name, query=query)
+            batch = asset.add_batch_definition_whole_table("whole table")
+            suite = context.suites.add_or_update(gx.ExpectationSuite(name=f"{integration_id}.{name}"))
+            for expectation in expectations:
+                suite.add_expectation(getattr(gxe, expectation.name)(**expectation.kwargs))
+            definitions.append(
+                context.validation_definitions.add_or_update(
+                    gx.ValidationDefinition(name=f"{integration_id}.{name}", data=batch, suite=suite)
+                )
+            )
+        if not definitions:
+            return []
+        name = f"eventyard-{integration_id}.{schema}"
+        _forget_checkpoint(context, name)
+        # No UpdateDataDocsAction: it rebuilds the site's index once per validation; one build below.
+        checkpoint = context.checkpoints.add(gx.Checkpoint(name=name, validation_definitions=definitions))
+        try:
+            outcome = checkpoint.run()
+        finally:
+            _release(context, source.name)
+    _update_data_docs(context, outcome)
     return [
         _result("gx_suite", str(run.suite_name).rsplit(".", 1)[-1], run)
         for run in outcome.run_results.values()
     ]
+
+
+def _url(dialect: Dialect, key: str) -> str:
+    """The SQLAlchemy URL of ``gx_engines``'s dialect for the warehouse: no secret in it."""
+    folder = dialect.sql.folder
+    if folder == "bigquery":
+        return f"bigquery+eventyard://{dialect.details['project']}?lent={key}"
+    return f"{SQLALCHEMY_NAMES[folder]}+eventyard://?lent={key}"
+
+
+def _connections(dialect: Dialect) -> Callable[[], Any]:
+    """What GX's engine connects through: a cursor of the round's DuckDB connection (one database
+    instance, one file lock), the round's BigQuery client, or a new connection of the same
+    dialect class and details (Postgres, Redshift: psycopg, closed when GX's engine is)."""
+    folder = dialect.sql.folder
+    if folder == "duckdb":
+        return lambda: dialect.conn.cursor()  # type: ignore[attr-defined]
+    if folder == "bigquery":
+        return lambda: dialect.client  # type: ignore[attr-defined]
+
+    def connect() -> Any:
+        fresh = type(dialect)(dialect.details, dialect.settings)
+        fresh.connect()
+        return fresh.conn  # type: ignore[attr-defined]
+
+    return connect
+
+
+def _update_data_docs(context: Any, outcome: Any) -> None:
+    """Render a checkpoint run's validations and their suites into the Data Docs, index once."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    suites = {ExpectationSuiteIdentifier(name=str(r.suite_name)) for r in outcome.run_results.values()}
+    context.build_data_docs(resource_identifiers=[*outcome.run_results, *suites], build_index=True)
+
+
+def _forget_checkpoint(context: Any, name: str) -> None:
+    """Remove the schema's checkpoint of the previous round from GX's store without loading it:
+    its validations may name a table dropped since (a fixed quarantined batch's, or one dropped
+    by hand), and GX refuses to load, so to update or delete, such a checkpoint."""
+    store = context.checkpoint_store
+    key = store.get_key(name=name, id=None)
+    if store.has_key(key):
+        store.remove_key(key)
+
+
+def _release(context: Any, name: str) -> None:
+    """Close the connections GX's engine pooled for the datasource ``name``."""
+    for source in context.data_sources.all().values():
+        if source.name == name:
+            source.get_execution_engine().engine.dispose()
 
 
 def landed_suite(limits: Thresholds) -> list[Expectation]:
@@ -152,20 +225,6 @@ def validate_landed(
         settings, f"{integration_id}.landed", {"landed batch": (frame, landed_suite(limits))}, "gx_landed"
     )
     return replace(result, detail=f"batch {batch_id}: {result.detail}")
-
-
-def validate_tables(
-    settings: Settings, integration_id: str, tables: Mapping[str, pa.Table]
-) -> list[CheckResult]:
-    """Validate tables read out of the warehouse to be loaded again (a quarantined batch's staging
-    tables, without the load's columns) with their generated suites through GX's pandas
-    datasource: one ``gx_suite`` result per table."""
-    frames = {
-        name: (data.to_pandas(), suite_for(name, data.column_names, loaded=False))
-        for name, data in sorted(tables.items())
-        if name not in (RESULTS_TABLE, DISCARDS_TABLE) and "id" in data.column_names
-    }
-    return _validate_frames(settings, f"{integration_id}.staged", frames, "gx_suite")
 
 
 def _validate_frames(
@@ -227,24 +286,9 @@ def _result(check: str, table: str, run: Any) -> CheckResult:
 
 
 def _describe(result: Any) -> str:
+    """A failed expectation, with its column and the rows it found, if it counts rows."""
     config = result.expectation_config
     column = config.kwargs.get("column")
-    return f"{config.type}({column})" if column else str(config.type)
-
-
-def _sqlalchemy_url(details: Mapping[str, Any]) -> str:
-    """A SQLAlchemy URL (psycopg 3) for the connection details (a libpq URI or its fields)."""
-    from psycopg.conninfo import conninfo_to_dict
-    from sqlalchemy.engine import URL
-
-    info = conninfo_to_dict(conninfo(dict(details)))
-    port = info.get("port")
-    return URL.create(
-        "postgresql+psycopg",
-        username=str(info["user"]) if info.get("user") else None,
-        password=str(info["password"]) if info.get("password") else None,
-        host=str(info["host"]) if info.get("host") else None,
-        port=int(str(port)) if port else None,
-        database=str(info["dbname"]) if info.get("dbname") else None,
-        query={"sslmode": str(info["sslmode"])} if info.get("sslmode") else {},
-    ).render_as_string(hide_password=False)
+    name = f"{config.type}({column})" if column else str(config.type)
+    unexpected = (result.result or {}).get("unexpected_count")
+    return name if unexpected is None else f"{name}: {unexpected} unexpected"

@@ -64,11 +64,9 @@ def run_round(settings: Settings, integration_id: str, now: datetime | None = No
     batches = completeness.loaded_batches(settings, setup, now - limits.window)
     with setup.dialect as dialect:
         report.results = check_schema(settings, setup, dialect, limits, now, batches)
-        if report.results and limits.great_expectations and setup.code in gx_suites.GX_CODES:
+        if report.results and limits.great_expectations:
             columns = checks.schema_columns(dialect, setup.schema)
-            report.results += gx_suites.run_suites(
-                settings, integration_id, setup.details, setup.schema, columns
-            )
+            report.results += gx_suites.run_suites(settings, integration_id, dialect, setup.schema, columns)
         if report.results:
             record(dialect, setup, report)
     remember(get_engine(settings), setup.org_id, report)
