@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ def drive(
     *,
     rate: float,
     seconds: float,
+    warmup: float,
     connections: int,
     tmp: Path,
 ) -> dict[str, Any]:
@@ -43,8 +45,9 @@ def drive(
     auth = base64.b64encode(f"{write_key}:".encode()).decode()
     request = openloop.build_request("127.0.0.1", port, path, body, auth)
     return openloop.run(
-        generator, port, request, rate=rate, seconds=seconds, connections=connections, directory=tmp
-    )
+        generator, port, request, rate=rate, seconds=seconds, connections=connections, directory=tmp,
+        warmup=warmup,
+    )  # fmt: skip
 
 
 def _children(pid: int) -> list[int]:
@@ -115,19 +118,34 @@ def flushes_between(database_url: str, start: datetime, end: datetime) -> int:
 
 def run_window(
     app_name: str, url: str, server_pid: int, port: int, body: bytes, write_key: str, *, generator: Path,
-    rate: float, seconds: float, connections: int, tmp: Path, database_url: str | None,
+    rate: float, seconds: float, warmup: float, connections: int, tmp: Path, database_url: str | None,
 ) -> dict[str, Any]:  # fmt: skip
-    """One app at one constant rate: percentiles, CPU per request, flushes and fsyncs, load average."""
+    """One app at one constant rate: percentiles, CPU per request, flushes and fsyncs, load average.
+
+    The server's histograms and the flush count cover the window only (sampled when the
+    warm-up ends, from a timer thread); CPU covers the generator's whole run.
+    """
     load_before = os.getloadavg()[0]
     collector = app_name == "collector"
-    fsync_before = histogram_buckets(url) if collector else {}
-    gc_before = histogram_buckets(url, GC_METRIC) if collector else {}
-    start = datetime.now(UTC)
+    at_window: dict[str, Any] = {}
+
+    def window_starts() -> None:
+        at_window["start"] = datetime.now(UTC)
+        if collector:
+            at_window["fsync"] = histogram_buckets(url)
+            at_window["gc"] = histogram_buckets(url, GC_METRIC)
+
+    timer = threading.Timer(warmup + 0.05, window_starts)
     cpu_before, wall_before = server_cpu(server_pid), time.monotonic()
-    summary = drive(
-        generator, port, "/v1/t", body, write_key, rate=rate, seconds=seconds, connections=connections,
-        tmp=tmp,
-    )  # fmt: skip
+    timer.start()
+    try:
+        summary = drive(
+            generator, port, "/v1/t", body, write_key, rate=rate, seconds=seconds, warmup=warmup,
+            connections=connections, tmp=tmp,
+        )  # fmt: skip
+    finally:
+        timer.cancel()
+        timer.join()
     cpu_after, wall = server_cpu(server_pid), time.monotonic() - wall_before
     end = datetime.now(UTC)
     # Over the generator's whole run (warm-up and drain included): CPU per request sent.
@@ -138,10 +156,10 @@ def run_window(
     summary["landing_cpu"] = round((cpu_after["landing"] - cpu_before["landing"]) / wall, 3)
     if collector:
         time.sleep(0.5)  # let the last flush's manifest insert commit
-        summary["fsync_histogram_ms"] = histogram_delta(fsync_before, histogram_buckets(url))
-        summary["gc_histogram_ms"] = histogram_delta(gc_before, histogram_buckets(url, GC_METRIC))
+        summary["fsync_histogram_ms"] = histogram_delta(at_window["fsync"], histogram_buckets(url))
+        summary["gc_histogram_ms"] = histogram_delta(at_window["gc"], histogram_buckets(url, GC_METRIC))
         if database_url:
-            summary["flushes_in_window"] = flushes_between(database_url, start, end)
+            summary["flushes_in_window"] = flushes_between(database_url, at_window["start"], end)
     summary["load_average_before"] = round(load_before, 2)
     summary["load_average_after"] = round(os.getloadavg()[0], 2)
     return summary
