@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 SPARE_CHUNK_BYTES = 1024 * 1024
 # A plain group commit (frames into space already zero-filled, no rotation, no seal) of at most
 # this many bytes runs on the event loop itself instead of the I/O thread (decision 0033): a
-# few dozen single events. One /v1/batch request of 50 events (~30 KB of frames) is above it,
+# few dozen single events. One /v1/batch request of 50 events (~27 KB of frames) is above it,
 # so batch traffic keeps parsing on the loop while its fsyncs run on the I/O thread.
 INLINE_GROUP_BYTES = 16 * 1024
 
