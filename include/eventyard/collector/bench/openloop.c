@@ -6,8 +6,9 @@
  * (no coordinated omission). One thread, epoll, one request in flight per connection.
  *
  * Written in C because the generator shares the two cores with the server it measures: the
- * asyncio version it replaces took 50-60 us of CPU per request (0.5 of a core at 8,500 req/s),
- * as much as a collector worker. Built on demand by openloop.py with the system C compiler.
+ * asyncio version it replaced took 55-80 us of CPU per request (0.5-0.8 of a core at 4,000-8,500
+ * req/s), as much as a collector worker. Built on demand by openloop.py with the system C
+ * compiler; needs Linux 5.11+ and glibc 2.35+ (epoll_pwait2, for sub-millisecond timeouts).
  *
  * usage: openloop --port P --request-file F --rate R --seconds S --warmup W --connections C
  *                 --latency-file L
