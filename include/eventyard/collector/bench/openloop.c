@@ -47,6 +47,29 @@ static const char *request;
 static size_t request_len;
 static int64_t record_from, record_until;
 static double *latencies;
+/* Idle connections, first in first out: every connection is used in turn, as the server's
+ * accept spread them over its workers (a stack would load a few connections, and the server's
+ * keep-alive timeout would close the rest). Closed ones are skipped when they come up. */
+static struct conn **idle;
+static int idle_head, idle_len, idle_cap, n_idle;
+
+static void idle_push(struct conn *c) {
+    idle[(idle_head + idle_len++) % idle_cap] = c;
+    n_idle++;
+}
+
+static struct conn *idle_pop(void) {
+    while (idle_len > 0) {
+        struct conn *c = idle[idle_head];
+        idle_head = (idle_head + 1) % idle_cap;
+        idle_len--;
+        if (c->fd >= 0) {
+            n_idle--;
+            return c;
+        }
+    }
+    return NULL;
+}
 static size_t n_latencies, cap_latencies;
 static long errors, lost, completed_any;
 
@@ -162,9 +185,10 @@ int main(int argc, char **argv) {
     int ep = epoll_create1(0);
     if (ep < 0) die("epoll_create1");
     struct conn *conns = calloc((size_t)connections, sizeof *conns);
-    struct conn **idle = calloc((size_t)connections, sizeof *idle);
+    idle = calloc((size_t)connections, sizeof *idle);
+    idle_cap = connections;
     if (!conns || !idle) die("calloc");
-    int n_idle = 0, alive = connections;
+    int alive = connections;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only */
     for (int i = 0; i < connections; i++) {
@@ -177,7 +201,7 @@ int main(int argc, char **argv) {
         fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl");
-        idle[n_idle++] = c;
+        idle_push(c);
     }
 
     struct rusage ru0, ru1;
@@ -202,7 +226,7 @@ int main(int argc, char **argv) {
             next_due++;
         }
         while (next_send < next_due && n_idle > 0) {
-            struct conn *c = idle[--n_idle];
+            struct conn *c = idle_pop();
             if (send_request(ep, c, t0 + (int64_t)((double)next_send * interval)) < 0) die("write");
             next_send++;
         }
@@ -260,8 +284,7 @@ int main(int argc, char **argv) {
                 close(c->fd);
                 c->fd = -1;
                 alive--;
-                for (int j = 0; j < n_idle; j++)
-                    if (idle[j] == c) idle[j] = idle[--n_idle];
+                if (!c->busy) n_idle--; /* still queued: skipped when it comes up */
                 continue;
             }
             if (freed && !c->busy) {
@@ -269,7 +292,7 @@ int main(int argc, char **argv) {
                     if (send_request(ep, c, t0 + (int64_t)((double)next_send * interval)) < 0) die("write");
                     next_send++;
                 } else {
-                    idle[n_idle++] = c;
+                    idle_push(c);
                 }
             }
         }
