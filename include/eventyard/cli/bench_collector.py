@@ -32,13 +32,20 @@ def bench_collector(
 ) -> None:
     """Drive the real collector (durable ACKs) and an echo app over loopback with wrk; print the ratio."""
     from eventyard.collector.bench.harness import BenchConfig, run_bench
+    from eventyard.collector.bench.openloop import COMPILER_MISSING, compiler
     from eventyard.collector.bench.wrk import WRK_MISSING, wrk_path
 
-    if not open_loop_only:  # the open-loop generator is ours; only the closed-loop scenarios need wrk
+    if not open_loop_only:  # only the closed-loop scenarios need wrk
         try:
             wrk_path()
         except RuntimeError:
             typer.echo(WRK_MISSING, err=True)
+            raise typer.Exit(2) from None
+    if open_loop_seconds > 0:  # the open-loop generator is C, built on demand
+        try:
+            compiler()
+        except RuntimeError:
+            typer.echo(COMPILER_MISSING, err=True)
             raise typer.Exit(2) from None
     if open_loop_only and rate is None:
         typer.echo("--open-loop-only needs --rate (requests per second)", err=True)
@@ -99,10 +106,22 @@ def _print_open_loop(results: dict[str, dict[str, Any]]) -> None:
             f"{r['p999_ms']:>10.2f}{r['max_ms']:>9.1f}{r['errors']:>8}{r.get('flushes_in_window', '-')!s:>9}"
             f"{load:>12}"
         )
+    collector, echo = results.get("collector"), results.get("echo")
+    if collector and echo:
+        p99 = collector["p99_ms"] / max(echo["p99_ms"], 1e-9)
+        cpu = collector["worker_cpu_us_per_request"] / max(echo["worker_cpu_us_per_request"], 1e-9)
+        typer.echo(f"collector / echo: p99 {p99:.1f}x, worker CPU per request {cpu:.2f}x")
+    typer.echo("CPU (whole run of the generator, warm-up included):")
+    for app, r in results.items():
+        typer.echo(
+            f"  {app:<10} workers {r['worker_cpu_us_per_request']:.0f} us/request, landing children "
+            f"{r['landing_cpu']:.2f} of a core, generator {r['generator_cpu']:.2f} of a core"
+        )
     for app, r in results.items():
         hist = ", ".join(f"<={b if b is not None else 'inf'}:{n}" for b, n in r["histogram_ms"] if n)
         typer.echo(f"{app} latency histogram (ms): {hist}")
-    fsyncs = results.get("collector", {}).get("fsync_histogram_ms")
-    if fsyncs:
-        hist = ", ".join(f"<={b if b is not None else 'inf'}:{n}" for b, n in fsyncs if n)
-        typer.echo(f"collector fsync (write + fdatasync) histogram over the window (ms): {hist}")
+    for key, what in (("fsync_histogram_ms", "fsync (write + fdatasync)"), ("gc_histogram_ms", "GC pause")):
+        counts = results.get("collector", {}).get(key)
+        if counts:
+            hist = ", ".join(f"<={b if b is not None else 'inf'}:{n}" for b, n in counts if n)
+            typer.echo(f"collector {what} histogram over the window (ms): {hist or 'none'}")

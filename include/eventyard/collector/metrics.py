@@ -56,6 +56,15 @@ FSYNC_SECONDS = Histogram(
     buckets=(0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.5),
 )
 
+# One garbage collection in a worker (``app.watch_garbage_collector``), by generation: a
+# collection stops the event loop, so its pauses are part of the request latency tail.
+GC_SECONDS = Histogram(
+    "eventyard_collector_gc_seconds",
+    "Duration of one garbage collection in a collector worker, by generation.",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
+)
+
 
 def update_spool_gauges(stats: dict[str, float], healthy: bool) -> None:
     """Copy a spool's ``stats()`` into the gauges."""

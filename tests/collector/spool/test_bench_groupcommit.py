@@ -16,4 +16,5 @@ def test_group_commits_are_classified_and_rotations_use_spares(tmp_path: Path) -
     assert kinds["rotation_created"]["count"] >= 1
     assert kinds["rotation_spare"]["count"] >= 1
     assert result["rotations"] == kinds["rotation_created"]["count"] + kinds["rotation_spare"]["count"]
+    assert result["cpu_us_per_record"] > 0
     assert not list(tmp_path.iterdir()), "the throw-away spool is removed"

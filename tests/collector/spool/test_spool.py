@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import threading
 from typing import Any
 
 import pytest
 
 from eventyard.collector import segment
+from eventyard.collector import spool as spool_module
 from eventyard.collector.flusher import flush_all
 from eventyard.collector.spool import Spool, SpoolUnavailable
 from eventyard.settings import Settings
@@ -159,3 +161,36 @@ def test_an_unusable_spool_directory_is_reported(spool_settings: Settings) -> No
     blocker.write_text("a file where the spool directory should be")
     with pytest.raises(SpoolUnavailable):
         Spool.open(spool_settings.model_copy(update={"spool_dir": blocker}))
+
+
+async def test_small_plain_group_commits_run_on_the_loop_and_the_rest_on_the_io_thread(
+    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, int]] = []
+    real = Spool._write_durably
+
+    def tracking(self: Spool, data: bytes) -> None:
+        calls.append((threading.current_thread().name, len(data)))
+        real(self, data)
+
+    monkeypatch.setattr(Spool, "_write_durably", tracking)
+    spool = Spool.open(spool_settings)
+    loop_thread = threading.current_thread().name
+    await spool.append([record(message_id="first")])  # opens a segment: I/O thread
+    await spool.append([record(message_id="second")])  # plain and small: on the loop
+    # Six requests in one group: more than INLINE_GROUP_RECORDS, so the I/O thread fsyncs
+    # while the loop goes on parsing (full load).
+    await asyncio.gather(*(spool.append([record(message_id=f"c-{i}")]) for i in range(6)))
+    big = [record(message_id=f"big-{i}", properties={"pad": "x" * 2000}) for i in range(40)]
+    assert sum(len(r) for r in big) > spool_module.INLINE_GROUP_BYTES
+    await spool.append(big)
+    await spool.seal()
+    await spool.append([record(message_id="after-seal")])  # a new segment: I/O thread again
+    threads = [name for name, _ in calls]
+    assert threads[0] != loop_thread and threads[0].startswith("spool-io")
+    assert threads[1] == loop_thread
+    assert all(name.startswith("spool-io") for name in threads[2:5])
+    assert len(threads) == 5
+    await spool.close()
+    flush_all(spool_settings)
+    assert len(landed_ids(spool_settings)) == 49

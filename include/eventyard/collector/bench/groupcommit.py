@@ -14,6 +14,10 @@ fill and directory fsync it had to do) as p50/p99/max per kind:
 
 One worker's share of ``/v1/t`` at 7,000 req/s is about 3,500 records/s of ~600 bytes. No
 landing runs here: only the spool's own disk path, without HTTP or a load generator.
+
+It also prints the process's CPU time per record over the run (driver included).
+``--all-on-io-thread`` hands every group commit to the I/O thread, as before decision 0033,
+for comparing that CPU with plain group commits on the event loop.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 import orjson
 
+from eventyard.collector import spool as spool_module
 from eventyard.collector.spool import Spool
 from eventyard.settings import Settings
 
@@ -102,10 +107,19 @@ def _summary(commits: list[tuple[str, float]]) -> dict[str, Any]:
 
 
 def run(
-    *, rate: float, seconds: float, record_bytes: int, seal_every: float, directory: Path | None
+    *,
+    rate: float,
+    seconds: float,
+    record_bytes: int,
+    seal_every: float,
+    directory: Path | None,
+    all_on_io_thread: bool = False,
 ) -> dict[str, Any]:
-    """Drive one spool for ``seconds``; the group-commit summary by kind."""
+    """Drive one spool for ``seconds``; the group-commit summary by kind and the CPU per record."""
     record = orjson.dumps({"pad": "x" * max(0, record_bytes - 12)})
+    inline_bytes = spool_module.INLINE_GROUP_BYTES
+    if all_on_io_thread:
+        spool_module.INLINE_GROUP_BYTES = 0
     with tempfile.TemporaryDirectory(prefix="eventyard-groupcommit-", dir=directory) as tmp:
         settings = Settings(home=Path(tmp), secret_key="groupcommit-bench-" + "x" * 16)
         spool = _TimedSpool.open(settings, slot=0)
@@ -117,7 +131,12 @@ def run(
             finally:
                 await spool.close()
 
-        asyncio.run(drive_then_close())
+        cpu_started = time.process_time()
+        try:
+            asyncio.run(drive_then_close())
+        finally:
+            spool_module.INLINE_GROUP_BYTES = inline_bytes
+        cpu = time.process_time() - cpu_started
         rotations = sum(1 for kind, _ in spool.commits if kind.startswith("rotation"))
         return {
             "rate": rate,
@@ -126,6 +145,8 @@ def run(
             "group_commits": len(spool.commits),
             "rotations": rotations,
             "by_kind": _summary(spool.commits),
+            "all_on_io_thread": all_on_io_thread,
+            "cpu_us_per_record": round(cpu / max(1, rate * seconds) * 1e6, 1),
             "load_average": round(os.getloadavg()[0], 2),
         }
 
@@ -140,6 +161,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--record-bytes", type=int, default=600)
     parser.add_argument("--seal-every", type=float, default=5.0, help="seal by age (the flush interval)")
     parser.add_argument("--dir", type=Path, default=None, help="where the throw-away spool lives")
+    parser.add_argument(
+        "--all-on-io-thread", action="store_true", help="every group commit on the I/O thread (before 0033)"
+    )
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.seconds <= 0 or args.seal_every <= 0:
         parser.error("--rate, --seconds and --seal-every must be positive")
@@ -149,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         record_bytes=args.record_bytes,
         seal_every=args.seal_every,
         directory=args.dir,
+        all_on_io_thread=args.all_on_io_thread,
     )
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 

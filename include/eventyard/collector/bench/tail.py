@@ -3,29 +3,33 @@
 A constant request rate held for a long window (60 s by default, so several landing flushes
 fall inside it), latency measured from each request's intended send time
 (``bench/openloop.py``), against the collector and then the echo app at the same rate. Next to
-the percentiles it reports how many landing flushes happened in the window (manifest rows
-created then), the collector's fsync latency histogram over the window (from its
-``/metrics``) and the load average, since other processes on the machine move every figure.
+the percentiles it reports the CPU each side spent (server workers in us per request, landing
+children and the generator as shares of a core), how many landing flushes happened in the
+window (manifest rows created then), the collector's fsync and garbage-collection pause
+histograms over the window (from its ``/metrics``) and the load average, since other
+processes on the machine move every figure.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-import subprocess
-import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
+
+from eventyard.collector.bench import openloop
 
 FSYNC_METRIC = "eventyard_collector_fsync_seconds_bucket"
+GC_METRIC = "eventyard_collector_gc_seconds_bucket"
 
 
 def drive(
+    generator: Path,
     port: int,
     path: str,
     body: bytes,
@@ -33,39 +37,59 @@ def drive(
     *,
     rate: float,
     seconds: float,
+    warmup: float,
     connections: int,
     tmp: Path,
 ) -> dict[str, Any]:
-    """Run the open-loop generator in its own process and return its JSON summary."""
-    body_file = tmp / f"openloop-{path.strip('/').replace('/', '-')}.json"
-    body_file.write_bytes(body)
+    """Run the open-loop generator (``openloop.c``) against one app and return its summary."""
     auth = base64.b64encode(f"{write_key}:".encode()).decode()
-    command = [
-        sys.executable, "-m", "eventyard.collector.bench.openloop", "--port", str(port), "--path", path,
-        "--body-file", str(body_file), "--auth", auth, "--rate", f"{rate:.3f}",
-        "--seconds", f"{seconds:g}", "--connections", str(connections),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"open-loop generator failed:\n{done.stdout}\n{done.stderr}")
-    summary: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])
-    return summary
+    request = openloop.build_request("127.0.0.1", port, path, body, auth)
+    return openloop.run(
+        generator, port, request, rate=rate, seconds=seconds, connections=connections, directory=tmp,
+        warmup=warmup,
+    )  # fmt: skip
 
 
-def fsync_buckets(url: str) -> dict[str, float]:
-    """Cumulative fsync histogram buckets (le -> count) from a collector's ``/metrics``."""
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (all its threads) so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds so far of a uvicorn server's workers (its children) and their landing children."""
+    workers = _children(pid)
+    landers = [child for worker in workers for child in _children(worker)]
+    return {
+        "workers": sum(_cpu_seconds(p) for p in workers),
+        "landing": sum(_cpu_seconds(p) for p in landers),
+    }
+
+
+def histogram_buckets(url: str, metric: str = FSYNC_METRIC) -> dict[str, float]:
+    """Cumulative buckets (le -> count, summed over labels) of a histogram in ``/metrics``."""
     text = httpx.get(f"{url}/metrics", timeout=10).text
     buckets: dict[str, float] = {}
     for line in text.splitlines():
-        if line.startswith(FSYNC_METRIC + "{"):
+        if line.startswith(metric + "{"):
             labels, value = line.rsplit(" ", 1)
             le = labels.split('le="', 1)[1].split('"', 1)[0]
             buckets[le] = buckets.get(le, 0.0) + float(value)
     return buckets
 
 
-def fsync_histogram(before: dict[str, float], after: dict[str, float]) -> list[list[Any]]:
-    """Per-bucket fsync counts (not cumulative) over the window: [[upper bound ms, count], ...]."""
+def histogram_delta(before: dict[str, float], after: dict[str, float]) -> list[list[Any]]:
+    """Per-bucket counts (not cumulative) over the window: [[upper bound ms, count], ...]."""
     rows: list[list[Any]] = []
     previous = 0.0
     for le in sorted(after, key=lambda k: float("inf") if k == "+Inf" else float(k)):
@@ -93,22 +117,49 @@ def flushes_between(database_url: str, start: datetime, end: datetime) -> int:
 
 
 def run_window(
-    app_name: str, url: str, port: int, body: bytes, write_key: str, *, rate: float, seconds: float,
-    connections: int, tmp: Path, database_url: str | None,
+    app_name: str, url: str, server_pid: int, port: int, body: bytes, write_key: str, *, generator: Path,
+    rate: float, seconds: float, warmup: float, connections: int, tmp: Path, database_url: str | None,
 ) -> dict[str, Any]:  # fmt: skip
-    """One app at one constant rate: percentiles, flushes and fsyncs in the window, load average."""
+    """One app at one constant rate: percentiles, CPU per request, flushes and fsyncs, load average.
+
+    The server's histograms and the flush count cover the window only (sampled when the
+    warm-up ends, from a timer thread); CPU covers the generator's whole run.
+    """
     load_before = os.getloadavg()[0]
-    before = fsync_buckets(url) if app_name == "collector" else {}
-    start = datetime.now(UTC)
-    summary = drive(
-        port, "/v1/t", body, write_key, rate=rate, seconds=seconds, connections=connections, tmp=tmp
-    )
+    collector = app_name == "collector"
+    at_window: dict[str, Any] = {}
+
+    def window_starts() -> None:
+        at_window["start"] = datetime.now(UTC)
+        if collector:
+            at_window["fsync"] = histogram_buckets(url)
+            at_window["gc"] = histogram_buckets(url, GC_METRIC)
+
+    timer = threading.Timer(warmup + 0.05, window_starts)
+    cpu_before, wall_before = server_cpu(server_pid), time.monotonic()
+    timer.start()
+    try:
+        summary = drive(
+            generator, port, "/v1/t", body, write_key, rate=rate, seconds=seconds, warmup=warmup,
+            connections=connections, tmp=tmp,
+        )  # fmt: skip
+    finally:
+        timer.cancel()
+        timer.join()
+    cpu_after, wall = server_cpu(server_pid), time.monotonic() - wall_before
     end = datetime.now(UTC)
-    if app_name == "collector":
+    # Over the generator's whole run (warm-up and drain included): CPU per request sent.
+    sent = max(1, summary["sent"])
+    summary["worker_cpu_us_per_request"] = round(
+        (cpu_after["workers"] - cpu_before["workers"]) / sent * 1e6, 1
+    )
+    summary["landing_cpu"] = round((cpu_after["landing"] - cpu_before["landing"]) / wall, 3)
+    if collector:
         time.sleep(0.5)  # let the last flush's manifest insert commit
-        summary["fsync_histogram_ms"] = fsync_histogram(before, fsync_buckets(url))
+        summary["fsync_histogram_ms"] = histogram_delta(at_window["fsync"], histogram_buckets(url))
+        summary["gc_histogram_ms"] = histogram_delta(at_window["gc"], histogram_buckets(url, GC_METRIC))
         if database_url:
-            summary["flushes_in_window"] = flushes_between(database_url, start, end)
+            summary["flushes_in_window"] = flushes_between(database_url, at_window["start"], end)
     summary["load_average_before"] = round(load_before, 2)
     summary["load_average_after"] = round(os.getloadavg()[0], 2)
     return summary
