@@ -49,10 +49,12 @@ unit: setup
 
 test: lint typecheck unit
 
-# The load generator of `eventyard bench collector` (Debian's wrk); installs nothing if present.
+# The load generators of `eventyard bench collector`: Debian's wrk for the closed-loop scenarios and a
+# C compiler for our open-loop generator (collector/bench/openloop.c, built on first use); installs
+# nothing if both are present.
 bench-deps:
-	command -v wrk >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }
+	{ command -v wrk && command -v cc; } >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk gcc libc6-dev; }
 
 clean:
 	rm -rf $(VENV) .eventyard node_modules build
