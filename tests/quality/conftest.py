@@ -57,6 +57,19 @@ def healthy(tag: str, moment: datetime = LAST_HOUR + timedelta(minutes=10)) -> l
     ]
 
 
+def land_a_week_of_orders_and_views(wh: Warehouse) -> None:
+    """12 orders and 12 product views at the last hour's time on each of the 7 days before."""
+    for day in range(1, 8):
+        moment = LAST_HOUR - timedelta(days=day) + timedelta(minutes=5)
+        wh.land(
+            [
+                at(moment, "track", event=e, userId="u", messageId=f"{e[:1]}{day}-{n}")
+                for e in ("Order Completed", "Product Viewed")
+                for n in range(12)
+            ]
+        )
+
+
 # Params of a fixture over the two warehouses tested on stand-ins: Redshift's SQL run by Postgres,
 # BigQuery's by the emulator (one per test worker: the group shares it with tests/warehouse/ext).
 EXT_PARAMS = [

@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from eventyard.warehouse.quality.checks import RESULTS_TABLE
-from tests.quality.conftest import LAST_HOUR, NOW, at, check_round, execute, failed, healthy, sql_type, track
+from tests.quality.conftest import (
+    LAST_HOUR,
+    NOW,
+    at,
+    check_round,
+    execute,
+    failed,
+    healthy,
+    land_a_week_of_orders_and_views,
+    sql_type,
+    track,
+)
 from tests.warehouse.conftest import Warehouse
 
 
@@ -83,15 +94,7 @@ def test_timestamps_a_year_ahead(loaded: Warehouse) -> None:
 
 
 def test_an_event_that_stops_arriving(warehouse: Warehouse) -> None:
-    for day in range(1, 8):  # a week of both events at the same hour
-        moment = LAST_HOUR - timedelta(days=day) + timedelta(minutes=5)
-        warehouse.land(
-            [
-                at(moment, "track", event=e, userId="u", messageId=f"{e[:1]}{day}-{n}")
-                for e in ("Order Completed", "Product Viewed")
-                for n in range(12)
-            ]
-        )
+    land_a_week_of_orders_and_views(warehouse)
     moment = LAST_HOUR + timedelta(minutes=5)
     warehouse.land(
         [at(moment, "track", event="Order Completed", userId="u", messageId=f"now-{n}") for n in range(11)]

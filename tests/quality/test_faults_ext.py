@@ -18,11 +18,11 @@ from tests.quality.conftest import (
     EXT_PARAMS,
     LAST_HOUR,
     NOW,
-    at,
     check_round,
     ext_warehouse,
     failed,
     healthy,
+    land_a_week_of_orders_and_views,
     track,
 )
 from tests.warehouse.conftest import Warehouse
@@ -130,15 +130,7 @@ def test_healthy_data_passes_then_a_deleted_batch_duplicates_a_year_ahead_and_a_
 
 
 def test_an_event_that_stops_arriving_and_a_discards_spike(ext: Warehouse) -> None:
-    for day in range(1, 8):  # a week of both events at the same hour
-        moment = LAST_HOUR - timedelta(days=day) + timedelta(minutes=5)
-        ext.land(
-            [
-                at(moment, "track", event=e, userId="u", messageId=f"{e[:1]}{day}-{n}")
-                for e in ("Order Completed", "Product Viewed")
-                for n in range(12)
-            ]
-        )
+    land_a_week_of_orders_and_views(ext)
     moment = LAST_HOUR + timedelta(minutes=5)
     ext.land([track(moment, "Order Completed", "u", f"now-{n}", {"total": n}) for n in range(11)])
     _load(ext)  # total is a number from here on: "lots" is discarded
