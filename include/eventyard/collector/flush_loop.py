@@ -14,11 +14,19 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from eventyard.collector import segment
 from eventyard.collector.flusher import REQUEST_SUFFIX, answer_requests
-from eventyard.collector.lander import LanderProcess
+from eventyard.collector.lander import LanderProcess, LanderUnavailable
 from eventyard.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Landing is behind (and runs at normal priority, not in the background) when this many sealed
+# segments wait, or the oldest waiting one was opened this many flush intervals (and at least
+# BEHIND_MIN_S seconds) ago: normally one segment waits, between its seal and its flush.
+BEHIND_SEGMENTS = 3
+BEHIND_INTERVALS = 3.0
+BEHIND_MIN_S = 10.0
 
 
 class LiveSlot(Protocol):
@@ -74,7 +82,8 @@ async def run_flusher(spool: LiveSlot, lander: LanderProcess, wake: asyncio.Even
             await spool.after_seal()
             sealed = spool.sealed_segments()
             if sealed or requests:
-                counts = await lander.flush(sealed, force=bool(requests))
+                urgent = bool(requests) or lander.starved or landing_behind(sealed, interval)
+                counts = await lander.flush(sealed, force=bool(requests), background=not urgent)
                 if requests:
                     answer_requests(requests, counts)
             if not spool.healthy():
@@ -84,5 +93,21 @@ async def run_flusher(spool: LiveSlot, lander: LanderProcess, wake: asyncio.Even
                 await lander.flush_orphans()
         except asyncio.CancelledError:
             raise
+        except LanderUnavailable as exc:  # a fresh landing child takes over on the next tick
+            log.warning("spool slot %d: %s", spool.slot, exc)
         except Exception:  # the flusher must outlive any single failure; the segments stay
             log.exception("spool slot %d: flusher iteration failed", spool.slot)
+
+
+def landing_behind(sealed: list[str], interval: float, now_ns: int | None = None) -> bool:
+    """Whether sealed segments pile up: landing then takes its fair share of the CPU again.
+
+    Background flushes only get the CPU the workers leave. Under sustained full load that may
+    be none, and the spool would grow without bound; this is the bound.
+    """
+    if len(sealed) >= BEHIND_SEGMENTS:
+        return True
+    oldest = segment.segment_ns(sealed[0]) if sealed else None
+    now = time.time_ns() if now_ns is None else now_ns
+    limit = max(BEHIND_INTERVALS * interval, BEHIND_MIN_S)
+    return oldest is not None and now - oldest > limit * 1e9

@@ -234,3 +234,70 @@ async def test_flushing_makes_segment_names_durable_before_landing(
     monkeypatch.undo()
     assert events[:2] == ["fsync_dir", "land"]
     await spool.close()
+
+
+def _thread_policies(pid: int) -> list[tuple[int, int]]:
+    """Scheduling policy and nice value of every thread of a process."""
+    found: list[tuple[int, int]] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        found.append((int(fields[38]), int(fields[16])))  # policy (0 other, 5 idle), nice
+    return found
+
+
+async def test_background_landing_runs_in_the_idle_class_and_flushes_someone_waits_for_do_not(
+    spool_settings: Settings,
+) -> None:
+    quick = spool_settings.model_copy(update={"flush_interval_seconds": 0.1})
+    spool = Spool.open(quick)
+    await spool.start_flusher()
+    await spool.append([record(message_id="m")])
+    await _until(lambda: landed_ids(quick) == ["m"])
+    lander = spool.lander
+    assert lander is not None and lander.pid is not None
+    assert set(_thread_policies(lander.pid)) == {(os.SCHED_IDLE, 10)}, "every thread, pools included"
+    assert lander.pids == [lander.pid], "no normal-priority child while landing keeps up"
+
+    await spool.append([record(message_id="n")])
+    await spool.seal()
+    counts = await lander.flush(spool.sealed_segments(), force=True, background=False)
+    assert counts.rows == 1 and sorted(landed_ids(quick)) == ["m", "n"]
+    [normal] = [pid for pid in lander.pids if pid != lander.pid]
+    assert set(_thread_policies(normal)) == {(os.SCHED_OTHER, 10)}
+    assert spool.stats()["flushed_rows"] == 2, "both children's counters reach the worker's stats"
+    await spool.close()
+
+
+async def test_a_starved_background_flush_is_killed_and_landing_goes_on_at_normal_priority(
+    spool_settings: Settings,
+) -> None:
+    quick = spool_settings.model_copy(update={"flush_interval_seconds": 0.1})
+    spool = Spool.open(quick)
+    await spool.start_flusher()
+    assert spool.lander is not None
+    spool.lander.background_flush_limit = 0.0  # every background flush "starves"
+    await spool.append([record(message_id=f"m-{i}") for i in range(5)])
+    lander = spool.lander
+    await _until(lambda: not spool.sealed_segments() and not lander.starved and spool.active_age() == 0)
+    assert sorted(landed_ids(quick)) == [f"m-{i}" for i in range(5)]
+    assert spool.sealed_segments() == []
+    assert lander.starved_flushes >= 1
+    assert lander.starved is False, "cleared by the normal-priority flush that landed them"
+    await spool.close()
+
+
+def test_landing_is_behind_when_segments_pile_up_or_the_oldest_waits_long() -> None:
+    from eventyard.collector.flush_loop import landing_behind
+
+    now = 1_700_000_000 * 10**9
+
+    def name(seconds_ago: float) -> str:
+        return f"seg-{now - int(seconds_ago * 1e9):020d}-0000abcd.log"
+
+    assert not landing_behind([], 5.0, now)
+    assert not landing_behind([name(6)], 5.0, now), "one segment, sealed after its interval"
+    assert not landing_behind([name(11), name(6)], 5.0, now)
+    assert landing_behind([name(12), name(7), name(2)], 5.0, now), "three waiting"
+    assert landing_behind([name(16)], 5.0, now), "opened three intervals ago"
+    assert not landing_behind([name(9)], 0.1, now), "and at least ten seconds ago"
+    assert landing_behind([name(11)], 0.1, now)
