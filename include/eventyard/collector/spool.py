@@ -34,15 +34,15 @@ log = logging.getLogger(__name__)
 # Spares are written (and fdatasync'd) in pieces of this size: see ``Spool.after_seal``.
 SPARE_CHUNK_BYTES = 1024 * 1024
 # A plain group commit (frames into space already zero-filled, no rotation, no seal) of at most
-# this many bytes runs on the event loop itself instead of the I/O thread (decision 0033): a
-# few dozen single events. One /v1/batch request of 50 events (~27 KB of frames) is above it,
-# so batch traffic keeps parsing on the loop while its fsyncs run on the I/O thread.
+# this many bytes runs on the event loop itself instead of the I/O thread (decisions 0033, 0037):
+# a couple of dozen single events. One /v1/batch request of 50 events (~27 KB of frames) is
+# above it, so batch traffic keeps parsing on the loop while its fsyncs run on the I/O thread.
+# There is no limit on the number of records: handing a group of single events to the I/O
+# thread costs two GIL hand-offs, and while the loop is busy the I/O thread waits up to the
+# 5 ms switch interval for the GIL after its fsync. With a limit of 4 records a backlog pushed
+# groups past it, onto that slower path, and the backlog fed itself (p50 stuck at 3-4 ms for
+# seconds); without it, full-load /v1/t rose from ~20,000 to ~22,000 req/s (decision 0037).
 INLINE_GROUP_BYTES = 16 * 1024
-# ... and of at most this many records. Larger groups mean requests keep arriving while the
-# disk works (full load, a slow disk): then parsing them on the loop while the I/O thread
-# fsyncs is worth its hand-off (full-load /v1/t fell from 12,537 to 8,509 req/s with groups
-# of ~16 records inline, decision 0033).
-INLINE_GROUP_RECORDS = 4
 
 
 class SpoolUnavailable(RetriableError):
@@ -158,8 +158,7 @@ class Spool:
                 group, self._pending = self._pending, []
                 data = b"".join(item[0] for item in group)
                 try:
-                    records = sum(item[1] for item in group)
-                    if records <= INLINE_GROUP_RECORDS and self._fits_inline(len(data)):
+                    if self._fits_inline(len(data)):
                         self._write_durably(data)
                     else:
                         await loop.run_in_executor(self._io, self._write_durably, data)

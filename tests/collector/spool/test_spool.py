@@ -178,8 +178,8 @@ async def test_small_plain_group_commits_run_on_the_loop_and_the_rest_on_the_io_
     loop_thread = threading.current_thread().name
     await spool.append([record(message_id="first")])  # opens a segment: I/O thread
     await spool.append([record(message_id="second")])  # plain and small: on the loop
-    # Six requests in one group: more than INLINE_GROUP_RECORDS, so the I/O thread fsyncs
-    # while the loop goes on parsing (full load).
+    # Six requests in one group, still plain and small: on the loop too, however many records
+    # (a backlog must not push groups onto the slower I/O-thread path, decision 0037).
     await asyncio.gather(*(spool.append([record(message_id=f"c-{i}")]) for i in range(6)))
     big = [record(message_id=f"big-{i}", properties={"pad": "x" * 2000}) for i in range(40)]
     assert sum(len(r) for r in big) > spool_module.INLINE_GROUP_BYTES
@@ -189,7 +189,8 @@ async def test_small_plain_group_commits_run_on_the_loop_and_the_rest_on_the_io_
     threads = [name for name, _ in calls]
     assert threads[0] != loop_thread and threads[0].startswith("spool-io")
     assert threads[1] == loop_thread
-    assert all(name.startswith("spool-io") for name in threads[2:5])
+    assert threads[2] == loop_thread and calls[2][1] > 5 * calls[1][1], "one group of six"
+    assert all(name.startswith("spool-io") for name in threads[3:5]), "too large; a new segment"
     assert len(threads) == 5
     await spool.close()
     flush_all(spool_settings)
