@@ -113,8 +113,7 @@ def test_a_killed_worker_is_restarted_and_sigterm_stops_all_with_exit_0(
     assert "restarting it on the same socket" in output
     assert output.count("Application shutdown complete") == 2, output  # both lifespans shut down
     assert not ready_file.exists()
-    for pid in pids:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    assert not any(_alive(pid) for pid in pids)
 
 
 @pytest.mark.slow
@@ -150,3 +149,25 @@ def test_an_app_that_cannot_start_gives_up_with_exit_1(tmp_path: Path) -> None:
     assert process.returncode == 1, output
     assert "no worker could start" in output
     assert "the test app refuses to start" in output
+
+
+@pytest.mark.slow
+def test_workers_die_with_their_parent(
+    pid_runner: tuple[subprocess.Popen[str], dict[str, object], Path],
+) -> None:
+    process, ready, _ = pid_runner
+    process.kill()  # no supervisor left to stop them: the kernel tells them (PR_SET_PDEATHSIG)
+    process.wait(timeout=30)
+    workers = list(ready["workers"])  # type: ignore[call-overload]
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers), "a worker outlived its parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
