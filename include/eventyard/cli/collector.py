@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from eventyard.runtime.worker import AppSpec
+from eventyard.runtime.worker import AppSpec, exit_zero_on_stop_signals
 
 
 def register(app: typer.Typer) -> None:
@@ -64,6 +64,7 @@ def _serve_one(spec: AppSpec, ready_file: Path | None) -> None:
             port = server.servers[0].sockets[0].getsockname()[1]
             write_ready_file(ready_file, port=port, workers=[os.getpid()])
 
+    exit_zero_on_stop_signals()  # so the ready file is removed on SIGTERM too
     try:
         quiet_uvicorn.run(
             spec.app,

@@ -59,10 +59,18 @@ def die_with_parent(parent: int, sig: int = signal.SIGTERM) -> None:
 
 
 def _exit_quietly(sig: int, frame: FrameType | None) -> None:
-    # Before uvicorn installs its handlers (imports, app loading) a stop signal just ends the
-    # worker; after its graceful shutdown uvicorn re-raises the signal it caught, which lands
-    # here too, so a stopped worker exits 0 rather than "killed by SIGTERM".
     raise SystemExit(0)
+
+
+def exit_zero_on_stop_signals() -> None:
+    """SIGTERM/SIGINT end the process with exit code 0 (and ``finally`` blocks run).
+
+    Before uvicorn installs its handlers (imports, app loading) a stop signal just ends the
+    process; after its graceful shutdown uvicorn re-raises the signal it caught, which lands
+    here too, so a server stopped on purpose exits 0 rather than "killed by SIGTERM".
+    """
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_quietly)
 
 
 def serve(spec: AppSpec, sock: socket.socket, ready_fd: int | None) -> int:
@@ -102,8 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--spec", required=True)
     args = parser.parse_args(argv)
     die_with_parent(args.parent)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, _exit_quietly)
+    exit_zero_on_stop_signals()
     # Not inherited by what the app starts (the collector's landing child): a grandchild holding
     # the readiness pipe or the listening socket would outlive this worker's role.
     os.set_inheritable(args.socket_fd, False)

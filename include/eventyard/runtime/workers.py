@@ -220,6 +220,7 @@ class Workers:
 
     def _kill_all(self) -> None:
         self._unclean_stop = True
+        self._stop_deadline = time.monotonic() + IDLE_WAKE_S  # not again until they had time to die
         for slot in self.slots:
             if slot.process is not None and slot.process.poll() is None:
                 slot.process.kill()

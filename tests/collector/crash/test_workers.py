@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from eventyard.collector.flusher import flush_all
@@ -28,12 +29,15 @@ from .server import create_source
 from .test_sigkill import Sender
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen[bytes], str, list[int], Path]:
-    """The real CLI with two workers; once every worker is ready: process, URL, worker pids, log."""
+def _start(
+    tmp_path: Path, workers: int = 2, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str, list[int], Path]:
+    """The real CLI; once every worker is ready: process, URL, worker pids, log."""
     ready_file, log = tmp_path / "ready.json", tmp_path / "collector.log"
+    port = free_port() if port is None else port
     command = [
-        str(Path(sys.executable).parent / "eventyard"), "collector", "--port", str(free_port()),
-        "--workers", "2", "--ready-file", str(ready_file),
+        str(Path(sys.executable).parent / "eventyard"), "collector", "--port", str(port),
+        "--workers", str(workers), "--ready-file", str(ready_file),
     ]  # fmt: skip
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT)
@@ -87,3 +91,20 @@ def test_a_killed_worker_is_replaced_and_sigterm_lands_every_acknowledged_event(
     assert not missing, f"{len(missing)} acknowledged events were lost, e.g. {sorted(missing)[:5]}"
     assert set(landed) <= set(sender.acked) | set(sender.failed)
     assert sum(row.row_count for row in batches(sqlite_settings)) == len(landed)
+
+
+@pytest.mark.slow
+def test_one_worker_names_the_port_it_got_in_the_ready_file_and_stops_with_exit_0(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    process, url, workers, log = _start(tmp_path, workers=1, port=0)
+    try:
+        assert workers == [process.pid]  # one worker: the server runs in the CLI's process
+        assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not (tmp_path / "ready.json").exists()
