@@ -17,7 +17,9 @@ def bench_collector(
     seconds: float = typer.Option(10.0, min=1, max=300, help="wrk duration per scenario and app."),
     connections: int = typer.Option(64, min=1, max=1024, help="Concurrent wrk connections."),
     threads: int = typer.Option(1, min=1, max=8, help="wrk threads."),
-    workers: int = typer.Option(2, min=1, max=16, help="uvicorn workers (each with its own spool slot)."),
+    workers: int = typer.Option(
+        2, min=1, max=16, help="Workers (each with its own spool slot and SO_REUSEPORT socket)."
+    ),
     parquet_rows: int = typer.Option(200_000, min=1000, help="Rows for the spool -> Parquet measurement."),
     open_loop_seconds: float = typer.Option(
         60.0, min=0, max=3600, help="Open-loop /v1/t window per app (0 skips it)."
@@ -66,8 +68,8 @@ def bench_collector(
         typer.echo(json.dumps(data, indent=2))
         return
     typer.echo(
-        f"\nwrk -t{threads} -c{connections} -d{seconds:g}s on 127.0.0.1, uvicorn --workers {workers} "
-        "(uvloop, httptools); collector ACKs only after fsync"
+        f"\nwrk -t{threads} -c{connections} -d{seconds:g}s on 127.0.0.1, {workers} worker(s) on their own "
+        "SO_REUSEPORT sockets (uvloop, httptools); collector ACKs only after fsync"
     )
     typer.echo(
         f"{'scenario':<24}{'app':<11}{'req/s':>10}{'events/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
@@ -113,8 +115,10 @@ def _print_open_loop(results: dict[str, dict[str, Any]]) -> None:
         typer.echo(f"collector / echo: p99 {p99:.1f}x, worker CPU per request {cpu:.2f}x")
     typer.echo("CPU (whole run of the generator, warm-up included):")
     for app, r in results.items():
+        split = " / ".join(f"{seconds:.1f}" for seconds in r.get("worker_cpu_seconds", []))
         typer.echo(
-            f"  {app:<10} workers {r['worker_cpu_us_per_request']:.0f} us/request, landing children "
+            f"  {app:<10} workers {r['worker_cpu_us_per_request']:.0f} us/request "
+            f"(each worker: {split} s), landing children "
             f"{r['landing_cpu']:.2f} of a core, generator {r['generator_cpu']:.2f} of a core"
         )
     for app, r in results.items():

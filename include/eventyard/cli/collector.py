@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import typer
+
+from eventyard.runtime.worker import AppSpec, exit_zero_on_stop_signals
 
 
 def register(app: typer.Typer) -> None:
@@ -15,36 +19,69 @@ def register(app: typer.Typer) -> None:
 
 def collector(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
-    port: int = typer.Option(8080, help="Port to listen on."),
-    workers: int = typer.Option(1, min=1, help="Worker processes; each owns its own spool slot."),
+    port: int = typer.Option(8080, help="Port to listen on (0: a free one, named in --ready-file)."),
+    workers: int = typer.Option(
+        1, min=1, help="Worker processes, each with its own spool slot and its own SO_REUSEPORT socket."
+    ),
     proxy_headers: bool = typer.Option(
         True, help="Trust X-Forwarded-For/Proto from --forwarded-allow-ips (client IP behind a proxy)."
     ),
     forwarded_allow_ips: str = typer.Option("127.0.0.1", help="Proxies whose forwarding headers count."),
+    ready_file: Path | None = typer.Option(
+        None, help="Written (JSON: pid, port, workers) once every worker has started; removed on exit."
+    ),
 ) -> None:
     """Serve the Segment-compatible tracking API, landing events through the durable spool."""
     from eventyard.cli.control import init_quietly
     from eventyard.collector.http_protocol import HTTP_PROTOCOL
-    from eventyard.runtime import quiet_uvicorn
     from eventyard.settings import get_settings
 
     init_quietly()
-    if workers > 1:
-        _prepare_multiprocess_metrics(get_settings().home.resolve() / "prometheus")
-    # One worker runs on a QuietServer (uvicorn's tick once a second, not ten times: idle CPU).
-    quiet_uvicorn.run(
-        "eventyard.collector.app:create_app",
-        factory=True,
+    spec = AppSpec(
+        app="eventyard.collector.app:create_app",
         host=host,
         port=port,
-        workers=workers,
-        loop="uvloop",
         http=HTTP_PROTOCOL,  # httptools with header size and header-read time limits
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
-        access_log=False,  # one log line per event request would cost more than the request
-        log_level="info",
     )
+    if workers > 1:
+        from eventyard.runtime.workers import run_workers
+
+        _prepare_multiprocess_metrics(get_settings().home.resolve() / "prometheus")
+        # Each worker accepts on its own socket: the kernel spreads connections (decision 0036).
+        sys.exit(run_workers(spec, workers, ready_file=ready_file))
+    _serve_one(spec, ready_file)
+
+
+def _serve_one(spec: AppSpec, ready_file: Path | None) -> None:
+    """One worker, in this process, on a QuietServer (uvicorn's tick once a second: idle CPU)."""
+    from eventyard.runtime import quiet_uvicorn
+    from eventyard.runtime.listeners import write_ready_file
+
+    def started(server: quiet_uvicorn.QuietServer) -> None:
+        if ready_file is not None:
+            port = server.servers[0].sockets[0].getsockname()[1]
+            write_ready_file(ready_file, port=port, workers=[os.getpid()])
+
+    exit_zero_on_stop_signals()  # so the ready file is removed on SIGTERM too
+    try:
+        quiet_uvicorn.run(
+            spec.app,
+            on_started=started,
+            factory=spec.factory,
+            host=spec.host,
+            port=spec.port,
+            loop="uvloop",
+            http=spec.http,
+            proxy_headers=spec.proxy_headers,
+            forwarded_allow_ips=spec.forwarded_allow_ips,
+            access_log=False,  # one log line per event request would cost more than the request
+            log_level=spec.log_level,
+        )
+    finally:
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)
 
 
 def _prepare_multiprocess_metrics(directory: os.PathLike[str]) -> None:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sys
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -29,10 +31,21 @@ STARTUP_FAILURE = 3  # uvicorn's exit code when the server did not start
 class QuietServer(uvicorn.Server):
     """``uvicorn.Server`` whose main loop ticks once a second instead of ten times."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[QuietServer], None] | None = None
+    ) -> None:
         super().__init__(config)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
+        # Called once the app's lifespan start-up finished and the server listens: what a
+        # supervisor (``runtime/workers.py``) or a ready file waits for.
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up, then ``on_started`` if the server did start."""
+        await super().startup(sockets=sockets)
+        if self.started and self._on_started is not None:
+            self._on_started(self)
 
     async def main_loop(self) -> None:
         """Run ``on_tick`` every ``TICK_SECONDS`` (or at once after a stop signal) until it says exit."""
@@ -54,18 +67,19 @@ class QuietServer(uvicorn.Server):
             loop.call_soon_threadsafe(wake.set)
 
 
-def run(app: Any, **kwargs: Any) -> None:
+def run(app: Any, on_started: Callable[[QuietServer], None] | None = None, **kwargs: Any) -> None:
     """``uvicorn.run(app, **kwargs)`` on a ``QuietServer`` (one process; with ``workers`` > 1 uvicorn's own).
 
     Same start-up as ``uvicorn.run`` for a single process: the app is loaded first, and a server
-    that did not start exits with uvicorn's start-up failure code.
+    that did not start exits with uvicorn's start-up failure code. Several workers with their
+    own listening sockets: ``eventyard.runtime.workers``.
     """
     config = uvicorn.Config(app, **kwargs)
     if config.workers > 1 or config.reload:
         uvicorn.run(app, **kwargs)
         return
     config.load_app()
-    server = QuietServer(config)
+    server = QuietServer(config, on_started)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     if not server.started:

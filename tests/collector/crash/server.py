@@ -31,30 +31,43 @@ def create_source(settings: Settings) -> str:
 
 
 class CollectorProcess:
-    """``uvicorn --factory eventyard.collector.app:create_app`` on a free loopback port."""
+    """The collector on a free loopback port: one worker as ``uvicorn --factory ...create_app``
+    (this process is the worker), several as ``eventyard collector --workers N`` (the parent)."""
 
     def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        ready_file = log_path.with_suffix(".ready") if workers > 1 else None
         command = [
             sys.executable, "-m", "uvicorn", "--factory", "eventyard.collector.app:create_app",
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--loop", "uvloop", "--http", HTTP_PROTOCOL, "--no-access-log", "--workers", str(workers),
+            "--loop", "uvloop", "--http", HTTP_PROTOCOL, "--no-access-log",
         ]  # fmt: skip
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)
+            command = [
+                str(Path(sys.executable).parent / "eventyard"), "collector", "--port", str(self.port),
+                "--workers", str(workers), "--ready-file", str(ready_file),
+            ]  # fmt: skip
         self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        self._wait_ready()
+        self._wait_ready(ready_file)
 
-    def _wait_ready(self, timeout: float = 60.0) -> None:
+    def _wait_ready(self, ready_file: Path | None, timeout: float = 60.0) -> None:
+        """Until /readyz answers, or with several workers until every one has started (the ready file)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"collector exited with {self.proc.returncode}; see {self._log.name}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+            if ready_file is not None:
+                if ready_file.exists():
                     return
-            except httpx.HTTPError:
-                pass
+            else:
+                try:
+                    if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
             time.sleep(0.1)
         self.proc.kill()
         raise RuntimeError(f"collector not ready within {timeout}s; see {self._log.name}")

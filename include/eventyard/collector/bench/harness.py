@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
 from eventyard.collector.bench import openloop
@@ -102,34 +101,35 @@ class BenchReport:
 
 
 class Server:
-    """``uvicorn --factory <app>`` in a subprocess on a free loopback port."""
+    """One app under ``python -m eventyard.runtime.workers`` on a free loopback port, as production runs it.
+
+    Both apps go through the runner ``eventyard collector --workers N`` uses (each worker on its
+    own SO_REUSEPORT socket), and a scenario starts only once EVERY worker has started: with one
+    worker still importing, the connections a scenario opens would all land on the other.
+    """
 
     def __init__(self, app: str, env: dict[str, str], workers: int, log_path: Path) -> None:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        ready_file = log_path.with_suffix(".ready")
         command = [
-            sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1",
-            "--port", str(self.port), "--workers", str(workers), "--loop", "uvloop",
-            "--http", HTTP_PROTOCOL, "--no-access-log", "--log-level", "warning",
+            sys.executable, "-m", "eventyard.runtime.workers", "--app", app, "--factory",
+            "--host", "127.0.0.1", "--port", "0", "--workers", str(workers), "--http", HTTP_PROTOCOL,
+            "--log-level", "warning", "--ready-file", str(ready_file),
         ]  # fmt: skip
         self.proc = subprocess.Popen(command, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while not ready_file.exists():
             if self.proc.poll() is not None:
+                self._log.close()
                 raise RuntimeError(f"{app} exited early; see {log_path}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{app} did not become ready; see {log_path}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{app} did not become ready; see {log_path}")
+            time.sleep(0.05)
+        ready = orjson.loads(ready_file.read_bytes())
+        self.port: int = ready["port"]
+        self.workers: list[int] = ready["workers"]
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         """Graceful stop (the collector's lifespan shutdown runs its last flush)."""

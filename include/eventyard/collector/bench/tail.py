@@ -3,11 +3,11 @@
 A constant request rate held for a long window (60 s by default, so several landing flushes
 fall inside it), latency measured from each request's intended send time
 (``bench/openloop.py``), against the collector and then the echo app at the same rate. Next to
-the percentiles it reports the CPU each side spent (server workers in us per request, landing
-children and the generator as shares of a core), how many landing flushes happened in the
-window (manifest rows created then), the collector's fsync and garbage-collection pause
-histograms over the window (from its ``/metrics``) and the load average, since other
-processes on the machine move every figure.
+the percentiles it reports the CPU each side spent (server workers in us per request and each
+worker's CPU seconds, landing children and the generator as shares of a core), how many
+landing flushes happened in the window (manifest rows created then), the collector's fsync
+and garbage-collection pause histograms over the window (from its ``/metrics``) and the load
+average, since other processes on the machine move every figure.
 """
 
 from __future__ import annotations
@@ -76,6 +76,11 @@ def server_cpu(pid: int) -> dict[str, float]:
     }
 
 
+def worker_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds so far of each worker (child) of a server, by pid."""
+    return {worker: _cpu_seconds(worker) for worker in _children(pid)}
+
+
 def histogram_buckets(url: str, metric: str = FSYNC_METRIC) -> dict[str, float]:
     """Cumulative buckets (le -> count, summed over labels) of a histogram in ``/metrics``."""
     text = httpx.get(f"{url}/metrics", timeout=10).text
@@ -137,6 +142,7 @@ def run_window(
 
     timer = threading.Timer(warmup + 0.05, window_starts)
     cpu_before, wall_before = server_cpu(server_pid), time.monotonic()
+    per_worker_before = worker_cpu(server_pid)
     timer.start()
     try:
         summary = drive(
@@ -147,11 +153,22 @@ def run_window(
         timer.cancel()
         timer.join()
     cpu_after, wall = server_cpu(server_pid), time.monotonic() - wall_before
+    per_worker_after = worker_cpu(server_pid)
     end = datetime.now(UTC)
     # Over the generator's whole run (warm-up and drain included): CPU per request sent.
     sent = max(1, summary["sent"])
     summary["worker_cpu_us_per_request"] = round(
         (cpu_after["workers"] - cpu_before["workers"]) / sent * 1e6, 1
+    )
+    # How evenly the kernel spread the connections: each worker's CPU seconds over the run
+    # (a worker restarted during it is left out).
+    summary["worker_cpu_seconds"] = sorted(
+        (
+            round(after - per_worker_before[pid], 1)
+            for pid, after in per_worker_after.items()
+            if pid in per_worker_before
+        ),
+        reverse=True,
     )
     summary["landing_cpu"] = round((cpu_after["landing"] - cpu_before["landing"]) / wall, 3)
     if collector:
