@@ -121,6 +121,12 @@ def _print_open_loop(results: dict[str, dict[str, Any]]) -> None:
             f"(each worker: {split} s), landing children "
             f"{r['landing_cpu']:.2f} of a core, generator {r['generator_cpu']:.2f} of a core"
         )
+    collector_run = results.get("collector", {})
+    if "slow_near_flushes" in collector_run:
+        typer.echo(
+            f"collector requests over 10 ms: {collector_run['slow_requests']:,}, of which "
+            f"{collector_run['slow_near_flushes']:,} within 0.5 s of a landing flush"
+        )
     for app, r in results.items():
         hist = ", ".join(f"<={b if b is not None else 'inf'}:{n}" for b, n in r["histogram_ms"] if n)
         typer.echo(f"{app} latency histogram (ms): {hist}")

@@ -86,6 +86,17 @@ def test_a_stall_is_charged_to_every_request_that_waited_behind_it(generator: Pa
     assert summary["max_ms"] >= 250
     assert summary["p99_ms"] >= 100, "the queue behind the stall shows in the tail"
     assert summary["max_backlog"] >= 20
+    slow = summary["slow_at_s"]
+    assert len(slow) >= 20, "the requests queued behind the stall are the slow ones"
+    assert all(0 <= at <= 1.0 for at in slow) and max(slow) - min(slow) < 0.6, "all near the stall"
+
+
+def test_slow_requests_are_counted_near_a_flush_when_within_half_a_second() -> None:
+    from eventyard.collector.bench.tail import near_flushes
+
+    flushes = [5.0, 10.2]
+    assert near_flushes([4.6, 5.4, 7.0, 10.0, 10.8, 30.0], flushes) == 3
+    assert near_flushes([1.0, 2.0], []) == 0
 
 
 def test_histogram_delta_is_the_difference_of_cumulative_buckets() -> None:

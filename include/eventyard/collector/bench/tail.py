@@ -13,6 +13,7 @@ average, since other processes on the machine move every figure.
 from __future__ import annotations
 
 import base64
+import bisect
 import os
 import threading
 import time
@@ -26,6 +27,7 @@ from eventyard.collector.bench import openloop
 
 FSYNC_METRIC = "eventyard_collector_fsync_seconds_bucket"
 GC_METRIC = "eventyard_collector_gc_seconds_bucket"
+NEAR_FLUSH_S = 0.5  # a slow request this close to a flush (its manifest row) counts as near it
 
 
 def drive(
@@ -105,9 +107,10 @@ def histogram_delta(before: dict[str, float], after: dict[str, float]) -> list[l
     return rows
 
 
-def flushes_between(database_url: str, start: datetime, end: datetime) -> int:
-    """Landing flushes in a window: manifest rows created then (one per segment and source-hour)."""
-    from sqlalchemy import func, select
+def flushes_between(database_url: str, start: datetime, end: datetime) -> list[float]:
+    """Landing flushes in a window, as seconds after ``start``: manifest rows created then (one
+    per segment and source-hour)."""
+    from sqlalchemy import select
 
     from eventyard.db.engine import make_engine
     from eventyard.db.models import Batch
@@ -115,10 +118,27 @@ def flushes_between(database_url: str, start: datetime, end: datetime) -> int:
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
-            query = select(func.count()).where(Batch.created_at >= start, Batch.created_at <= end)
-            return int(conn.execute(query).scalar_one())
+            query = select(Batch.created_at).where(Batch.created_at >= start, Batch.created_at <= end)
+            created = [row[0] for row in conn.execute(query)]
     finally:
         engine.dispose()
+    return sorted((at.replace(tzinfo=at.tzinfo or UTC) - start).total_seconds() for at in created)
+
+
+def near_flushes(slow_at: list[float], flushes: list[float], within: float = NEAR_FLUSH_S) -> int:
+    """How many slow requests completed within ``within`` seconds of a landing flush.
+
+    Decision 0037 found the tail this way: nearly all requests over 10 ms came with flushes.
+    """
+    if not flushes:
+        return 0
+    ordered = sorted(flushes)
+    near = 0
+    for at in slow_at:
+        i = bisect.bisect_left(ordered, at)
+        neighbours = ordered[max(0, i - 1) : i + 1]
+        near += any(abs(at - f) <= within for f in neighbours)
+    return near
 
 
 def run_window(
@@ -176,7 +196,10 @@ def run_window(
         summary["fsync_histogram_ms"] = histogram_delta(at_window["fsync"], histogram_buckets(url))
         summary["gc_histogram_ms"] = histogram_delta(at_window["gc"], histogram_buckets(url, GC_METRIC))
         if database_url:
-            summary["flushes_in_window"] = flushes_between(database_url, at_window["start"], end)
+            flushes = flushes_between(database_url, at_window["start"], end)
+            summary["flushes_in_window"] = len(flushes)
+            summary["slow_near_flushes"] = near_flushes(summary["slow_at_s"], flushes)
+    summary["slow_requests"] = len(summary.pop("slow_at_s"))
     summary["load_average_before"] = round(load_before, 2)
     summary["load_average_after"] = round(os.getloadavg()[0], 2)
     return summary
