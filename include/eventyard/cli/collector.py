@@ -66,19 +66,7 @@ def _serve_one(spec: AppSpec, ready_file: Path | None) -> None:
 
     exit_zero_on_stop_signals()  # so the ready file is removed on SIGTERM too
     try:
-        quiet_uvicorn.run(
-            spec.app,
-            on_started=started,
-            factory=spec.factory,
-            host=spec.host,
-            port=spec.port,
-            loop="uvloop",
-            http=spec.http,
-            proxy_headers=spec.proxy_headers,
-            forwarded_allow_ips=spec.forwarded_allow_ips,
-            access_log=False,  # one log line per event request would cost more than the request
-            log_level=spec.log_level,
-        )
+        quiet_uvicorn.run(spec.app, on_started=started, **spec.uvicorn_options())
     finally:
         if ready_file is not None:
             ready_file.unlink(missing_ok=True)

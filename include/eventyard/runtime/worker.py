@@ -20,6 +20,7 @@ import socket
 import sys
 from dataclasses import asdict, dataclass
 from types import FrameType
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 STARTUP_FAILURE = 3  # uvicorn's exit code when the server did not start (same as quiet_uvicorn's)
@@ -37,6 +38,20 @@ class AppSpec:
     proxy_headers: bool = True
     forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "info"
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``uvicorn.Config`` after the app: the same for one worker or N."""
+        return {
+            "factory": self.factory,
+            "host": self.host,
+            "port": self.port,
+            "loop": "uvloop",
+            "http": self.http,
+            "proxy_headers": self.proxy_headers,
+            "forwarded_allow_ips": self.forwarded_allow_ips,
+            "access_log": False,  # one log line per event request would cost more than the request
+            "log_level": self.log_level,
+        }
 
     def to_json(self) -> str:
         """The spec on a worker's command line."""
@@ -84,18 +99,7 @@ def serve(spec: AppSpec, sock: socket.socket, ready_fd: int | None) -> int:
             os.write(ready_fd, b"r")
             os.close(ready_fd)
 
-    config = uvicorn.Config(
-        spec.app,
-        factory=spec.factory,
-        host=spec.host,
-        port=spec.port,
-        loop="uvloop",
-        http=spec.http,
-        proxy_headers=spec.proxy_headers,
-        forwarded_allow_ips=spec.forwarded_allow_ips,
-        access_log=False,  # one log line per event request would cost more than the request
-        log_level=spec.log_level,
-    )
+    config = uvicorn.Config(spec.app, **spec.uvicorn_options())
     server = QuietServer(config, on_started=started)
     server.run(sockets=[sock])
     return 0 if server.started else STARTUP_FAILURE
