@@ -119,7 +119,8 @@ def _print_open_loop(results: dict[str, dict[str, Any]]) -> None:
         typer.echo(
             f"  {app:<10} workers {r['worker_cpu_us_per_request']:.0f} us/request "
             f"(each worker: {split} s), landing children "
-            f"{r['landing_cpu']:.2f} of a core, generator {r['generator_cpu']:.2f} of a core"
+            f"{r['landing_cpu']:.2f} of a core, generator {r['generator_cpu']:.2f} of a core, "
+            f"everything else on the machine {r.get('other_cpu', 0.0):.2f} of a core"
         )
     collector_run = results.get("collector", {})
     if "slow_near_flushes" in collector_run:

@@ -120,3 +120,27 @@ def test_the_generator_refuses_nonsense(generator: Path, argv: list[str]) -> Non
     done = subprocess.run(argv, capture_output=True, check=False)
     assert done.returncode == 2
     assert b"usage" in done.stderr
+
+
+def test_machine_busy_time_counts_every_busy_state_but_idle_and_iowait(tmp_path: Path) -> None:
+    import os
+
+    from eventyard.collector.bench.tail import machine_busy_seconds
+
+    stat = tmp_path / "stat"
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  100 20 30 5000 400 5 6 7 50 0\ncpu0 50 10 15 2500 200 2 3 3 25 0\n")
+    assert machine_busy_seconds(stat) == pytest.approx((100 + 20 + 30 + 5 + 6 + 7) / os.sysconf("SC_CLK_TCK"))
+    assert machine_busy_seconds(tmp_path / "missing") == 0.0
+
+
+def test_machine_busy_time_grows_while_a_process_burns_cpu() -> None:
+    import time
+
+    from eventyard.collector.bench.tail import machine_busy_seconds
+
+    before = machine_busy_seconds()
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    assert machine_busy_seconds() - before >= 0.25

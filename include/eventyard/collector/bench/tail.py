@@ -78,6 +78,22 @@ def server_cpu(pid: int) -> dict[str, float]:
     }
 
 
+def machine_busy_seconds(stat: Path = Path("/proc/stat")) -> float:
+    """CPU seconds every CPU of the machine has spent busy so far (user, nice, system, IRQs, steal).
+
+    Set against what the bench's own processes used, this shows how much other processes took
+    in a window: on two cores, a short-lived process that needs a core for a second shows in
+    the collector's tail (decision 0038: RabbitMQ starts a fresh Erlang VM every minute or two).
+    """
+    try:
+        fields = stat.read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return 0.0
+    # cpu user nice system idle iowait irq softirq steal [guest guest_nice: already in user]
+    busy = [int(fields[i]) for i in (1, 2, 3, 6, 7, 8) if i < len(fields)]
+    return sum(busy) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_cpu(pid: int) -> dict[int, float]:
     """CPU seconds so far of each worker (child) of a server, by pid."""
     return {worker: _cpu_seconds(worker) for worker in _children(pid)}
@@ -162,6 +178,7 @@ def run_window(
 
     timer = threading.Timer(warmup + 0.05, window_starts)
     cpu_before, wall_before = server_cpu(server_pid), time.monotonic()
+    busy_before = machine_busy_seconds()
     per_worker_before = worker_cpu(server_pid)
     timer.start()
     try:
@@ -173,6 +190,7 @@ def run_window(
         timer.cancel()
         timer.join()
     cpu_after, wall = server_cpu(server_pid), time.monotonic() - wall_before
+    busy = machine_busy_seconds() - busy_before
     per_worker_after = worker_cpu(server_pid)
     end = datetime.now(UTC)
     # Over the generator's whole run (warm-up and drain included): CPU per request sent.
@@ -191,6 +209,11 @@ def run_window(
         reverse=True,
     )
     summary["landing_cpu"] = round((cpu_after["landing"] - cpu_before["landing"]) / wall, 3)
+    # Everything else the machine ran meanwhile (the kernel's own work for us included: softirqs
+    # of the loopback traffic, block I/O), as a share of one core.
+    ours = (cpu_after["workers"] - cpu_before["workers"]) + (cpu_after["landing"] - cpu_before["landing"])
+    others = busy - ours - summary["generator_cpu"] * wall
+    summary["other_cpu"] = round(max(0.0, others) / wall, 3)
     if collector:
         time.sleep(0.5)  # let the last flush's manifest insert commit
         summary["fsync_histogram_ms"] = histogram_delta(at_window["fsync"], histogram_buckets(url))
