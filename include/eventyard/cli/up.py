@@ -32,5 +32,9 @@ def up(
     settings = get_settings()
     ports = Ports(host=host, collector=collector_port, houston=houston_port, airflow=airflow_port)
     env = eventyard_env(prepare_airflow(settings, api_host=host, api_port=airflow_port), ports)
-    services = stack_services(env, ports, collector_workers=collector_workers, paced=paces_airflow(settings))
+    run_dir = settings.home.resolve() / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    services = stack_services(
+        env, ports, collector_workers=collector_workers, paced=paces_airflow(settings), run_dir=run_dir
+    )
     raise typer.Exit(run_foreground(services, title="Eventyard"))

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from eventyard.runtime.supervisor import Service
+from eventyard.runtime.supervisor import Service, is_ready
 
 # The API server first: the scheduler's first task runners call its execution API at once, and
 # on a busy laptop an API server still starting makes them time out.
@@ -92,19 +92,31 @@ def eventyard_env(env: Mapping[str, str], ports: Ports) -> dict[str, str]:
 
 
 def stack_services(
-    env: Mapping[str, str], ports: Ports, *, collector_workers: int = 1, paced: bool = False
+    env: Mapping[str, str],
+    ports: Ports,
+    *,
+    collector_workers: int = 1,
+    paced: bool = False,
+    run_dir: Path | None = None,
 ) -> list[Service]:
-    """The collector, Houston and Airflow's services: the whole local stack."""
+    """The collector, Houston and Airflow's services: the whole local stack.
+
+    ``run_dir``: where the collector writes its ready file, so that it counts as ready once
+    every worker has started (its ``/readyz`` answers as soon as the first one has).
+    """
     host = reachable_host(ports.host)
+    ready_file = run_dir / "collector.ready" if run_dir is not None else None
     collector = Service(
         name="collector",
         argv=[
             *(_bin("eventyard"), "collector", "--host", ports.host, "--port", str(ports.collector)),
             *("--workers", str(collector_workers)),
+            *(("--ready-file", str(ready_file)) if ready_file is not None else ()),
         ],
         env=env,
         url=f"http://{host}:{ports.collector}",
         ready_url=f"http://{host}:{ports.collector}/readyz",
+        ready_file=ready_file,
     )
     houston = Service(
         name="houston",
@@ -117,27 +129,20 @@ def stack_services(
 
 
 class ReadinessWatch:
-    """Polls each service's ``ready_url`` until it answers, and reports it once (``on_ready``)."""
+    """Polls each service until it is ready (``supervisor.is_ready``), and reports it once (``on_ready``)."""
 
     def __init__(self, services: list[Service], on_ready: Callable[[Service], None]) -> None:
-        self.pending = [s for s in services if s.ready_url]
+        self.pending = [s for s in services if s.ready_url or s.ready_file]
         self.on_ready = on_ready
 
     def __call__(self) -> None:
         """One round of polling (a supervisor tick)."""
-        import httpx
-
         for service in list(self.pending):
-            assert service.ready_url is not None
-            try:
-                ok = httpx.get(service.ready_url, timeout=1.0).status_code < 500
-            except httpx.HTTPError:
-                ok = False
-            if ok:
+            if is_ready(service):
                 self.pending.remove(service)
                 self.on_ready(service)
 
     @property
     def done(self) -> bool:
-        """Whether every service with a ``ready_url`` has answered."""
+        """Whether every service with a ready URL or file is ready."""
         return not self.pending

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO
 
 STOP_GRACE_SECONDS = 20.0
@@ -34,7 +35,25 @@ class Service:
     env: Mapping[str, str]
     url: str | None = None  # what to print for people (a UI or API address)
     ready_url: str | None = None  # polled until it answers, to print "ready"
-    after: str | None = None  # start only once this service's ready_url answers
+    # Must exist as well before the service counts as ready: a service of several processes
+    # (``eventyard collector --workers N --ready-file``) writes it once every one has started,
+    # where its ``ready_url`` answers as soon as the first does.
+    ready_file: Path | None = None
+    after: str | None = None  # start only once this service is ready
+
+
+def is_ready(service: Service, timeout: float = 1.0) -> bool:
+    """Whether ``service`` is ready: its ``ready_file`` exists and its ``ready_url`` answers (< 500)."""
+    import httpx
+
+    if service.ready_file is not None and not service.ready_file.exists():
+        return False
+    if service.ready_url is None:
+        return service.ready_file is not None
+    try:
+        return httpx.get(service.ready_url, timeout=timeout).status_code < 500
+    except httpx.HTTPError:
+        return False
 
 
 @dataclass
@@ -76,6 +95,8 @@ class Supervisor:
                 self.emit(service.name, f"not started: {service.after} never answered")
                 self._stopping.set()
                 return
+            if service.ready_file is not None:  # one left by an earlier run would say "ready" at once
+                service.ready_file.unlink(missing_ok=True)
             process = subprocess.Popen(
                 list(service.argv),
                 env=dict(service.env),
@@ -93,19 +114,16 @@ class Supervisor:
             self.emit(service.name, f"started (pid {process.pid}): {' '.join(service.argv[:3])}")
 
     def _await_ready(self, service: Service, timeout: float) -> bool:
-        import httpx
-
+        if service.ready_url is None and service.ready_file is None:
+            return True
         deadline = time.monotonic() + timeout
-        while service.ready_url and time.monotonic() < deadline and not self._stopping.is_set():
-            try:
-                if httpx.get(service.ready_url, timeout=2.0).status_code < 500:
-                    return True
-            except httpx.HTTPError:
-                pass
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            if is_ready(service, timeout=2.0):
+                return True
             if any(r.process.poll() is not None for r in self._running):
                 return False
             time.sleep(0.5)
-        return service.ready_url is None
+        return False
 
     def _pump(self, name: str, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
