@@ -1,18 +1,22 @@
 """Tiny ASGI apps for the worker runner's tests (``python -m eventyard.runtime.workers --app ...``).
 
 ``create_app`` answers every request with the pid of the worker that served it, so a test sees
-which worker each connection landed on; ``create_broken_app`` fails its lifespan start-up.
+which worker each connection landed on; ``create_broken_app`` fails its lifespan start-up;
+``create_hanging_app`` never finishes it (a database that accepts but never answers).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 
-async def _lifespan(receive: Any, send: Any, *, fail: bool) -> None:
+async def _lifespan(receive: Any, send: Any, *, fail: bool, hang: bool = False) -> None:
     while True:
         message = await receive()
+        if message["type"] == "lifespan.startup" and hang:
+            await asyncio.Event().wait()
         if message["type"] == "lifespan.startup":
             if fail:
                 await send({"type": "lifespan.startup.failed", "message": "the test app refuses to start"})
@@ -48,3 +52,13 @@ def create_app() -> Any:
 def create_broken_app() -> Any:
     """The app that never starts."""
     return broken_app
+
+
+async def hanging_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Never finish the lifespan start-up."""
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send, fail=False, hang=True)
+
+
+def create_hanging_app() -> Any:
+    return hanging_app

@@ -152,6 +152,15 @@ def test_an_app_that_cannot_start_gives_up_with_exit_1(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_start_up_that_hangs_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    process = _runner("tests.runtime.pid_app:create_hanging_app", "--workers", "2", "--startup-timeout", "2")
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode == 1, output
+    assert output.count("has not finished its start-up after 2s: killing it") == 2, output
+    assert "no worker could start (the last was killed by SIGKILL" in output
+
+
+@pytest.mark.slow
 def test_workers_die_with_their_parent(
     pid_runner: tuple[subprocess.Popen[str], dict[str, object], Path],
 ) -> None:

@@ -30,6 +30,9 @@ def collector(
     ready_file: Path | None = typer.Option(
         None, help="Written (JSON: pid, port, workers) once every worker has started; removed on exit."
     ),
+    startup_timeout: float = typer.Option(
+        300.0, min=1.0, help="With --workers > 1: seconds a worker may take to start before it is restarted."
+    ),
 ) -> None:
     """Serve the Segment-compatible tracking API, landing events through the durable spool."""
     from eventyard.cli.control import init_quietly
@@ -50,7 +53,7 @@ def collector(
 
         _prepare_multiprocess_metrics(get_settings().home.resolve() / "prometheus")
         # Each worker accepts on its own socket: the kernel spreads connections (decision 0036).
-        sys.exit(run_workers(spec, workers, ready_file=ready_file))
+        sys.exit(run_workers(spec, workers, ready_file=ready_file, startup_timeout=startup_timeout))
     _serve_one(spec, ready_file)
 
 

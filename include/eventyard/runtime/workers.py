@@ -13,10 +13,11 @@ connection on. The parent keeps the sockets open, so a worker that dies is resta
 SAME socket and the connections queued in its backlog wait for it instead of being reset.
 
 The parent supervises: it restarts a worker that exits (backing off while one keeps failing at
-start-up, giving up with exit 1 when none can start), knows when every worker finished start-up
-(one byte on a pipe) and then logs it and writes ``--ready-file``, and on SIGTERM/SIGINT stops
-every worker gracefully (their lifespan shutdown runs) and exits 0; a second signal, or
-``STOP_TIMEOUT_S``, kills them. Workers die with the parent (``PR_SET_PDEATHSIG``).
+start-up, giving up with exit 1 when none can start), kills a worker whose start-up hangs
+(``--startup-timeout``; it is then restarted like one that failed), knows when every worker
+finished start-up (one byte on a pipe) and then logs it and writes ``--ready-file``, and on
+SIGTERM/SIGINT stops every worker gracefully (their lifespan shutdown runs) and exits 0; a
+second signal, or ``STOP_TIMEOUT_S``, kills them. Workers die with the parent (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ from eventyard.runtime.worker import STARTUP_FAILURE, AppSpec
 STOP_TIMEOUT_S = 60.0  # graceful stop of every worker (the collector's last flush) before SIGKILL
 FIRST_BACKOFF_S = 0.5  # before restarting a worker that failed at start-up; doubles each time
 MAX_BACKOFF_S = 30.0
+# A worker that has neither finished its start-up nor exited after this long is killed (and then
+# restarted like one that failed): a hung start-up (a database that accepts connections but never
+# answers) must not leave a slot silently dead. The collector starts in seconds; generous.
+STARTUP_TIMEOUT_S = 300.0
 IDLE_WAKE_S = 5.0  # the loop wakes on signals and pipes; this only bounds a missed wake-up
 # The parent logs as uvicorn's own supervisor did (its logger and format), so the log reads the same.
 log = logging.getLogger("uvicorn.error")
@@ -60,6 +65,7 @@ class _Slot:
     ready: bool = False
     startup_failures: int = 0  # in a row; reset once the worker is ready
     restart_at: float | None = None
+    startup_deadline: float | None = None  # while starting: when it is killed as hung
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Workers:
     count: int
     ready_file: Path | None = None
     stop_timeout: float = STOP_TIMEOUT_S
+    startup_timeout: float = STARTUP_TIMEOUT_S
     slots: list[_Slot] = field(default_factory=list)
     _signals: list[int] = field(default_factory=list)
     _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
@@ -134,10 +141,13 @@ class Workers:
             for slot in self.slots:
                 if slot.restart_at is not None and now >= slot.restart_at:
                     self._start(slot)
+                elif slot.startup_deadline is not None and now >= slot.startup_deadline:
+                    self._kill_hung(slot)
             self._announce_if_all_ready()
 
     def _next_timeout(self) -> float:
         deadlines = [s.restart_at for s in self.slots if s.restart_at is not None]
+        deadlines += [s.startup_deadline for s in self.slots if s.startup_deadline is not None]
         if self._stop_deadline is not None:
             deadlines.append(self._stop_deadline)
         if not deadlines:
@@ -155,10 +165,22 @@ class Workers:
         finally:
             os.close(write_end)
         slot.ready, slot.restart_at, slot.ready_pipe = False, None, read_end
+        slot.startup_deadline = time.monotonic() + self.startup_timeout
         self._selector.register(read_end, selectors.EVENT_READ, slot)
+
+    def _kill_hung(self, slot: _Slot) -> None:
+        """Kill a worker still starting after ``startup_timeout`` (its exit is a start-up failure)."""
+        slot.startup_deadline = None
+        if slot.process is not None and slot.process.poll() is None:
+            log.error(
+                "worker %d [%d] has not finished its start-up after %.0fs: killing it",
+                slot.index, slot.process.pid, self.startup_timeout,
+            )  # fmt: skip
+            slot.process.kill()
 
     def _on_ready_pipe(self, slot: _Slot) -> None:
         assert slot.ready_pipe is not None
+        slot.startup_deadline = None
         if os.read(slot.ready_pipe, 1):
             slot.ready, slot.startup_failures = True, 0
             if self._announced and slot.process is not None:  # a replacement
@@ -175,7 +197,7 @@ class Workers:
         """Reap a worker and decide what follows; True when no worker can start (give up)."""
         assert slot.process is not None
         pid, code = slot.process.pid, slot.process.returncode
-        slot.process = None
+        slot.process, slot.startup_deadline = None, None
         self._close_ready_pipe(slot)
         _forget_metrics_of(pid)
         if self._stop_deadline is not None:  # stopping: every exit is expected; was it clean?
@@ -214,7 +236,7 @@ class Workers:
     def _stop_all(self, sig: int) -> None:
         self._stop_deadline = time.monotonic() + self.stop_timeout
         for slot in self.slots:
-            slot.restart_at = None
+            slot.restart_at, slot.startup_deadline = None, None
             if slot.process is not None and slot.process.poll() is None:
                 slot.process.send_signal(sig)
 
@@ -261,7 +283,9 @@ def _forget_metrics_of(pid: int) -> None:
         multiprocess.mark_process_dead(pid)
 
 
-def run_workers(spec: AppSpec, workers: int, *, ready_file: Path | None = None) -> int:
+def run_workers(
+    spec: AppSpec, workers: int, *, ready_file: Path | None = None, startup_timeout: float = STARTUP_TIMEOUT_S
+) -> int:
     """Bind, start and supervise ``workers`` workers of ``spec``; the process's exit code."""
     logging.config.dictConfig(_uvicorn_logging(spec.log_level))
     try:
@@ -271,7 +295,7 @@ def run_workers(spec: AppSpec, workers: int, *, ready_file: Path | None = None) 
         return 1
     spec = dataclasses.replace(spec, port=sockets[0].getsockname()[1])  # port 0: the one chosen
     try:
-        return Workers(spec, sockets, workers, ready_file=ready_file).run()
+        return Workers(spec, sockets, workers, ready_file=ready_file, startup_timeout=startup_timeout).run()
     finally:
         for sock in sockets:
             sock.close()
@@ -302,13 +326,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ready-file", type=Path, help="written (JSON: pid, port, workers) once all are ready"
     )
+    parser.add_argument(
+        "--startup-timeout", type=float, default=STARTUP_TIMEOUT_S,
+        help="seconds a worker may take to start before it is killed and restarted",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     spec = AppSpec(
         app=args.app, factory=args.factory, host=args.host, port=args.port, http=args.http,
         proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips,
         log_level=args.log_level,
     )  # fmt: skip
-    sys.exit(run_workers(spec, max(1, args.workers), ready_file=args.ready_file))
+    workers = max(1, args.workers)
+    sys.exit(run_workers(spec, workers, ready_file=args.ready_file, startup_timeout=args.startup_timeout))
 
 
 if __name__ == "__main__":
