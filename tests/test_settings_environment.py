@@ -115,3 +115,57 @@ def test_a_laptop_keeps_admin_for_all_on_loopback(tmp_path: Path) -> None:
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "True"
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
     assert write_admin_password(Settings(home=tmp_path), env) is None
+
+
+def test_every_airflow_home_gets_the_same_fernet_key_and_keeps_its_old_one(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    first = airflow_env(prod(home=tmp_path / "a"), {})["AIRFLOW__CORE__FERNET_KEY"]
+    assert airflow_env(prod(home=tmp_path / "b"), {})["AIRFLOW__CORE__FERNET_KEY"] == first
+    Fernet(first)  # a valid key, not the secret itself
+    assert REAL not in first
+    # A home whose airflow.cfg Airflow wrote with a key of its own keeps that key second.
+    old = Fernet.generate_key().decode()
+    home = tmp_path / "c" / "airflow"
+    home.mkdir(parents=True)
+    (home / "airflow.cfg").write_text(f"[core]\nfernet_key = {old}\n")
+    env = airflow_env(prod(home=tmp_path / "c"), {"AIRFLOW_HOME": str(home)})
+    assert env["AIRFLOW__CORE__FERNET_KEY"] == f"{first},{old}"
+    # The operator's own key wins.
+    mine = Fernet.generate_key().decode()
+    assert (
+        airflow_env(prod(home=tmp_path), {"AIRFLOW__CORE__FERNET_KEY": mine})["AIRFLOW__CORE__FERNET_KEY"]
+        == mine
+    )
+    # Before `eventyard init` there is no secret to derive it from: Airflow keeps its own.
+    assert "AIRFLOW__CORE__FERNET_KEY" not in airflow_env(Settings(home=tmp_path / "fresh"), {})
+
+
+def test_what_airflow_encrypts_on_one_machine_another_decrypts(tmp_path: Path) -> None:
+    """The DAG processor writes the landing watcher's trigger encrypted; a triggerer with its own
+    home (another machine) must read it. Each home's airflow.cfg has a key Airflow generated."""
+    from cryptography.fernet import Fernet
+
+    code = (
+        "import sys\n"
+        "from airflow.models.crypto import get_fernet\n"
+        "f = get_fernet()\n"
+        "print(f.encrypt(b'landing watcher').decode() if sys.argv[1] == 'encrypt'"
+        " else f.decrypt(sys.argv[2].encode()).decode())\n"
+    )
+
+    def run(machine: str, *args: str) -> str:
+        home = tmp_path / machine / "airflow"
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "airflow.cfg").write_text(f"[core]\nfernet_key = {Fernet.generate_key().decode()}\n")
+        env = airflow_env(
+            prod(home=tmp_path / machine), {"PATH": os.environ.get("PATH", ""), "AIRFLOW_HOME": str(home)}
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip().splitlines()[-1]
+
+    token = run("dag-processor", "encrypt")
+    assert run("triggerer", "decrypt", token) == "landing watcher"

@@ -11,11 +11,20 @@ hands to workers and the API server checks (``[api_auth] jwt_secret``), and the 
 session key. Each process otherwise generates its own, which breaks as soon as they run on
 separate machines (a Celery worker's task is refused by the API server). Both are derived from
 ``EVENTYARD_SECRET_KEY`` unless the operator sets Airflow's own variables.
+
+So is the Fernet key (``[core] fernet_key``), in every environment: Airflow encrypts with it
+what it stores for other processes to read, among them the arguments of the landing watcher's
+trigger, which the DAG processor writes and the triggerer reads. Airflow otherwise generates a
+key per home when it first writes ``airflow.cfg``, and a triggerer on another machine (its own
+home) then fails on ``InvalidToken`` and dies: batches land, and no run starts until the
+safety-net cron (decision 0039). A key already in the home's ``airflow.cfg`` is kept as a second
+key, so whatever an earlier install encrypted with it stays readable.
 """
 
 from __future__ import annotations
 
 import base64
+import configparser
 import json
 import os
 from collections.abc import MutableMapping
@@ -31,7 +40,9 @@ AUTH_MANAGER = "AIRFLOW__CORE__AUTH_MANAGER"
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 JWT_SECRET = "AIRFLOW__API_AUTH__JWT_SECRET"
 API_SECRET_KEY = "AIRFLOW__API__SECRET_KEY"
+FERNET_KEY = "AIRFLOW__CORE__FERNET_KEY"
 JWT_PURPOSE = b"eventyard/airflow-jwt/v1"
+FERNET_PURPOSE = b"eventyard/airflow-fernet/v1"
 API_KEY_PURPOSE = b"eventyard/airflow-api-session/v1"
 
 
@@ -57,6 +68,34 @@ def apply_auth_defaults(settings: Settings, env: MutableMapping[str, str]) -> No
         return  # the operator's auth manager (FAB, Keycloak) has its own users
     env.setdefault(USERS, f"{settings.airflow_admin_username}:admin")
     env.setdefault(PASSWORDS_FILE, str(Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json"))
+
+
+def apply_fernet_default(settings: Settings, env: MutableMapping[str, str]) -> None:
+    """Set Airflow's Fernet key(s) in ``env``: derived from our secret key, then the home's old one.
+
+    An operator's ``AIRFLOW__CORE__FERNET_KEY`` wins. Before ``eventyard init`` there is no
+    secret key yet: Airflow then keeps its own (one home, one machine: nothing to share).
+    """
+    if env.get(FERNET_KEY):
+        return
+    try:
+        derived = _derived(settings, FERNET_PURPOSE)
+    except RuntimeError:
+        return
+    config = Path(env.get("AIRFLOW_CONFIG") or Path(env["AIRFLOW_HOME"]) / "airflow.cfg")
+    older = [key for key in _configured_fernet_keys(config) if key != derived]
+    env[FERNET_KEY] = ",".join([derived, *older])  # the first encrypts, every one decrypts
+
+
+def _configured_fernet_keys(config: Path) -> list[str]:
+    """The Fernet keys an existing ``airflow.cfg`` names (none if it is absent or unreadable)."""
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read(config, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return []
+    value = parser.get("core", "fernet_key", fallback="") or ""
+    return [key.strip() for key in value.split(",") if key.strip()]
 
 
 def _derived(settings: Settings, purpose: bytes) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from eventyard.airflow_auth import apply_auth_defaults
+from eventyard.airflow_auth import apply_auth_defaults, apply_fernet_default
 from eventyard.errors import FatalError
 from eventyard.settings import Settings
 
@@ -163,6 +163,7 @@ def airflow_env(
         for key, value in CELERY_DEFAULTS.items():
             env.setdefault(key, value)
     apply_auth_defaults(settings, env)
+    apply_fernet_default(settings, env)
     env.setdefault(
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
         execution_api_url(env["AIRFLOW__API__HOST"], env["AIRFLOW__API__PORT"]),

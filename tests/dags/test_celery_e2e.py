@@ -302,6 +302,8 @@ def _diagnosis(deployment: Deployment) -> str:
         " queued_dttm, start_date, end_date FROM task_instance_history ORDER BY queued_dttm NULLS LAST",
         "events": "SELECT dttm, event, task_id, map_index, try_number, extra FROM log"
         " WHERE event NOT IN ('cli_task_run', 'running', 'success') ORDER BY dttm",
+        "asset events": "SELECT timestamp, asset_id, extra FROM asset_event ORDER BY id",
+        "asset run queue": "SELECT target_dag_id, asset_id, created_at FROM asset_dag_run_queue",
     }
     for title, query in queries.items():
         try:
@@ -310,6 +312,10 @@ def _diagnosis(deployment: Deployment) -> str:
             lines = [f"query failed: {exc}"]
         parts += [f"--- {title} ---", *lines]
     parts += ["--- processes ---", *_process_list(deployment)]
+    # The triggerer starts the runs when batches land; its errors are lost in a busy tail.
+    log = deployment.log_path.read_text(errors="replace").splitlines()
+    notable = [line for line in log if line.startswith("triggerer") and ("error" in line or "Error" in line)]
+    parts += ["--- triggerer errors ---", *notable[-40:]]
     parts += ["--- log ---", deployment.log_tail()]
     return "\n".join(parts)
 
@@ -485,6 +491,18 @@ def test_mapped_tasks_spread_over_both_workers_and_a_killed_worker_loses_and_dou
             return True if loaded_all and delivered else None
 
         _wait_for("three warehouses loaded and both webhooks delivered", others_done, deployment)
+
+        # The triggerer saw the batches land: a load run started by the landing watcher, not only
+        # by the cron safety net (with a triggerer that cannot read its trigger, the loads above
+        # happen only when a cron tick falls inside the wait: decision 0039).
+        def asset_triggered_run() -> bool | None:
+            query = (
+                "SELECT count(*) FROM dag_run"
+                " WHERE dag_id = 'load_warehouses' AND run_type = 'asset_triggered'"
+            )
+            return True if _rows(deployment.metadata, query)[0][0] else None
+
+        _wait_for("a load run started by the landing watcher", asset_triggered_run, deployment)
 
         # 2. A fourth warehouse whose schema is being created by a transaction that stays open:
         #    its load (all the landed batches, as a new integration) blocks on its CREATE SCHEMA
