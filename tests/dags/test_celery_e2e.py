@@ -518,12 +518,16 @@ def test_mapped_tasks_spread_over_both_workers_and_a_killed_worker_loses_and_dou
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND wait_event_type = 'Lock' AND query ILIKE 'CREATE SCHEMA IF NOT EXISTS%'",
             )[0][0]
-            # The held load is the only load not finished: the victim runs nothing else of it.
+            # The held load is the only load not finished in a running run: the victim runs
+            # nothing else of it. Which run holds it depends on timing: the manual run, or an
+            # asset-triggered one that started after the integration was added (the manual run
+            # then waits behind it, max_active_runs=1, its tasks not yet created or expanded).
             unfinished = _rows(
                 deployment.metadata,
-                "SELECT run_id, map_index, try_number, state FROM task_instance"
-                " WHERE dag_id = 'load_warehouses' AND task_id = 'load'"
-                " AND (state IS NULL OR state NOT IN ('success', 'failed', 'skipped', 'removed'))",
+                "SELECT ti.run_id, ti.map_index, ti.try_number, ti.state FROM task_instance ti"
+                " JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id"
+                " WHERE ti.dag_id = 'load_warehouses' AND ti.task_id = 'load' AND dr.state = 'running'"
+                " AND (ti.state IS NULL OR ti.state NOT IN ('success', 'failed', 'skipped', 'removed'))",
             )
             if waiting and len(unfinished) == 1 and unfinished[0][3] == "running":
                 return unfinished[0][0], unfinished[0][1], unfinished[0][2]
