@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from eventyard.runtime.worker import AppSpec, exit_zero_on_stop_signals
+from eventyard.runtime.worker import STARTUP_TIMEOUT_S, AppSpec, exit_zero_on_stop_signals
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +31,9 @@ def collector(
         None, help="Written (JSON: pid, port, workers) once every worker has started; removed on exit."
     ),
     startup_timeout: float = typer.Option(
-        300.0, min=1.0, help="With --workers > 1: seconds a worker may take to start before it is restarted."
+        STARTUP_TIMEOUT_S,
+        min=1.0,
+        help="With --workers > 1: seconds a worker may take to start before it is restarted.",
     ),
 ) -> None:
     """Serve the Segment-compatible tracking API, landing events through the durable spool."""

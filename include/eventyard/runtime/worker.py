@@ -24,6 +24,10 @@ from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 STARTUP_FAILURE = 3  # uvicorn's exit code when the server did not start (same as quiet_uvicorn's)
+# A worker that has neither finished its start-up nor exited after this long is killed (and then
+# restarted like one that failed): a hung start-up (a database that accepts connections but never
+# answers) must not leave a slot silently dead. The collector starts in seconds; generous.
+STARTUP_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)

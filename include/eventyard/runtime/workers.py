@@ -40,15 +40,11 @@ from pathlib import Path
 from types import FrameType
 
 from eventyard.runtime.listeners import ListenError, listen, write_ready_file
-from eventyard.runtime.worker import STARTUP_FAILURE, AppSpec
+from eventyard.runtime.worker import STARTUP_FAILURE, STARTUP_TIMEOUT_S, AppSpec
 
 STOP_TIMEOUT_S = 60.0  # graceful stop of every worker (the collector's last flush) before SIGKILL
 FIRST_BACKOFF_S = 0.5  # before restarting a worker that failed at start-up; doubles each time
 MAX_BACKOFF_S = 30.0
-# A worker that has neither finished its start-up nor exited after this long is killed (and then
-# restarted like one that failed): a hung start-up (a database that accepts connections but never
-# answers) must not leave a slot silently dead. The collector starts in seconds; generous.
-STARTUP_TIMEOUT_S = 300.0
 IDLE_WAKE_S = 5.0  # the loop wakes on signals and pipes; this only bounds a missed wake-up
 # The parent logs as uvicorn's own supervisor did (its logger and format), so the log reads the same.
 log = logging.getLogger("uvicorn.error")
