@@ -327,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
         help="seconds a worker may take to start before it is killed and restarted",
     )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.startup_timeout <= 0:
+        parser.error("--startup-timeout must be more than 0 seconds")
     spec = AppSpec(
         app=args.app, factory=args.factory, host=args.host, port=args.port, http=args.http,
         proxy_headers=args.proxy_headers, forwarded_allow_ips=args.forwarded_allow_ips,
