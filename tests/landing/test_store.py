@@ -44,6 +44,25 @@ def test_parquet_round_trip_is_zstd() -> None:
     assert read_parquet(data).to_pylist() == _table().to_pylist()
 
 
+def test_unique_columns_are_written_without_a_dictionary() -> None:
+    """Message ids and messages never repeat: no dictionary for them, one for the rest."""
+    rows = _table().to_pylist() * 50
+    for i, row in enumerate(rows):
+        row["message_id"], row["message"] = f"m{i}", f'{{"type":"track","i":{i}}}'
+    data = write_parquet(pa.Table.from_pylist(rows, schema=ENVELOPE_SCHEMA))
+    import io
+
+    import pyarrow.parquet as pq
+
+    group = pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0)
+    encoded = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    for name in ("message_id", "message"):
+        assert not encoded[name].has_dictionary_page, name
+    for name in ("type", "source_id", "event"):
+        assert encoded[name].has_dictionary_page, name
+    assert read_parquet(data).to_pylist() == rows
+
+
 def test_local_store_put_get_list_delete(tmp_path: Path) -> None:
     store = open_store((tmp_path / "landing").as_uri())
     uri = store.put("source=a/x.parquet", b"data")

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from eventyard.collector.landing_fallback import STRING_FIELDS, TIME_FIELDS, python_parse
 from eventyard.landing import ENVELOPE_SCHEMA, batch_key, write_parquet
+from eventyard.landing.schema import ZSTD_LEVEL
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ def rejected_table(parsed: pa.Table, fallback: datetime) -> pa.Table:
 
 def _write_rejected(table: pa.Table) -> bytes:
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd", compression_level=3)
+    pq.write_table(table, sink, compression="zstd", compression_level=ZSTD_LEVEL)
     return sink.getvalue()
 
 
