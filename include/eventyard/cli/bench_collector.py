@@ -30,13 +30,28 @@ def bench_collector(
     open_loop_only: bool = typer.Option(
         False, "--open-loop-only", help="Run only the open-loop scenario (needs --rate)."
     ),
+    background_load: str = typer.Option(
+        "none",
+        "--background-load",
+        help="CPU-bound processes, one per CPU, beside each app during its open-loop window: "
+        "none, idle (SCHED_IDLE) or low (nice 19). A machine that also runs other work.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON only."),
 ) -> None:
     """Drive the real collector (durable ACKs) and an echo app over loopback with wrk; print the ratio."""
+    from eventyard.collector.bench.background import KINDS
     from eventyard.collector.bench.harness import BenchConfig, run_bench
     from eventyard.collector.bench.openloop import COMPILER_MISSING, compiler
     from eventyard.collector.bench.wrk import WRK_MISSING, wrk_path
 
+    if background_load not in KINDS:
+        typer.echo(f"--background-load must be one of: {', '.join(KINDS)}", err=True)
+        raise typer.Exit(2)
+    if background_load != "none" and open_loop_seconds <= 0:
+        typer.echo(
+            "--background-load runs during the open-loop window: it needs --open-loop-seconds > 0", err=True
+        )
+        raise typer.Exit(2)
     if not open_loop_only:  # only the closed-loop scenarios need wrk
         try:
             wrk_path()
@@ -61,6 +76,7 @@ def bench_collector(
         open_loop_seconds=open_loop_seconds,
         open_loop_rate=rate,
         open_loop_only=open_loop_only,
+        background_load=background_load,
     )
     report = run_bench(config, progress=(lambda _msg: None) if as_json else typer.echo)
     data = report.as_dict()
@@ -97,6 +113,7 @@ def _print_open_loop(results: dict[str, dict[str, Any]]) -> None:
     if not results:
         return
     typer.echo("\nopen loop, /v1/t at a constant rate; latency from the intended send time (like wrk2)")
+    typer.echo(next(iter(results.values())).get("background_load", "background load: none"))
     typer.echo(
         f"{'app':<11}{'rate':>8}{'done/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}{'max ms':>9}"
         f"{'errors':>8}{'flushes':>9}{'load':>12}"

@@ -71,6 +71,9 @@ class BenchConfig:
     open_loop_warmup: float = 7.0
     # Only the open-loop scenario (needs open_loop_rate): the quick way to compare latency tails.
     open_loop_only: bool = False
+    # CPU-bound processes (one per CPU) beside each app during its open-loop window: "none",
+    # "idle" or "low" (see ``background.KINDS``).
+    background_load: str = "none"
 
 
 @dataclass
@@ -251,27 +254,34 @@ def _open_loop(
     progress: Any,
 ) -> None:
     """/v1/t at a constant rate (half the saturated collector rate unless given), open loop."""
+    from eventyard.collector.bench.background import background_load, describe
     from eventyard.collector.bench.tail import run_window
 
     rate = config.open_loop_rate
     if rate is None:
         rate = max(report.results["/v1/t (single)"]["collector"].requests_per_s / 2, 1.0)
     progress(f"  {app_name} /v1/t open loop at {rate:,.0f} req/s for {config.open_loop_seconds:g}s ...")
-    report.open_loop[app_name] = run_window(
-        app_name,
-        server.url,
-        server.proc.pid,
-        server.port,
-        single_body(),
-        write_key,
-        generator=generator,
-        rate=rate,
-        seconds=config.open_loop_seconds,
-        warmup=config.open_loop_warmup,
-        connections=config.connections,
-        tmp=generator.parent,
-        database_url=f"sqlite:///{Path(env['EVENTYARD_HOME']) / 'control.db'}",
-    )
+    processes = 0 if config.background_load == "none" else os.cpu_count() or 1
+    # The cap only matters should the bench die without stopping them: warm-up, window, drain.
+    limit = config.open_loop_warmup + config.open_loop_seconds + 120
+    with background_load(config.background_load, processes, limit):
+        summary = run_window(
+            app_name,
+            server.url,
+            server.proc.pid,
+            server.port,
+            single_body(),
+            write_key,
+            generator=generator,
+            rate=rate,
+            seconds=config.open_loop_seconds,
+            warmup=config.open_loop_warmup,
+            connections=config.connections,
+            tmp=generator.parent,
+            database_url=f"sqlite:///{Path(env['EVENTYARD_HOME']) / 'control.db'}",
+        )
+    summary["background_load"] = describe(config.background_load, processes)
+    report.open_loop[app_name] = summary
 
 
 def _wait_for_empty_spool(spool_dir: Path, progress: Any, timeout: float = 120.0) -> None:
