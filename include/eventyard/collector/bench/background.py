@@ -2,8 +2,9 @@
 
 A collector rarely has its machine to itself: a log shipper, a backup, a batch job share it,
 usually at a lower priority. Decision 0040 found that such work, even in the idle scheduling
-class, takes the collector's p99 from a few milliseconds to tens or hundreds, through the
-fsync wake-ups, while the echo app does not notice it. ``eventyard bench collector
+class, takes the collector's p99 from a few milliseconds to tens or hundreds: it runs while
+the workers wait for their fsyncs, their CPU per request grows by half, and their event loops
+saturate. The echo app does not notice it. ``eventyard bench collector
 --background-load idle`` reproduces that in one command, so a change to how the workers wait
 for durability can be judged against it.
 
