@@ -84,10 +84,12 @@ def _landers_of(worker_pid: int) -> list[int]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("fsync", ["blocking", "aio"])
 def test_sigkill_mid_stream_loses_and_duplicates_nothing(
-    sqlite_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: str
 ) -> None:
     monkeypatch.setenv("EVENTYARD_FLUSH_INTERVAL_SECONDS", "0.1")  # flushes race with the kills
+    monkeypatch.setenv("EVENTYARD_SPOOL_FSYNC", fsync)  # acknowledged only after either kind of fsync
     settings = sqlite_settings.model_copy(update={"flush_interval_seconds": 0.1})
     write_key = create_source(settings)
     env = dict(os.environ)

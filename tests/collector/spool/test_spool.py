@@ -12,6 +12,7 @@ import pytest
 
 from eventyard.collector import segment
 from eventyard.collector import spool as spool_module
+from eventyard.collector.aio_sync import AioSync
 from eventyard.collector.flusher import flush_all
 from eventyard.collector.spool import Spool, SpoolUnavailable
 from eventyard.settings import Settings
@@ -83,6 +84,13 @@ async def test_seal_by_age_lands_without_an_explicit_flush(spool_settings: Setti
     await spool.close()
 
 
+def _raise_async(code: int) -> Any:
+    async def fail(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(code, os.strerror(code))
+
+    return fail
+
+
 def _raise(code: int) -> Any:
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise OSError(code, os.strerror(code))
@@ -95,6 +103,7 @@ def _raise(code: int) -> Any:
     [
         pytest.param("write", errno.ENOSPC, id="write-ENOSPC"),
         pytest.param("fsync", errno.EIO, id="fsync-EIO"),
+        pytest.param("aio-fsync", errno.EIO, id="aio-fsync-EIO"),
         pytest.param("open", errno.EROFS, id="new-segment-EROFS"),
         pytest.param("partial", errno.ENOSPC, id="partial-write-ENOSPC"),
     ],
@@ -102,7 +111,9 @@ def _raise(code: int) -> Any:
 async def test_disk_errors_refuse_the_append_and_recover(
     spool_settings: Settings, monkeypatch: pytest.MonkeyPatch, target: str, code: int
 ) -> None:
-    spool = Spool.open(spool_settings)
+    spool = Spool.open(
+        spool_settings.model_copy(update={"spool_fsync": "aio" if target == "aio-fsync" else "blocking"})
+    )
     await spool.append([record(message_id="before")])
     if target == "open":
         await spool.seal()  # the next append must create a segment, which fails
@@ -111,6 +122,8 @@ async def test_disk_errors_refuse_the_append_and_recover(
             patch.setattr(segment, "write_at", _raise(code))
         elif target == "fsync":
             patch.setattr(os, "fdatasync", _raise(code))
+        elif target == "aio-fsync":  # the completion reports the error
+            patch.setattr(AioSync, "sync", _raise_async(code))
         elif target == "open":
             patch.setattr(os, "open", _raise(code))
         else:
@@ -163,19 +176,29 @@ def test_an_unusable_spool_directory_is_reported(spool_settings: Settings) -> No
         Spool.open(spool_settings.model_copy(update={"spool_dir": blocker}))
 
 
+@pytest.mark.parametrize("aio", [True, False], ids=["aio-fsync", "blocking-fsync"])
 async def test_small_plain_group_commits_run_on_the_loop_and_the_rest_on_the_io_thread(
-    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    spool_settings: Settings, monkeypatch: pytest.MonkeyPatch, aio: bool
 ) -> None:
     calls: list[tuple[str, int]] = []
-    real = Spool._write_durably
-
-    def tracking(self: Spool, data: bytes) -> None:
-        calls.append((threading.current_thread().name, len(data)))
-        real(self, data)
-
-    monkeypatch.setattr(Spool, "_write_durably", tracking)
-    spool = Spool.open(spool_settings)
+    blocking_on_loop: list[int] = []
+    real_durably, real_inline = Spool._write_durably, Spool._write_inline
     loop_thread = threading.current_thread().name
+
+    def tracking_durably(self: Spool, data: bytes) -> None:
+        if threading.current_thread().name == loop_thread:
+            blocking_on_loop.append(len(data))  # an inline commit that blocks in fdatasync
+        else:
+            calls.append((threading.current_thread().name, len(data)))
+        real_durably(self, data)
+
+    async def tracking_inline(self: Spool, data: bytes) -> None:
+        calls.append((loop_thread, len(data)))
+        await real_inline(self, data)
+
+    monkeypatch.setattr(Spool, "_write_durably", tracking_durably)
+    monkeypatch.setattr(Spool, "_write_inline", tracking_inline)
+    spool = Spool.open(spool_settings.model_copy(update={"spool_fsync": "aio" if aio else "blocking"}))
     await spool.append([record(message_id="first")])  # opens a segment: I/O thread
     await spool.append([record(message_id="second")])  # plain and small: on the loop
     # Six requests in one group, still plain and small: on the loop too, however many records
@@ -192,6 +215,9 @@ async def test_small_plain_group_commits_run_on_the_loop_and_the_rest_on_the_io_
     assert threads[2] == loop_thread and calls[2][1] > 5 * calls[1][1], "one group of six"
     assert all(name.startswith("spool-io") for name in threads[3:5]), "too large; a new segment"
     assert len(threads) == 5
+    # With AIO the loop never blocks in fdatasync; without it, each inline commit does.
+    assert len(blocking_on_loop) == (0 if aio else 2)
+    assert spool.counters["fsyncs"] == 5
     await spool.close()
     flush_all(spool_settings)
     assert len(landed_ids(spool_settings)) == 49

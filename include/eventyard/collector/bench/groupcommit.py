@@ -50,7 +50,21 @@ class _TimedSpool(Spool):
         allocated_before = self._allocated if not rotation else None
         started = time.perf_counter()
         super()._write_durably(data)
-        elapsed = time.perf_counter() - started
+        self._record(rotation, allocated_before, time.perf_counter() - started)
+
+    async def _write_inline(self, data: bytes) -> None:
+        # Inline commits awaiting their fsync through AIO (decision 0040) never reach
+        # ``_write_durably``: timed here, from the write to the completion the requests wait for.
+        if self._aio_sync() is None:
+            await super()._write_inline(data)  # blocking: timed in _write_durably
+            return
+        rotation = self._fd is None or self._active_size == 0
+        allocated_before = self._allocated if not rotation else None
+        started = time.perf_counter()
+        await super()._write_inline(data)
+        self._record(rotation, allocated_before, time.perf_counter() - started)
+
+    def _record(self, rotation: bool, allocated_before: int | None, elapsed: float) -> None:
         if rotation:
             kind = "rotation_spare" if self._active_from_spare else "rotation_created"
         elif allocated_before is not None and self._allocated > allocated_before:
