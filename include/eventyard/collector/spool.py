@@ -186,13 +186,16 @@ class Spool:
             self._writer = None
 
     def _aio_sync(self) -> AioSync | None:
+        """The AIO fsync of this spool's event loop; None when fsyncs block (decided once)."""
+        if self._aio_tried and self._aio is None:  # the common case costs one check per group
+            return None
         loop = asyncio.get_running_loop()
-        if self._aio is not None and self._aio.loop is not loop:  # a spool reused by another loop
-            self._aio.close()
-            self._aio, self._aio_tried = None, False
-        if not self._aio_tried:
-            self._aio_tried = True
-            self._aio = open_aio_sync(loop) if self.settings.spool_fsync == "aio" else None
+        if self._aio is not None:
+            if self._aio.loop is loop:
+                return self._aio
+            self._aio.close()  # a spool reused by another event loop (tests do)
+        self._aio_tried = True
+        self._aio = open_aio_sync(loop) if self.settings.spool_fsync == "aio" else None
         return self._aio
 
     async def _write_inline(self, data: bytes) -> None:
