@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 import typer
 
@@ -36,6 +36,12 @@ def bench_collector(
         help="CPU-bound processes, one per CPU, beside each app during its open-loop window: "
         "none, idle (SCHED_IDLE) or low (nice 19). A machine that also runs other work.",
     ),
+    spool_fsync: str = typer.Option(
+        "blocking",
+        "--spool-fsync",
+        help="How the collector waits for its group commits' fdatasync: blocking or aio "
+        "(EVENTYARD_SPOOL_FSYNC; the bench's collector ignores the caller's EVENTYARD_* variables).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON only."),
 ) -> None:
     """Drive the real collector (durable ACKs) and an echo app over loopback with wrk; print the ratio."""
@@ -43,9 +49,14 @@ def bench_collector(
     from eventyard.collector.bench.harness import BenchConfig, run_bench
     from eventyard.collector.bench.openloop import COMPILER_MISSING, compiler
     from eventyard.collector.bench.wrk import WRK_MISSING, wrk_path
+    from eventyard.settings import Settings
 
     if background_load not in KINDS:
         typer.echo(f"--background-load must be one of: {', '.join(KINDS)}", err=True)
+        raise typer.Exit(2)
+    modes = get_args(Settings.model_fields["spool_fsync"].annotation)
+    if spool_fsync not in modes:
+        typer.echo(f"--spool-fsync must be one of: {', '.join(modes)}", err=True)
         raise typer.Exit(2)
     if background_load != "none" and open_loop_seconds <= 0:
         typer.echo(
@@ -77,6 +88,7 @@ def bench_collector(
         open_loop_rate=rate,
         open_loop_only=open_loop_only,
         background_load=background_load,
+        spool_fsync=spool_fsync,
     )
     report = run_bench(config, progress=(lambda _msg: None) if as_json else typer.echo)
     data = report.as_dict()
@@ -85,7 +97,8 @@ def bench_collector(
         return
     typer.echo(
         f"\nwrk -t{threads} -c{connections} -d{seconds:g}s on 127.0.0.1, {workers} worker(s) on their own "
-        "SO_REUSEPORT sockets (uvloop, httptools); collector ACKs only after fsync"
+        "SO_REUSEPORT sockets (uvloop, httptools); collector ACKs only after fsync "
+        f"(spool fsync: {data['spool_fsync']})"
     )
     typer.echo(
         f"{'scenario':<24}{'app':<11}{'req/s':>10}{'events/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"

@@ -74,6 +74,10 @@ class BenchConfig:
     # CPU-bound processes (one per CPU) beside each app during its open-loop window: "none",
     # "idle" or "low" (see ``background.KINDS``).
     background_load: str = "none"
+    # How the collector's group commits wait for fdatasync (``EVENTYARD_SPOOL_FSYNC``): the bench
+    # gives the collector a fresh home and none of the caller's EVENTYARD_* variables, so this is
+    # the one way to choose it.
+    spool_fsync: str = "blocking"
 
 
 @dataclass
@@ -81,6 +85,7 @@ class BenchReport:
     """Results by scenario and app, plus the spool -> Parquet rate."""
 
     results: dict[str, dict[str, WrkResult]] = field(default_factory=dict)
+    spool_fsync: str = "blocking"
     open_loop: dict[str, dict[str, Any]] = field(default_factory=dict)
     parquet_rows_per_s: float = 0.0
     landed_rows: int = 0
@@ -98,6 +103,7 @@ class BenchReport:
         if self.open_loop:
             out["open_loop"] = self.open_loop
         out["landed_rows"] = self.landed_rows
+        out["spool_fsync"] = self.spool_fsync
         out["load_average_before"] = round(self.load_average, 2)
         out["cpus"] = os.cpu_count()
         return out
@@ -193,7 +199,7 @@ def measure_spool_to_parquet(rows: int) -> float:
 
 def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
     """Run every scenario against the collector, then the echo app, then the Parquet measurement."""
-    report = BenchReport()
+    report = BenchReport(spool_fsync=config.spool_fsync)
     scenarios = {
         f"/v1/batch ({EVENTS_PER_BATCH} events)": ("/v1/batch", batch_body(), EVENTS_PER_BATCH),
         "/v1/t (single)": ("/v1/t", single_body(), 1),
@@ -205,6 +211,7 @@ def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
     with tempfile.TemporaryDirectory(prefix="eventyard-bench-") as tmp:
         home = Path(tmp) / "home"
         env, write_key = _prepare_home(home)
+        env["EVENTYARD_SPOOL_FSYNC"] = config.spool_fsync
         generator = openloop.build(Path(tmp)) if config.open_loop_seconds > 0 else None
         for app_name, app in APPS.items():
             progress(f"starting {app_name} ({config.workers} worker(s)) ...")
