@@ -61,6 +61,7 @@ class RequestInfo:
         "batch_sent_at",
         "channel",
         "client_ip",
+        "has_batch_defaults",
         "received_at",
         "received_at_iso",
         "received_ms",
@@ -88,6 +89,8 @@ class RequestInfo:
         self.batch_sent_at = batch_sent_at
         self.batch_context = batch_context
         self.batch_integrations = batch_integrations
+        # Most requests carry no batch-level defaults: their events skip apply_batch_defaults.
+        self.has_batch_defaults = batch_sent_at is not None or bool(batch_context) or bool(batch_integrations)
 
 
 def apply_batch_defaults(message: dict[str, Any], info: RequestInfo) -> None:
@@ -140,18 +143,25 @@ def correct_clock_skew(message: dict[str, Any], received_ms: int, received_at_is
     raw_timestamp = message.get("timestamp")
     raw_original = message.get("originalTimestamp")
     raw_sent = message.get("sentAt")
-    invalid: dict[str, Any] = {}
+    # Absent values skip the parser, and the dict of invalid ones exists only when there is one:
+    # this runs for every event (decision 0041).
+    invalid: dict[str, Any] | None = None
 
-    original = to_millis(raw_timestamp)
+    original = to_millis(raw_timestamp) if raw_timestamp is not None else None
     if original is None:
         if raw_timestamp is not None:
-            invalid["timestamp"] = raw_timestamp
-        original = to_millis(raw_original)
-        if original is None and raw_original is not None:
-            invalid["originalTimestamp"] = raw_original
-    sent = to_millis(raw_sent)
-    if sent is None and raw_sent is not None:
-        invalid["sentAt"] = raw_sent
+            invalid = {"timestamp": raw_timestamp}
+        if raw_original is not None:
+            original = to_millis(raw_original)
+            if original is None:
+                invalid = invalid or {}
+                invalid["originalTimestamp"] = raw_original
+    sent = None
+    if raw_sent is not None:
+        sent = to_millis(raw_sent)
+        if sent is None:
+            invalid = invalid or {}
+            invalid["sentAt"] = raw_sent
 
     if sent is not None:
         message["sentAt"] = sent[1]
@@ -170,7 +180,7 @@ def correct_clock_skew(message: dict[str, Any], received_ms: int, received_at_is
             message["timestamp"] = original[1]  # no sentAt, or a sentAt that makes no sense
         else:
             message["timestamp"] = received_at_iso  # year 0001, 9999...: the arrival is the best guess
-    if invalid:
+    if invalid is not None:
         message["invalidTimestamps"] = invalid
 
 
@@ -200,22 +210,27 @@ def _context_of(message: dict[str, Any]) -> dict[str, Any]:
     return context
 
 
-def _stringify_id(message: dict[str, Any], key: str) -> None:
-    value = message.get(key)
-    if value is not None and type(value) is not str and type(value) in (int, float):
-        message[key] = str(value)
+_NUMBERS = (int, float)  # ids sent as numbers become strings (bool is neither: type() is exact)
 
 
 def enrich(message: dict[str, Any], info: RequestInfo) -> dict[str, Any]:
     """Normalize and enrich one message in place (call after ``apply_batch_defaults``)."""
     message.pop("writeKey", None)
-    if message.get("messageId") is None:
+    message_id = message.get("messageId")
+    if message_id is None:
         message["messageId"] = new_message_id()
-    elif type(message["messageId"]) is not str:
-        message["messageId"] = str(message["messageId"])
-    _stringify_id(message, "userId")
-    _stringify_id(message, "anonymousId")
-    normalize_sdk_quirks(message)
+    elif type(message_id) is not str:
+        message["messageId"] = str(message_id)
+    # Inline rather than a helper per id: this runs for every event (decision 0041).
+    user_id = message.get("userId")
+    if user_id is not None and type(user_id) in _NUMBERS:
+        message["userId"] = str(user_id)
+    anonymous_id = message.get("anonymousId")
+    if anonymous_id is not None and type(anonymous_id) in _NUMBERS:
+        message["anonymousId"] = str(anonymous_id)
+    kind = message.get("type")
+    if kind == "page" or kind == "screen" or kind == "alias" or "groupId" in message:
+        normalize_sdk_quirks(message)  # nothing to do for other events: skip the call
     correct_clock_skew(message, info.received_ms, info.received_at_iso)
     message["receivedAt"] = info.received_at_iso
 

@@ -118,7 +118,8 @@ def _process_one(
                 if not _too_deep(item):
                     raise
                 code = "event_too_deep"
-    apply_batch_defaults(item, info)
+    if info.has_batch_defaults:
+        apply_batch_defaults(item, info)
     enrich(item, info)
     if code is None:
         code = validate.check_message(item)

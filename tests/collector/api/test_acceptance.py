@@ -6,6 +6,8 @@ Each asserts the HTTP answer and what reached the spool (the stored, enriched me
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pytest
@@ -266,3 +268,21 @@ def test_case27_metrics_endpoint(col: Collector) -> None:
     response = col.client.post("/v1/m", content=json.dumps(series), headers={"Content-Type": "text/plain"})
     assert response.status_code == 200 and response.json() == {"success": True}
     assert col.spool.records == []
+
+
+@pytest.mark.parametrize(
+    ("batch_level", "check"),
+    [
+        ({"sentAt": "2024-01-01T00:00:10.000Z"}, lambda m: m["sentAt"] == "2024-01-01T00:00:10.000Z"),
+        ({"context": {"locale": "de-DE"}}, lambda m: m["context"]["locale"] == "de-DE"),
+        ({"integrations": {"Amplitude": False}}, lambda m: m["integrations"] == {"Amplitude": False}),
+    ],
+)
+def test_each_batch_level_default_alone_reaches_the_stored_event(
+    col: Collector, batch_level: dict[str, Any], check: Callable[[dict[str, Any]], bool]
+) -> None:
+    item = {"type": "track", "event": "E", "userId": "u", "timestamp": "2024-01-01T00:00:00.000Z"}
+    response = col.client.post("/v1/batch", json={"batch": [item], **batch_level}, headers=BASIC)
+    assert response.status_code == 200 and response.json() == {"success": True}
+    [message] = col.spool.messages()
+    assert check(message)

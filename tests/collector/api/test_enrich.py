@@ -213,3 +213,28 @@ def test_millisecond_range_limits() -> None:
     assert format_millis(MIN_MS) == "0001-01-01T00:00:00.000Z"
     assert format_millis(MAX_MS) == "9999-12-31T23:59:59.999Z"
     assert to_millis(1700000000000) is None  # numbers are not ISO-8601 strings
+
+
+def test_every_unparseable_client_clock_is_kept_aside_in_the_order_sent() -> None:
+    message = skew({"timestamp": "yesterday", "originalTimestamp": "earlier", "sentAt": "now"})
+    assert list(message["invalidTimestamps"].items()) == [
+        ("timestamp", "yesterday"),
+        ("originalTimestamp", "earlier"),
+        ("sentAt", "now"),
+    ]
+    assert message["timestamp"] == "2015-12-12T19:11:01.266Z"
+    assert "originalTimestamp" not in message and "sentAt" not in message
+
+
+@pytest.mark.parametrize(
+    ("batch", "expected"),
+    [
+        ({}, False),
+        ({"batch_context": {}, "batch_integrations": {}}, False),  # empty: nothing to fill
+        ({"batch_sent_at": "2024-01-01T00:00:00.000Z"}, True),
+        ({"batch_context": {"ip": "1.1.1.1"}}, True),
+        ({"batch_integrations": {"All": False}}, True),
+    ],
+)
+def test_a_request_says_whether_its_events_take_batch_defaults(batch: dict[str, Any], expected: bool) -> None:
+    assert info(**batch).has_batch_defaults is expected
