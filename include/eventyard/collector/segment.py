@@ -35,8 +35,23 @@ _NAME_RE = re.compile(r"^seg-(\d{20})-([0-9a-f]{8})\.log$")
 _LENGTH = struct.Struct("<I")
 
 
+# CRC32C of each length prefix seen, the seed of its frame's checksum: record lengths repeat, and
+# computing it again cost as much as the rest of a frame's checksum (decision 0041).
+_LENGTH_CRCS: dict[int, int] = {}
+_MAX_LENGTH_CRCS = 1 << 16
+
+
+def _length_crc(length: int) -> int:
+    seed = _LENGTH_CRCS.get(length)
+    if seed is None:
+        if len(_LENGTH_CRCS) >= _MAX_LENGTH_CRCS:
+            _LENGTH_CRCS.clear()
+        seed = _LENGTH_CRCS[length] = google_crc32c.value(_LENGTH.pack(length))
+    return seed
+
+
 def _checksum(length: int, payload: bytes | memoryview) -> int:
-    return google_crc32c.extend(google_crc32c.value(_LENGTH.pack(length)), payload)
+    return google_crc32c.extend(_length_crc(length), payload)
 
 
 def frame(payload: bytes) -> bytes:
@@ -46,12 +61,16 @@ def frame(payload: bytes) -> bytes:
 
 def frame_many(payloads: list[bytes] | tuple[bytes, ...]) -> bytes:
     """Several records framed back to back, ready for a single write."""
-    pack, checksum = HEADER.pack, _checksum
+    pack, extend, seeds = HEADER.pack, google_crc32c.extend, _LENGTH_CRCS
     parts: list[bytes] = []
+    append = parts.append
     for payload in payloads:
         length = len(payload)
-        parts.append(pack(length, checksum(length, payload)))
-        parts.append(payload)
+        seed = seeds.get(length)
+        if seed is None:
+            seed = _length_crc(length)
+        append(pack(length, extend(seed, payload)))
+        append(payload)
     return b"".join(parts)
 
 
@@ -76,10 +95,10 @@ def parse(data: bytes) -> ParsedSegment:
     total = len(data)
     if total < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
         return ParsedSegment([], 0, total, zero_tail=data.count(0) == total)
-    view = memoryview(data)
-    unpack, checksum = HEADER.unpack_from, _checksum
+    unpack, extend, seeds = HEADER.unpack_from, google_crc32c.extend, _LENGTH_CRCS
     pos = len(MAGIC)
     records: list[bytes] = []
+    append = records.append
     header_size = HEADER.size
     while pos + header_size <= total:
         length, crc = unpack(data, pos)
@@ -87,10 +106,13 @@ def parse(data: bytes) -> ParsedSegment:
         end = start + length
         if length > MAX_RECORD_BYTES or end > total:
             break
-        payload = bytes(view[start:end])
-        if checksum(length, payload) != crc:
+        payload = data[start:end]
+        seed = seeds.get(length)
+        if seed is None:
+            seed = _length_crc(length)
+        if extend(seed, payload) != crc:
             break
-        records.append(payload)
+        append(payload)
         pos = end
     return ParsedSegment(records, pos, total, zero_tail=data.count(0, pos) == total - pos)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import struct
 
+import google_crc32c
 import pytest
 
 from eventyard.collector import segment
@@ -28,6 +30,28 @@ def test_frames_round_trip_and_stop_at_a_bad_checksum() -> None:
     parsed = segment.parse(bytes(corrupt))
     assert parsed.records == payloads[:2]
     assert parsed.good_end == third_payload_at - segment.HEADER.size
+
+
+def test_the_checksum_covers_length_and_payload_whatever_lengths_came_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The format: CRC32C of the little-endian u32 length followed by the payload.
+
+    Lengths' CRCs are cached; a tiny cache (cleared at every third length) must change nothing.
+    """
+    monkeypatch.setattr(segment, "_MAX_LENGTH_CRCS", 3)
+    payloads = [b"x" * n for n in (0, 1, 5, 1, 300, 5, 70_000, 0, 300)]
+    data = segment.frame_many(payloads)
+    offset = 0
+    for payload in payloads:
+        length, crc = segment.HEADER.unpack_from(data, offset)
+        assert length == len(payload)
+        assert crc == google_crc32c.value(struct.pack("<I", length) + payload)
+        offset += segment.HEADER.size + length
+    assert offset == len(data)
+    assert segment.frame(payloads[4]) == data[segment.HEADER.size * 4 + 7 : segment.HEADER.size * 5 + 307]
+    assert segment.parse(segment.MAGIC + data).records == payloads
+    assert len(segment._LENGTH_CRCS) <= 3
 
 
 def test_a_file_without_the_magic_holds_no_records() -> None:
