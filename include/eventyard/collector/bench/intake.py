@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from eventyard.collector import segment
+from eventyard.collector.bench.harness import track_event
 from eventyard.collector.enrich import received_now
 from eventyard.collector.intake import Arrival, batch_records
 from eventyard.collector.parsing import parse_json
@@ -36,18 +37,6 @@ class _OneKey:
 
     async def resolve(self, key: str) -> SourceKey:
         return _SOURCE
-
-
-def _track(i: int) -> dict[str, Any]:
-    """A server-side track event, as the collector bench sends (no messageId: assigned)."""
-    return {
-        "type": "track",
-        "event": "Order Completed",
-        "userId": f"user-{i}",
-        "properties": {"order_id": f"o-{i}", "revenue": 42.5, "currency": "USD", "coupon": None},
-        "context": {"library": {"name": "analytics-python", "version": "2.3.2"}},
-        "timestamp": "2024-01-01T00:00:00.000Z",
-    }
 
 
 def _page(i: int) -> dict[str, Any]:
@@ -71,7 +60,10 @@ def _page(i: int) -> dict[str, Any]:
     }
 
 
-BODIES: dict[str, Callable[[int], dict[str, Any]]] = {"track (bench)": _track, "page (analytics.js)": _page}
+BODIES: dict[str, Callable[[int], dict[str, Any]]] = {
+    "track (bench)": track_event,
+    "page (analytics.js)": _page,
+}
 
 
 @dataclass
