@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Everything in the tree except what git ignores (caches, venvs, build output, state).
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", ".eventyard", "build", "dist", "*.egg-info", "__pycache__",
-    "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+    "*.pyc", ".pytest_cache", ".mypy_cache", ".ruff_cache", "*.so", "_compiled_sources.sha256",
 )  # fmt: skip
 
 
@@ -69,6 +69,18 @@ def test_wheel_ships_every_file_the_package_reads(wheel: Path) -> None:
     templates = {p.relative_to(REPO).as_posix() for p in (REPO / "warehouse_sql").rglob("*.sql")}
     assert {f"eventyard/_project/{t}" for t in templates} <= names
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "api/"))]
+
+
+def test_wheel_ships_the_compiled_intake_with_its_sources(wheel: Path) -> None:
+    """Built where mypy and a C compiler are (as the image's wheel stage is), the wheel carries the
+    mypyc-compiled intake, the sources it was compiled from and their digest (collector/compiled.py)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    for module in ("timestamps", "validate", "enrich", "intake"):
+        assert f"eventyard/collector/{module}{suffix}" in names
+        assert f"eventyard/collector/{module}.py" in names
+    assert f"eventyard_intake__mypyc{suffix}" in names
+    assert "eventyard/collector/_compiled_sources.sha256" in names
 
 
 def test_every_third_party_import_is_a_declared_dependency(wheel: Path) -> None:
@@ -121,6 +133,8 @@ def test_installed_wheel_runs_the_demo_outside_the_checkout(wheel: Path, tmp_pat
         "print(len(analytics_js('k', 'http://c', metalytics=False)))"
     )
     assert int(_run([str(python), "-c", serve], cwd=elsewhere, env=env).stdout) > 100_000
+    which = "from eventyard.collector.compiled import implementation; print(implementation())"
+    assert _run([str(python), "-W", "error", "-c", which], cwd=elsewhere, env=env).stdout.strip() == "mypyc"
 
     home = tmp_path / "demo-home"
     command = [str(venv / "bin" / "eventyard"), "demo", "--home", str(home), "--players", "2", "--games", "1"]
