@@ -5,7 +5,7 @@
 #
 # Stage 1 installs the pinned JavaScript packages and builds our device-mode plugins; stage 2
 # builds a virtualenv from the runtime pins (requirements.txt: no test tools, no linters) plus
-# Eventyard's wheel; the final stage is slim Python with that venv and the built browser files,
+# Eventyard's wheel, its intake compiled there by mypyc; the final stage is slim Python with that venv and the built browser files,
 # running as an unprivileged user. Nothing is downloaded when a container starts.
 
 FROM node:22.12-bookworm-slim AS browser
@@ -17,8 +17,14 @@ RUN npm run build
 
 FROM python:3.11.11-slim-bookworm AS wheel
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# A C compiler and mypy (mypyc) compile the collector's intake into the wheel (setup.py, decision
+# 0042); they stay in this stage, in a build venv of their own, and never reach the image.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt requirements-build.txt /tmp/
+RUN python -m venv /opt/build \
+ && /opt/build/bin/pip install -r /tmp/requirements-build.txt -c /tmp/requirements.txt setuptools
 RUN python -m venv /opt/eventyard
-COPY requirements.txt /tmp/requirements.txt
 RUN /opt/eventyard/bin/pip install -r /tmp/requirements.txt
 WORKDIR /src
 COPY pyproject.toml setup.py MANIFEST.in README.md ./
@@ -28,7 +34,10 @@ COPY plugins ./plugins
 COPY warehouse_sql ./warehouse_sql
 # setup.py packages the analytics.js bundle into the wheel when it is there.
 COPY --from=browser /src/node_modules/@segment/analytics-next/dist/umd ./node_modules/@segment/analytics-next/dist/umd
-RUN /opt/eventyard/bin/pip install --no-deps --no-build-isolation .
+RUN /opt/build/bin/pip wheel --no-deps --no-build-isolation -w /tmp/dist . \
+ && /opt/eventyard/bin/pip install --no-deps /tmp/dist/eventyard-*.whl \
+ && /opt/eventyard/bin/python -W error -c \
+    "from eventyard.collector.compiled import implementation; assert implementation() == 'mypyc'"
 
 FROM python:3.11.11-slim-bookworm
 ARG UID=50000

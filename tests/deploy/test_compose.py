@@ -279,6 +279,10 @@ def test_the_dockerfile_is_multi_stage_non_root_and_installs_runtime_pins_only()
     final = text.split("\nFROM ")[-1]
     assert re.search(r"^USER eventyard$", final, flags=re.M) and "useradd" in final
     assert "requirements.txt" in text and "requirements-dev.txt" not in text
+    # The intake's compiler (mypy, gcc) stays in the wheel stage's own build venv.
+    wheel_stage = next(stage for stage in text.split("\nFROM ") if " AS wheel" in stage.splitlines()[0])
+    assert "requirements-build.txt" in wheel_stage and "requirements-build.txt" not in final
+    assert "COPY --from=wheel /opt/eventyard /opt/eventyard" in final and "/opt/build" not in final
     assert "npm" not in final, "no Node.js toolchain in the runtime stage"
 
 
