@@ -42,6 +42,12 @@ def bench_collector(
         help="How the collector waits for its group commits' fdatasync: blocking or aio "
         "(EVENTYARD_SPOOL_FSYNC; the bench's collector ignores the caller's EVENTYARD_* variables).",
     ),
+    intake: str = typer.Option(
+        "mypyc",
+        "--intake",
+        help="Which intake the collector runs: mypyc (compiled, the default build) or python "
+        "(its sources, as a build without mypy or a C compiler runs; EVENTYARD_PURE_PYTHON=1).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON only."),
 ) -> None:
     """Drive the real collector (durable ACKs) and an echo app over loopback with wrk; print the ratio."""
@@ -49,6 +55,7 @@ def bench_collector(
     from eventyard.collector.bench.harness import BenchConfig, run_bench
     from eventyard.collector.bench.openloop import COMPILER_MISSING, compiler
     from eventyard.collector.bench.wrk import WRK_MISSING, wrk_path
+    from eventyard.collector.compiled import REBUILD_HINT, implementation
     from eventyard.settings import Settings
 
     if background_load not in KINDS:
@@ -57,6 +64,16 @@ def bench_collector(
     modes = get_args(Settings.model_fields["spool_fsync"].annotation)
     if spool_fsync not in modes:
         typer.echo(f"--spool-fsync must be one of: {', '.join(modes)}", err=True)
+        raise typer.Exit(2)
+    if intake not in ("mypyc", "python"):
+        typer.echo("--intake must be one of: mypyc, python", err=True)
+        raise typer.Exit(2)
+    if intake == "mypyc" and implementation() != "mypyc":
+        typer.echo(
+            f"--intake mypyc: this installation runs the intake as Python ({REBUILD_HINT} where mypy "
+            "and a C compiler are installed), or pass --intake python",
+            err=True,
+        )
         raise typer.Exit(2)
     if background_load != "none" and open_loop_seconds <= 0:
         typer.echo(
@@ -89,6 +106,7 @@ def bench_collector(
         open_loop_only=open_loop_only,
         background_load=background_load,
         spool_fsync=spool_fsync,
+        intake=intake,
     )
     report = run_bench(config, progress=(lambda _msg: None) if as_json else typer.echo)
     data = report.as_dict()
@@ -98,7 +116,7 @@ def bench_collector(
     typer.echo(
         f"\nwrk -t{threads} -c{connections} -d{seconds:g}s on 127.0.0.1, {workers} worker(s) on their own "
         "SO_REUSEPORT sockets (uvloop, httptools); collector ACKs only after fsync "
-        f"(spool fsync: {data['spool_fsync']})"
+        f"(spool fsync: {data['spool_fsync']}; intake: {data['intake']})"
     )
     typer.echo(
         f"{'scenario':<24}{'app':<11}{'req/s':>10}{'events/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"

@@ -19,15 +19,17 @@ def bench_intake(
 ) -> None:
     """Time parse, key, enrich, validate, record and frame per event; the ceiling is orjson alone."""
     from eventyard.collector.bench.intake import EVENTS_PER_BODY, run_intake_bench
+    from eventyard.collector.compiled import implementation
 
     results = run_intake_bench(rounds=rounds, requests=requests)
     if as_json:
-        typer.echo(json.dumps([result.as_dict() for result in results], indent=2))
+        typer.echo(json.dumps([{**r.as_dict(), "intake": implementation()} for r in results], indent=2))
         return
     typer.echo(
         f"per-event work of /v1/batch in one process (parse, key, enrich, validate, record, frame), "
         f"best of {rounds} x {requests} bodies of {EVENTS_PER_BODY} events; "
-        "ceiling: orjson.loads of the body and one orjson.dumps per event"
+        "ceiling: orjson.loads of the body and one orjson.dumps per event; "
+        f"intake: {implementation()} (EVENTYARD_PURE_PYTHON=1 runs the sources)"
     )
     typer.echo(f"{'events':<22}{'pipeline us/event':>19}{'ceiling us/event':>18}{'pipeline / ceiling':>20}")
     for result in results:

@@ -79,6 +79,9 @@ class BenchConfig:
     # gives the collector a fresh home and none of the caller's EVENTYARD_* variables, so this is
     # the one way to choose it.
     spool_fsync: str = "blocking"
+    # "mypyc" (the compiled intake, collector/compiled.py) or "python" (EVENTYARD_PURE_PYTHON=1),
+    # for the same reason.
+    intake: str = "mypyc"
 
 
 @dataclass
@@ -87,6 +90,7 @@ class BenchReport:
 
     results: dict[str, dict[str, WrkResult]] = field(default_factory=dict)
     spool_fsync: str = "blocking"
+    intake: str = "mypyc"
     open_loop: dict[str, dict[str, Any]] = field(default_factory=dict)
     parquet_rows_per_s: float = 0.0
     landed_rows: int = 0
@@ -105,6 +109,7 @@ class BenchReport:
             out["open_loop"] = self.open_loop
         out["landed_rows"] = self.landed_rows
         out["spool_fsync"] = self.spool_fsync
+        out["intake"] = self.intake
         out["load_average_before"] = round(self.load_average, 2)
         out["cpus"] = os.cpu_count()
         return out
@@ -205,7 +210,7 @@ def measure_spool_to_parquet(rows: int) -> float:
 
 def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
     """Run every scenario against the collector, then the echo app, then the Parquet measurement."""
-    report = BenchReport(spool_fsync=config.spool_fsync)
+    report = BenchReport(spool_fsync=config.spool_fsync, intake=config.intake)
     scenarios = {
         f"/v1/batch ({EVENTS_PER_BATCH} events)": ("/v1/batch", batch_body(), EVENTS_PER_BATCH),
         "/v1/t (single)": ("/v1/t", single_body(), 1),
@@ -218,6 +223,8 @@ def run_bench(config: BenchConfig, progress: Any = print) -> BenchReport:
         home = Path(tmp) / "home"
         env, write_key = _prepare_home(home)
         env["EVENTYARD_SPOOL_FSYNC"] = config.spool_fsync
+        if config.intake == "python":
+            env["EVENTYARD_PURE_PYTHON"] = "1"
         generator = openloop.build(Path(tmp)) if config.open_loop_seconds > 0 else None
         for app_name, app in APPS.items():
             progress(f"starting {app_name} ({config.workers} worker(s)) ...")
