@@ -78,6 +78,10 @@ async def run_flusher(spool: LiveSlot, lander: LanderProcess, wake: asyncio.Even
     idle_tick = max(tick, 1.0)
     orphan_every = max(interval, 5.0)
     next_orphan_scan = time.monotonic() + min(orphan_every, 1.0)
+    try:
+        await lander.start()
+    except OSError as exc:  # the first flush tries again
+        log.warning("spool slot %d: cannot start the landing process: %s", spool.slot, exc)
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), tick if spool.active_age() > 0 else idle_tick)

@@ -321,3 +321,33 @@ async def test_small_flushes_land_at_once_at_normal_priority(spool_settings: Set
     assert lander._normal.counters.get("flushed_rows") == 1 and lander._normal.pid is not None
     assert set(_thread_policies(lander._normal.pid)) == {(os.SCHED_OTHER, 10)}
     await spool.close()
+
+
+async def test_the_background_landing_child_starts_with_the_flusher_not_at_the_first_flush(
+    spool_settings: Settings,
+) -> None:
+    """Its fork and imports then happen as the worker starts, not among the first requests."""
+    spool = Spool.open(spool_settings)  # flush interval 5 s by default: nothing sealed or flushed
+    await spool.start_flusher()
+    await _until(lambda: spool.lander is not None and spool.lander.pid is not None, seconds=30)
+    lander = spool.lander
+    assert lander is not None and lander.pid is not None and lander.pids == [lander.pid]
+    await _until(lambda: set(_thread_policies(lander.pid or 0)) == {(os.SCHED_IDLE, 10)}, seconds=30)
+    assert set(_thread_policies(lander.pid)) == {(os.SCHED_IDLE, 10)}
+    assert spool.stats()["flushed_rows"] == 0 and not landed_ids(spool_settings)
+    await spool.close()
+
+
+def test_a_landing_child_imports_the_landing_code_only_after_lowering_its_priority() -> None:
+    """``python -m eventyard.collector.lander`` runs the module's imports before ``main``: they
+    must not include the landing code (about 0.7 s of CPU), which would run at the worker's
+    priority in every child that starts."""
+    import subprocess
+    import sys
+
+    heavy = ("sqlalchemy", "pydantic", "duckdb", "pyarrow", "boto3", "eventyard.collector.flusher")
+    probe = f"import sys, eventyard.collector.lander; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
