@@ -65,7 +65,7 @@ class LanderUnavailable(RetriableError):
 
 
 class _Child:
-    """One landing child process and the pipe to it (started on first use, restarted if it died)."""
+    """One landing child and the pipe to it (started when asked or on first use; restarted if it died)."""
 
     def __init__(self, owner: LanderProcess, mode: str) -> None:
         self.owner = owner
@@ -148,7 +148,7 @@ class _Child:
 class LanderProcess:
     """The worker's handle on its landing children: start, ask to flush, stop.
 
-    Two children, each started on first use: a *background* one in the idle scheduling class,
+    Two children: a *background* one in the idle scheduling class (started with the flush loop),
     which does all the landing while it keeps up, and a *normal* one at nice +10 for flushes
     someone waits for (``eventyard flush``) and for catching up (decision 0037). Every thread of
     a process inherits its class, so each child is one or the other through and through (the
