@@ -8,15 +8,15 @@ compare the compiled intake with its sources in one run.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import httpx
 import orjson
 import pytest
 from typer.testing import CliRunner
 
 from eventyard.cli import app
 from eventyard.collector.bench import harness
+
+from .bench_helpers import bench_workers_after
 
 
 def _maps_the_compiled_intake(pid: int) -> bool:
@@ -29,21 +29,11 @@ def _maps_the_compiled_intake(pid: int) -> bool:
 def test_the_bench_runs_its_collector_with_the_chosen_intake(
     intake: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: dict[str, Any] = {}
-
-    def requests_instead_of_a_window(app_name: str, server: harness.Server, *_args: Any) -> None:
-        if app_name != "collector":
-            return
-        with httpx.Client(base_url=server.url, auth=(_args[2], ""), timeout=10) as client:
-            for _ in range(4):
-                assert client.post("/v1/batch", content=harness.batch_body()).status_code == 200
-        seen["compiled"] = [_maps_the_compiled_intake(pid) for pid in server.workers]
-
-    monkeypatch.setattr(harness, "_open_loop", requests_instead_of_a_window)
-    monkeypatch.setattr(harness.openloop, "build", lambda directory: directory / "generator")
     config = harness.BenchConfig(open_loop_only=True, open_loop_rate=10, open_loop_seconds=1, intake=intake)
-    report = harness.run_bench(config, progress=lambda _message: None)
-    assert seen["compiled"] == [intake == "mypyc"] * len(seen["compiled"]), seen
+    compiled, report = bench_workers_after(
+        monkeypatch, config, "/v1/batch", harness.batch_body(), 4, _maps_the_compiled_intake
+    )
+    assert compiled == [intake == "mypyc"] * len(compiled), compiled
     assert report.as_dict()["intake"] == intake
 
 

@@ -7,15 +7,15 @@ The bench gives its collector a fresh home and drops the caller's EVENTYARD_* va
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import httpx
 import orjson
 import pytest
 from typer.testing import CliRunner
 
 from eventyard.cli import app
 from eventyard.collector.bench import harness
+
+from ..bench_helpers import bench_workers_after
 
 
 def _uses_aio(pid: int) -> bool:
@@ -28,26 +28,13 @@ def _uses_aio(pid: int) -> bool:
 def test_the_bench_runs_its_collector_with_the_chosen_spool_fsync(
     mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: dict[str, Any] = {}
-
-    def requests_instead_of_a_window(app_name: str, server: harness.Server, *_args: Any) -> None:
-        if app_name != "collector":
-            return
-        write_key = _args[2]
-        # One keep-alive connection: every request reaches the same worker. The first group
-        # commit of a segment runs on the I/O thread; the next ones on the loop, AIO's path.
-        with httpx.Client(base_url=server.url, auth=(write_key, ""), timeout=10) as client:
-            for _ in range(3):
-                assert client.post("/v1/t", content=harness.single_body()).status_code == 200
-        seen["aio"] = [_uses_aio(pid) for pid in server.workers]
-
-    monkeypatch.setattr(harness, "_open_loop", requests_instead_of_a_window)
-    monkeypatch.setattr(harness.openloop, "build", lambda directory: directory / "generator")
+    # One keep-alive connection: every request reaches the same worker. The first group commit
+    # of a segment runs on the I/O thread; the next ones on the loop, AIO's path.
     config = harness.BenchConfig(
         open_loop_only=True, open_loop_rate=10, open_loop_seconds=1, spool_fsync=mode
     )
-    report = harness.run_bench(config, progress=lambda _message: None)
-    assert any(seen["aio"]) is (mode == "aio"), seen
+    aio, report = bench_workers_after(monkeypatch, config, "/v1/t", harness.single_body(), 3, _uses_aio)
+    assert any(aio) is (mode == "aio"), aio
     assert report.as_dict()["spool_fsync"] == mode
 
 
