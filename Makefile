@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-build.txt requirements-dev.txt requireme
 	$(BIN)/pip install --quiet --upgrade pip
 	# Runtime pins (what the image installs) plus the tools and test-only packages.
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	# Editable: the checkout's sources run in place; $(INTAKE) compiles (once, not here as well).
+	# Editable, sources in place; the intake is compiled by the next target (once, not here as well).
 	EVENTYARD_PURE_PYTHON=1 $(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	# The BigQuery emulator for the BigQuery dialect's tests, in its own venv (see requirements-bqemulator.txt).
 	test -x $(VENV)/bqemulator/bin/python || $(PYTHON) -m venv $(VENV)/bqemulator
