@@ -48,7 +48,8 @@ def test_the_cli_refuses_mypyc_where_the_intake_is_not_compiled(monkeypatch: pyt
     from eventyard.collector import compiled
 
     monkeypatch.setattr(compiled, "implementation", lambda: "python")
-    result = CliRunner().invoke(app, ["bench", "collector", "--open-loop-only", "--rate", "10"])
+    argv = ["bench", "collector", "--open-loop-only", "--rate", "10", "--intake", "mypyc"]
+    result = CliRunner().invoke(app, argv)
     assert result.exit_code == 2
     assert "runs the intake as Python" in result.output and "--intake python" in result.output
 

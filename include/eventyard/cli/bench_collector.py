@@ -42,11 +42,11 @@ def bench_collector(
         help="How the collector waits for its group commits' fdatasync: blocking or aio "
         "(EVENTYARD_SPOOL_FSYNC; the bench's collector ignores the caller's EVENTYARD_* variables).",
     ),
-    intake: str = typer.Option(
-        "mypyc",
+    intake: str | None = typer.Option(
+        None,
         "--intake",
-        help="Which intake the collector runs: mypyc (compiled, the default build) or python "
-        "(its sources, as a build without mypy or a C compiler runs; EVENTYARD_PURE_PYTHON=1).",
+        help="Which intake the collector runs: mypyc (compiled) or python (its sources, as a build "
+        "without mypy or a C compiler runs; EVENTYARD_PURE_PYTHON=1). Default: what is installed.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON only."),
 ) -> None:
@@ -65,6 +65,8 @@ def bench_collector(
     if spool_fsync not in modes:
         typer.echo(f"--spool-fsync must be one of: {', '.join(modes)}", err=True)
         raise typer.Exit(2)
+    if intake is None:
+        intake = implementation()
     if intake not in ("mypyc", "python"):
         typer.echo("--intake must be one of: mypyc, python", err=True)
         raise typer.Exit(2)

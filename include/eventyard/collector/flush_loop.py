@@ -80,7 +80,7 @@ async def run_flusher(spool: LiveSlot, lander: LanderProcess, wake: asyncio.Even
     next_orphan_scan = time.monotonic() + min(orphan_every, 1.0)
     try:
         await lander.start()
-    except OSError as exc:  # the first flush tries again
+    except Exception as exc:  # the loop must run whatever happens here: the first flush tries again
         log.warning("spool slot %d: cannot start the landing process: %s", spool.slot, exc)
     while True:
         with contextlib.suppress(TimeoutError):

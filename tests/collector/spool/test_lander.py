@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -342,9 +344,6 @@ def test_a_landing_child_imports_the_landing_code_only_after_lowering_its_priori
     """``python -m eventyard.collector.lander`` runs the module's imports before ``main``: they
     must not include the landing code (about 0.7 s of CPU), which would run at the worker's
     priority in every child that starts."""
-    import subprocess
-    import sys
-
     heavy = ("sqlalchemy", "pydantic", "duckdb", "pyarrow", "boto3", "eventyard.collector.flusher")
     probe = f"import sys, eventyard.collector.lander; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run(
