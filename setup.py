@@ -76,7 +76,7 @@ COMPILED_DIR = Path("include") / "eventyard" / "collector"
 
 def why_pure_python() -> str | None:
     """Why the intake cannot be compiled here (cheap checks only), or None when it can."""
-    if os.environ.get(COMPILED.PURE_PYTHON_ENV, "") not in ("", "0"):
+    if COMPILED.pure_python_requested(os.environ):
         return f"{COMPILED.PURE_PYTHON_ENV} is set"
     if importlib.util.find_spec("mypyc") is None:
         return "mypy (mypyc) is not installed where the package is built"

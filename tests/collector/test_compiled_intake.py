@@ -23,14 +23,10 @@ from eventyard.collector import compiled
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _pure_python_requested() -> bool:
-    return os.environ.get(compiled.PURE_PYTHON_ENV, "") not in ("", "0")
-
-
 def test_the_suite_runs_the_compiled_intake() -> None:
     """``make setup`` compiled the intake and the collector imports it: a build that silently fell
     back to pure Python would make every other test check the wrong code."""
-    expected = "python" if _pure_python_requested() else "mypyc"
+    expected = "python" if compiled.pure_python_requested(os.environ) else "mypyc"
     assert compiled.implementation() == expected
     if expected == "mypyc":
         from eventyard.collector import enrich, intake, timestamps, validate

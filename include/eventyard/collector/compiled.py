@@ -64,11 +64,16 @@ def compiled_files(directory: Path) -> list[Path]:
     ]
 
 
+def pure_python_requested(environ: Mapping[str, str]) -> bool:
+    """Whether ``EVENTYARD_PURE_PYTHON`` asks for the sources (any value but empty or 0)."""
+    return environ.get(PURE_PYTHON_ENV, "") not in ("", "0")
+
+
 def reason_to_run_sources(directory: Path, environ: Mapping[str, str]) -> str | None:
     """Why the sources must run instead of compiled modules that are present; None to use them."""
     if not compiled_files(directory):
         return None
-    if environ.get(PURE_PYTHON_ENV, "") not in ("", "0"):
+    if pure_python_requested(environ):
         return f"{PURE_PYTHON_ENV} is set"
     if not all((directory / f"{name}.py").is_file() for name in MODULES):
         return None  # an install that shipped only the compiled modules: nothing to compare
@@ -109,7 +114,7 @@ def select(package: ModuleType) -> None:
     reason = reason_to_run_sources(directory, os.environ)
     if reason is None:
         return
-    if not reason.endswith("is set"):
+    if not pure_python_requested(os.environ):  # asked for: nothing to warn about
         warnings.warn(reason, RuntimeWarning, stacklevel=2)
     for name, module in import_sources(directory).items():
         setattr(package, name, module)
