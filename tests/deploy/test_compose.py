@@ -140,7 +140,7 @@ def test_every_airflow_command_parses_in_airflows_cli_with_the_compose_executor(
         env={
             "PATH": str(Path(sys.executable).parent),
             **env,
-            "AIRFLOW_HOME": str(REPO / ".eventyard/compose"),
+            "AIRFLOW_HOME": str(tmp_path / "airflow"),  # not the checkout's .eventyard (make demo)
         },
         capture_output=True,
         text=True,
