@@ -123,6 +123,7 @@ class CollectorApp:
         self._background = [
             loop.create_task(self.runtime.debugger.run_publisher()),
             loop.create_task(self._refresh_gauges()),
+            loop.create_task(self._publish_metrics()),
         ]
         if not await self._open_spool():
             self._background.append(loop.create_task(self._retry_open_spool()))
@@ -168,6 +169,15 @@ class CollectorApp:
                 except Exception as exc:  # metrics must never take the worker down
                     log.warning("cannot read spool stats: %s", exc)
             await asyncio.sleep(GAUGE_INTERVAL_S)
+
+    async def _publish_metrics(self) -> None:
+        """Add the request path's pending counts to the shared metrics (``metrics._PendingCounts``)."""
+        while True:
+            await asyncio.sleep(metrics.PUBLISH_INTERVAL_S)
+            try:
+                metrics.publish_pending()
+            except Exception as exc:  # metrics must never take the worker down
+                log.warning("cannot publish metrics: %s", exc)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

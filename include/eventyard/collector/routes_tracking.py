@@ -222,7 +222,7 @@ async def _commit(runtime: CollectorRuntime, intake: Intake) -> None:
     except SpoolUnavailable as exc:
         raise RequestError(503, "spool_unavailable", f"events cannot be stored right now: {exc}") from exc
     if intake.accepted:
-        metrics.EVENTS_ACCEPTED.inc(intake.accepted)
+        metrics.count_accepted(intake.accepted)
     for rejection in intake.rejected:
         metrics.EVENTS_REJECTED.labels(rejection["code"]).inc()
     runtime.debugger.add_many(intake.sources, intake.records)

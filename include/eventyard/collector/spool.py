@@ -25,7 +25,7 @@ from eventyard.collector.aio_sync import AioSync, open_aio_sync
 from eventyard.collector.flush_loop import run_flusher
 from eventyard.collector.flusher import SlotFlusher
 from eventyard.collector.lander import LanderProcess
-from eventyard.collector.metrics import FSYNC_SECONDS
+from eventyard.collector.metrics import observe_fsync
 from eventyard.collector.slots import MAX_SLOTS, SPARE_PREFIX, repair_slot, try_lock_slot
 from eventyard.errors import RetriableError
 from eventyard.settings import Settings
@@ -233,7 +233,7 @@ class Spool:
                     self._active_size = offset  # the unacknowledged bytes go
                     self._abandon_segment()
             raise
-        FSYNC_SECONDS.observe(time.perf_counter() - started)
+        observe_fsync(time.perf_counter() - started)
         self.counters["fsyncs"] += 1
 
     def _fits_inline(self, size: int) -> bool:
@@ -286,7 +286,7 @@ class Spool:
         except OSError:
             self._abandon_segment()
             raise
-        FSYNC_SECONDS.observe(time.perf_counter() - started)
+        observe_fsync(time.perf_counter() - started)
         self.counters["fsyncs"] += 1
         self._active_size = end
         if end >= self._max_bytes:
