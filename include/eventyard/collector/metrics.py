@@ -51,8 +51,9 @@ SPOOL_HEALTHY = Gauge(
     "eventyard_collector_spool_healthy", "1 when every worker's spool can write.", multiprocess_mode="livemin"
 )
 
-# One group commit's write + fdatasync, observed in the spool's I/O thread: the disk's share
-# of a request's latency (``eventyard bench collector`` prints it over its open-loop window).
+# One group commit's write + fdatasync (``observe_fsync``, from the event loop for plain groups
+# and the spool's I/O thread for the rest): the disk's share of a request's latency
+# (``eventyard bench collector`` prints it over its open-loop window).
 FSYNC_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.5)
 FSYNC_SECONDS = Histogram(
     "eventyard_collector_fsync_seconds",
